@@ -1,0 +1,204 @@
+package lamportkv.config;
+
+import java.io.IOException;
+import java.nio.charset.MalformedInputException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * The cluster as {@code replicas.properties} describes it:
+ *
+ * <pre>
+ * replica.1=127.0.0.1:7101      # replica.&lt;id&gt;=&lt;host&gt;:&lt;port&gt;, one line per replica
+ * data.dir=data                 # replica &lt;id&gt; keeps its files in data/replica-&lt;id&gt;
+ * </pre>
+ *
+ * Lines are {@code key=value}; blank lines and lines starting with {@code #} are ignored. Relative
+ * paths are relative to the file. Anything else (an unknown key, a duplicate, a bad port or host)
+ * is refused with a one-line error naming the file and line: a typo never starts a cluster that
+ * silently differs from the one meant.
+ */
+public final class ClusterConfig {
+    public static final String DEFAULT_FILE = "replicas.properties";
+
+    private static final Pattern REPLICA_KEY = Pattern.compile("replica\\.(.*)");
+    private static final Pattern HOST_PORT = Pattern.compile("(\\[[^\\]]*\\]|[^:\\[\\]]*):(.*)");
+    private static final Pattern HOSTNAME = Pattern.compile(
+            "(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
+    private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]+");
+
+    private final Path file;
+    private final SortedMap<Integer, ReplicaAddress> replicas;
+    private final Path dataDir;
+
+    private ClusterConfig(Path file, SortedMap<Integer, ReplicaAddress> replicas, Path dataDir) {
+        this.file = file;
+        this.replicas = Collections.unmodifiableSortedMap(replicas);
+        this.dataDir = dataDir;
+    }
+
+    /** A configuration made in code (tests, tools); {@code dataDir} as given. */
+    public static ClusterConfig of(List<ReplicaAddress> replicas, Path dataDir) {
+        SortedMap<Integer, ReplicaAddress> byId = new TreeMap<>();
+        for (ReplicaAddress r : replicas) {
+            if (byId.put(r.id(), r) != null) {
+                throw new IllegalArgumentException("duplicate replica id " + r.id());
+            }
+        }
+        if (byId.isEmpty()) {
+            throw new IllegalArgumentException("a cluster has at least one replica");
+        }
+        return new ClusterConfig(dataDir.resolve(DEFAULT_FILE), byId, dataDir);
+    }
+
+    /** Reads and checks a configuration file. */
+    public static ClusterConfig load(Path file) throws ConfigException {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(file + ": no such file (give the cluster's configuration with --config FILE)");
+        } catch (MalformedInputException e) {
+            throw new ConfigException(file + ": not UTF-8 text");
+        } catch (IOException e) {
+            throw new ConfigException(file + ": cannot read: " + e.getMessage());
+        }
+        SortedMap<Integer, ReplicaAddress> replicas = new TreeMap<>();
+        SortedMap<String, Integer> seenKeys = new TreeMap<>();
+        Path base = file.toAbsolutePath().getParent();
+        Path dataDir = base.resolve("data");
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i).strip();
+            if (line.isEmpty() || line.startsWith("#") || line.startsWith("!")) {
+                continue;
+            }
+            String where = file + ":" + (i + 1) + ": ";
+            int eq = line.indexOf('=');
+            if (eq < 0) {
+                throw new ConfigException(where + "expected key=value, found \"" + line + "\"");
+            }
+            String key = line.substring(0, eq).strip();
+            String value = line.substring(eq + 1).strip();
+            Integer earlier = seenKeys.put(key, i + 1);
+            if (earlier != null) {
+                throw new ConfigException(where + "duplicate " + describe(key) + " (first on line " + earlier + ")");
+            }
+            Matcher replicaKey = REPLICA_KEY.matcher(key);
+            if (replicaKey.matches()) {
+                int id = parseId(replicaKey.group(1), where + "bad replica id in \"" + line + "\"");
+                if (replicas.containsKey(id)) {
+                    throw new ConfigException(where + "duplicate replica id " + id);
+                }
+                replicas.put(id, parseAddress(id, value, where, line));
+            } else if (key.equals("data.dir")) {
+                if (value.isEmpty()) {
+                    throw new ConfigException(where + "data.dir is empty");
+                }
+                try {
+                    dataDir = base.resolve(value).normalize();
+                } catch (java.nio.file.InvalidPathException e) {
+                    throw new ConfigException(where + "bad data.dir \"" + value + "\": " + e.getReason());
+                }
+            } else {
+                throw new ConfigException(where + "unknown setting \"" + key
+                        + "\" (known: replica.<id>=<host>:<port>, data.dir=<path>)");
+            }
+        }
+        if (replicas.isEmpty()) {
+            throw new ConfigException(file + ": no replicas (add lines like replica.1=127.0.0.1:7101)");
+        }
+        return new ClusterConfig(file, replicas, dataDir);
+    }
+
+    private static String describe(String key) {
+        Matcher m = REPLICA_KEY.matcher(key);
+        return m.matches() ? "replica id " + m.group(1) : "setting \"" + key + "\"";
+    }
+
+    private static int parseId(String raw, String error) throws ConfigException {
+        if (!raw.matches("[0-9]{1,9}")) {
+            throw new ConfigException(error + " (ids are positive integers)");
+        }
+        int id = Integer.parseInt(raw);
+        if (id <= 0) {
+            throw new ConfigException(error + " (ids are positive integers)");
+        }
+        return id;
+    }
+
+    private static ReplicaAddress parseAddress(int id, String value, String where, String line) throws ConfigException {
+        Matcher m = HOST_PORT.matcher(value);
+        if (!m.matches()) {
+            throw new ConfigException(where + "expected <host>:<port> in \"" + line + "\"");
+        }
+        String host = m.group(1);
+        String portText = m.group(2);
+        if (host.startsWith("[")) {
+            host = host.substring(1, host.length() - 1);
+            if (!IPV6.matcher(host).matches() || !host.contains(":")) {
+                throw new ConfigException(where + "bad host \"" + m.group(1) + "\" in \"" + line + "\"");
+            }
+        } else if (!HOSTNAME.matcher(host).matches()) {
+            throw new ConfigException(where + "bad host \"" + host + "\" in \"" + line + "\"");
+        }
+        int port;
+        try {
+            port = portText.matches("[0-9]{1,5}") ? Integer.parseInt(portText) : -1;
+        } catch (NumberFormatException e) {
+            port = -1;
+        }
+        if (port < 1 || port > 65535) {
+            throw new ConfigException(where + "bad port \"" + portText + "\" in \"" + line + "\" (expected 1-65535)");
+        }
+        return new ReplicaAddress(id, host, port);
+    }
+
+    /** The file this configuration came from. */
+    public Path file() {
+        return file;
+    }
+
+    /** Every replica, by id. */
+    public List<ReplicaAddress> replicas() {
+        return new ArrayList<>(replicas.values());
+    }
+
+    public List<Integer> ids() {
+        return new ArrayList<>(replicas.keySet());
+    }
+
+    public Optional<ReplicaAddress> find(int id) {
+        return Optional.ofNullable(replicas.get(id));
+    }
+
+    /** The replica with this id, or an error naming the ids there are. */
+    public ReplicaAddress replica(int id) throws ConfigException {
+        ReplicaAddress r = replicas.get(id);
+        if (r == null) {
+            throw new ConfigException("replica " + id + " is not in " + file + " (replicas: "
+                    + replicas.keySet().stream().map(String::valueOf).collect(Collectors.joining(", ")) + ")");
+        }
+        return r;
+    }
+
+    /** Where every replica's directory lives ({@code data.dir}). */
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    /** Where replica {@code id} keeps its files. */
+    public Path dataDirOf(int id) {
+        return dataDir.resolve("replica-" + id);
+    }
+}

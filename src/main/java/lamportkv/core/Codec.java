@@ -1,0 +1,203 @@
+package lamportkv.core;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A compact binary encoding of peer messages: a type byte and fixed fields, strings as length and
+ * UTF-8. It carries no class names and builds no object graphs, so decoding a hostile byte array
+ * can only yield a well-formed message or a {@link MalformedMessage}. Every decoded operation goes
+ * through the same checks as one typed into the shell.
+ */
+public final class Codec {
+    private static final byte REQUEST = 1, OK = 2, APPLY = 3;
+    private static final byte SET = 1, GET = 2, ADD = 3, MULT = 4, DEL = 5, KEYS = 6;
+    private static final byte NUMBER = 0, TEXT = 1;
+    /** The longest string any field can hold: a value of 64 KiB, or an error message. */
+    private static final int MAX_STRING_BYTES = Value.MAX_VALUE_BYTES + 1024;
+
+    private Codec() {
+    }
+
+    /** A byte array that is not a well-formed encoding. */
+    public static final class MalformedMessage extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        MalformedMessage(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    public static byte[] encode(List<PeerMessage> messages) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 * messages.size() + 8);
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeInt(messages.size());
+            for (PeerMessage m : messages) {
+                write(out, m);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing to memory cannot fail", e);
+        }
+        return bytes.toByteArray();
+    }
+
+    public static List<PeerMessage> decode(byte[] encoded) {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(encoded))) {
+            int count = in.readInt();
+            if (count < 0 || count > encoded.length) {
+                throw new MalformedMessage("bad message count " + count);
+            }
+            List<PeerMessage> messages = new ArrayList<>(count);
+            for (int i = 0; i < count; i++) {
+                messages.add(readMessage(in));
+            }
+            if (in.available() > 0) {
+                throw new MalformedMessage(in.available() + " bytes after the last message");
+            }
+            return messages;
+        } catch (EOFException e) {
+            throw new MalformedMessage("truncated message");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (IllegalArgumentException | OperationException e) {
+            throw new MalformedMessage("bad field: " + e.getMessage());
+        }
+    }
+
+    private static void write(DataOutputStream out, PeerMessage m) throws IOException {
+        if (m instanceof PeerMessage.RequestMsg r) {
+            out.writeByte(REQUEST);
+            writeId(out, r.requestId());
+            writeOperation(out, r.request().op());
+        } else if (m instanceof PeerMessage.OkMsg ok) {
+            out.writeByte(OK);
+            writeId(out, ok.requestId());
+            out.writeLong(ok.clock());
+        } else if (m instanceof PeerMessage.ApplyMsg a) {
+            out.writeByte(APPLY);
+            writeId(out, a.requestId());
+            out.writeLong(a.clock());
+            out.writeBoolean(a.result().ok());
+            writeString(out, a.result().text());
+        } else {
+            throw new IllegalArgumentException("unknown message " + m);
+        }
+    }
+
+    private static PeerMessage readMessage(DataInputStream in) throws IOException {
+        byte type = in.readByte();
+        switch (type) {
+            case REQUEST:
+                return new PeerMessage.RequestMsg(new Request(readId(in), readOperation(in)));
+            case OK:
+                return new PeerMessage.OkMsg(readId(in), in.readLong());
+            case APPLY: {
+                RequestId id = readId(in);
+                long clock = in.readLong();
+                boolean ok = in.readBoolean();
+                return new PeerMessage.ApplyMsg(id, clock, new Result(ok, readString(in)));
+            }
+            default:
+                throw new MalformedMessage("unknown message type " + type);
+        }
+    }
+
+    private static void writeId(DataOutputStream out, RequestId id) throws IOException {
+        out.writeLong(id.ts());
+        out.writeInt(id.origin());
+    }
+
+    private static RequestId readId(DataInputStream in) throws IOException {
+        return new RequestId(in.readLong(), in.readInt());
+    }
+
+    private static void writeOperation(DataOutputStream out, Operation op) throws IOException {
+        if (op instanceof Operation.Set s) {
+            out.writeByte(SET);
+            writeString(out, s.key0());
+            out.writeByte(s.value() instanceof Value.Num ? NUMBER : TEXT);
+            writeString(out, s.value().render());
+        } else if (op instanceof Operation.Get g) {
+            out.writeByte(GET);
+            writeString(out, g.key0());
+        } else if (op instanceof Operation.Add a) {
+            out.writeByte(ADD);
+            writeString(out, a.key0());
+            writeString(out, a.operand().toPlainString());
+        } else if (op instanceof Operation.Mult m) {
+            out.writeByte(MULT);
+            writeString(out, m.key0());
+            writeString(out, m.operand().toPlainString());
+        } else if (op instanceof Operation.Del d) {
+            out.writeByte(DEL);
+            writeString(out, d.key0());
+        } else if (op instanceof Operation.Keys) {
+            out.writeByte(KEYS);
+        } else {
+            throw new IllegalArgumentException("unknown operation " + op);
+        }
+    }
+
+    private static Operation readOperation(DataInputStream in) throws IOException {
+        byte kind = in.readByte();
+        switch (kind) {
+            case SET: {
+                String key = readString(in);
+                byte type = in.readByte();
+                String raw = readString(in);
+                Value value;
+                if (type == NUMBER) {
+                    value = new Value.Num(Value.parseNumber(raw));
+                } else if (type == TEXT) {
+                    value = new Value.Text(raw);
+                } else {
+                    throw new MalformedMessage("unknown value type " + type);
+                }
+                return new Operation.Set(key, value);
+            }
+            case GET:
+                return new Operation.Get(readString(in));
+            case ADD:
+                return new Operation.Add(readString(in), readNumber(in));
+            case MULT:
+                return new Operation.Mult(readString(in), readNumber(in));
+            case DEL:
+                return new Operation.Del(readString(in));
+            case KEYS:
+                return new Operation.Keys();
+            default:
+                throw new MalformedMessage("unknown operation kind " + kind);
+        }
+    }
+
+    private static BigDecimal readNumber(DataInputStream in) throws IOException {
+        return Value.parseNumber(readString(in));
+    }
+
+    private static void writeString(DataOutputStream out, String s) throws IOException {
+        byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
+        out.writeInt(utf8.length);
+        out.write(utf8);
+    }
+
+    private static String readString(DataInputStream in) throws IOException {
+        int length = in.readInt();
+        if (length < 0 || length > MAX_STRING_BYTES) {
+            throw new MalformedMessage("bad string length " + length);
+        }
+        byte[] utf8 = in.readNBytes(length);
+        if (utf8.length != length) {
+            throw new EOFException();
+        }
+        return new String(utf8, StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,199 @@
+package lamportkv.core;
+
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.SortedSet;
+import java.util.TreeSet;
+
+/**
+ * The ordering rules of one replica: Lamport's total-order algorithm with per-request OKs.
+ * This class is the whole algorithm; read it next to {@code PROTOCOL.md}.
+ *
+ * <ol>
+ *   <li>A client operation: tick, stamp {@code r = (L, self, op)}, buffer {@code r}, send
+ *       {@code REQUEST(r)} to every other replica.</li>
+ *   <li>{@code REQUEST(r)}: update the clock, buffer {@code r}, send {@code OK(r)} to its origin at once.</li>
+ *   <li>{@code OK(r)}: update the clock, record it.</li>
+ *   <li>Execute (origin only) when {@code r} heads the buffer and every other replica's OK is in:
+ *       apply, remove, send {@code APPLY(r)}, answer the client.</li>
+ *   <li>{@code APPLY(r)}: update the clock, mark {@code r} released; released requests are applied
+ *       only from the head of the buffer, in buffer order.</li>
+ *   <li>A failing operation is still ordered and applied: it changes nothing and fails the same
+ *       way everywhere.</li>
+ * </ol>
+ *
+ * <p>It is pure: no threads, network, disk, wall clock or randomness. Inputs are method calls;
+ * outputs go to {@link Effects}. The caller (a replica's event loop, or the simulator in tests)
+ * must deliver each peer's messages exactly once and in the order that peer sent them (FIFO
+ * links): the correctness argument depends on it. Not thread-safe, by design.
+ */
+public final class OrderingCore {
+
+    /** What the core asks its caller to do. Called synchronously, on the caller's thread. */
+    public interface Effects {
+        /** Send {@code message} to replica {@code to}, after every message sent to it before. */
+        void send(int to, PeerMessage message);
+
+        /** This replica executed its own request: answer the client that {@code clientToken} names. */
+        void executed(long clientToken, Request request, Result result);
+
+        /** Any replica applied a request to its data (at the origin, right before {@link #executed}). */
+        default void applied(Request request, Result result) {
+        }
+    }
+
+    private final int self;
+    private final int[] others;
+    private final StateMachine state;
+    private final Effects out;
+    /** The stamp of the last request each origin sent us: FIFO means they only grow. */
+    private final Map<Integer, Long> lastRequestFrom = new HashMap<>();
+
+    /**
+     * @param self    this replica's id
+     * @param members every replica's id, this one included
+     */
+    public OrderingCore(int self, Collection<Integer> members, StateMachine state, Effects out) {
+        if (!members.contains(self)) {
+            throw new IllegalArgumentException("replica " + self + " is not among the members " + members);
+        }
+        this.self = self;
+        this.others = members.stream().mapToInt(Integer::intValue).filter(id -> id != self).sorted().distinct().toArray();
+        this.state = Objects.requireNonNull(state, "state");
+        this.out = Objects.requireNonNull(out, "out");
+    }
+
+    public int self() {
+        return self;
+    }
+
+    public StateMachine state() {
+        return state;
+    }
+
+    /** Rule 1. Returns the new request's id; {@link Effects#executed} answers it later (or at once, alone). */
+    public RequestId onClientOperation(Operation op, long clientToken) {
+        long stamp = state.clock().onSend();
+        Request r = new Request(new RequestId(stamp, self), op);
+        state.enqueue(new PendingRequest(r, clientToken));
+        for (int peer : others) {
+            out.send(peer, new PeerMessage.RequestMsg(r));
+        }
+        makeProgress();
+        return r.id();
+    }
+
+    /** An internal event (the {@code tick} command). Returns the new clock. */
+    public long onInternalEvent() {
+        return state.clock().onInternalEvent();
+    }
+
+    /**
+     * Rules 2, 3 and 5: a message from replica {@code from}. A message the rules cannot accept
+     * is refused with {@link ProtocolViolation} before anything changes.
+     */
+    public void onMessage(int from, PeerMessage message) {
+        if (from == self || Arrays.binarySearch(others, from) < 0) {
+            throw new ProtocolViolation("message from replica " + from + ", which is not a peer of replica " + self);
+        }
+        if (message instanceof PeerMessage.RequestMsg request) {
+            onRequest(from, request.request());
+        } else if (message instanceof PeerMessage.OkMsg ok) {
+            onOk(from, ok);
+        } else if (message instanceof PeerMessage.ApplyMsg apply) {
+            onApply(from, apply);
+        } else {
+            throw new ProtocolViolation("unknown message " + message);
+        }
+        makeProgress();
+    }
+
+    private void onRequest(int from, Request r) {
+        if (r.id().origin() != from) {
+            throw new ProtocolViolation("replica " + from + " sent a request stamped by replica " + r.id().origin());
+        }
+        long last = lastRequestFrom.getOrDefault(from, 0L);
+        if (r.id().ts() <= last) {
+            throw new ProtocolViolation("replica " + from + " sent request " + r.id()
+                    + " after request stamped " + last + ": stamps from one origin only grow");
+        }
+        lastRequestFrom.put(from, r.id().ts());
+        state.clock().onReceive(r.id().ts());
+        state.enqueue(new PendingRequest(r, -1));
+        out.send(from, new PeerMessage.OkMsg(r.id(), state.clock().onSend()));
+    }
+
+    private void onOk(int from, PeerMessage.OkMsg ok) {
+        PendingRequest p = state.pending(ok.requestId())
+                .filter(q -> q.id().origin() == self)
+                .orElseThrow(() -> new ProtocolViolation("replica " + from + " sent OK for " + ok.requestId()
+                        + ", which is not a pending request of replica " + self));
+        if (p.oksFrom().contains(from)) {
+            throw new ProtocolViolation("replica " + from + " sent a second OK for " + ok.requestId());
+        }
+        state.clock().onReceive(ok.clock());
+        p.recordOk(from);
+    }
+
+    private void onApply(int from, PeerMessage.ApplyMsg apply) {
+        PendingRequest p = state.pending(apply.requestId())
+                .filter(q -> q.id().origin() == from && !q.released())
+                .orElseThrow(() -> new ProtocolViolation("replica " + from + " sent APPLY for " + apply.requestId()
+                        + ", which is not an unreleased request of that replica here"));
+        state.clock().onReceive(apply.clock());
+        p.release(apply.result());
+    }
+
+    /** Rules 4 and 5: execute or apply from the head of the buffer while the rules allow it. */
+    private void makeProgress() {
+        for (Optional<PendingRequest> head = state.head(); head.isPresent(); head = state.head()) {
+            PendingRequest p = head.get();
+            if (p.released()) {
+                Result result = state.applyHead();
+                out.applied(p.request(), result);
+            } else if (p.id().origin() == self && p.oksFrom().size() == others.length) {
+                Result result = state.applyHead();
+                out.applied(p.request(), result);
+                long stamp = state.clock().onSend();
+                for (int peer : others) {
+                    out.send(peer, new PeerMessage.ApplyMsg(p.id(), stamp, result));
+                }
+                out.executed(p.clientToken(), p.request(), result);
+            } else {
+                return;
+            }
+        }
+    }
+
+    /**
+     * The replicas a pending request of this replica waits for: those whose OK is missing, or,
+     * once every OK is in, whoever must act on the requests ahead of it. Empty if it is not
+     * pending (already executed, or unknown).
+     */
+    public SortedSet<Integer> waitingFor(RequestId id) {
+        SortedSet<Integer> waiting = new TreeSet<>();
+        Optional<PendingRequest> pending = state.pending(id);
+        if (pending.isEmpty()) {
+            return waiting;
+        }
+        for (PendingRequest ahead : state.bufferInOrder()) {
+            if (ahead.id().compareTo(id) > 0) {
+                break;
+            }
+            if (ahead.id().origin() == self) {
+                for (int peer : others) {
+                    if (!ahead.oksFrom().contains(peer)) {
+                        waiting.add(peer);
+                    }
+                }
+            } else if (!ahead.released()) {
+                waiting.add(ahead.id().origin());
+            }
+        }
+        return waiting;
+    }
+}

@@ -1,0 +1,19 @@
+package lamportkv.rmi;
+
+import java.io.Serializable;
+import java.util.Objects;
+
+/** One replica's view of itself and its peers, for {@code status}. */
+public record ReplicaStatus(int id, String address, long clock, int bufferLength, long applied, String digest,
+                            PeerStatus[] peers) implements Serializable {
+    public ReplicaStatus {
+        Objects.requireNonNull(address, "address");
+        Objects.requireNonNull(digest, "digest");
+        peers = peers.clone();
+    }
+
+    @Override
+    public PeerStatus[] peers() {
+        return peers.clone();
+    }
+}
