@@ -1,0 +1,238 @@
+package lamportkv.replica;
+
+import java.rmi.NotBoundException;
+import java.rmi.RemoteException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import lamportkv.config.ReplicaAddress;
+import lamportkv.core.Codec;
+import lamportkv.core.PeerMessage;
+import lamportkv.rmi.Batch;
+import lamportkv.rmi.PeerService;
+import lamportkv.rmi.Rmi;
+import org.tinylog.TaggedLogger;
+
+/**
+ * The link from this replica to one peer: the one sender of everything this replica tells it.
+ *
+ * <p>Java RMI is not FIFO: calls from different threads travel on different connections and
+ * arrive in any order. So every message for a peer goes through this link's queue and its single
+ * thread, which sends whatever is waiting as one batch per call, in order, and waits for the
+ * answer before sending more. Each message has a link sequence number; the peer answers with the
+ * highest number it holds, and the link re-sends everything after it. A batch that reached the
+ * peer but whose answer was lost is therefore re-sent harmlessly: the peer drops what it holds.
+ *
+ * <p>When idle the link sends an empty batch every {@link #HEARTBEAT_MILLIS}, so a peer that
+ * goes away is noticed even when there is nothing to tell it.
+ */
+final class PeerLink implements AutoCloseable {
+    static final long HEARTBEAT_MILLIS = 1_000;
+    private static final long MAX_BACKOFF_MILLIS = 1_000;
+    private static final int MAX_BATCH_MESSAGES = 8_192;
+
+    private record Numbered(long seq, PeerMessage message) {
+    }
+
+    private final int self;
+    private final ReplicaAddress peer;
+    private final TaggedLogger log;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    /** Sent or not, every message the peer has not confirmed, in sequence order. */
+    private final ArrayDeque<Numbered> unconfirmed = new ArrayDeque<>();
+    private long nextSeq = 1;
+    private long confirmed;
+    private boolean closed;
+    private boolean peerLostState;
+    private final Thread thread;
+
+    private PeerService stub;
+    private volatile Reachability reachability = Reachability.UNKNOWN;
+    private volatile long unreachableSinceMillis;
+
+    enum Reachability { UNKNOWN, REACHABLE, UNREACHABLE }
+
+    PeerLink(int self, ReplicaAddress peer, TaggedLogger log) {
+        this.self = self;
+        this.peer = peer;
+        this.log = log;
+        this.thread = new Thread(this::run, "link-" + self + "-to-" + peer.id());
+        this.thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    ReplicaAddress peer() {
+        return peer;
+    }
+
+    /** Queues messages for the peer, after everything queued before. Never blocks on the network. */
+    void send(List<PeerMessage> messages) {
+        lock.lock();
+        try {
+            for (PeerMessage m : messages) {
+                unconfirmed.add(new Numbered(nextSeq++, m));
+            }
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    boolean reachable() {
+        return reachability == Reachability.REACHABLE;
+    }
+
+    /** Wall-clock time the peer became unreachable, or 0 if it is reachable. */
+    long unreachableSinceMillis() {
+        return reachability == Reachability.REACHABLE ? 0 : unreachableSinceMillis;
+    }
+
+    /** Messages queued for the peer and not yet confirmed. */
+    int backlog() {
+        lock.lock();
+        try {
+            return unconfirmed.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void run() {
+        long backoff = 50;
+        while (true) {
+            Batch batch;
+            int count;
+            lock.lock();
+            try {
+                if (unconfirmed.isEmpty() && !closed) {
+                    changed.await(HEARTBEAT_MILLIS, TimeUnit.MILLISECONDS);
+                }
+                if (closed) {
+                    return;
+                }
+                List<PeerMessage> messages = new ArrayList<>(Math.min(unconfirmed.size(), MAX_BATCH_MESSAGES));
+                for (Numbered n : unconfirmed) {
+                    if (messages.size() == MAX_BATCH_MESSAGES) {
+                        break;
+                    }
+                    messages.add(n.message());
+                }
+                count = messages.size();
+                batch = new Batch(self, confirmed + 1, Codec.encode(messages));
+            } catch (InterruptedException e) {
+                return;
+            } finally {
+                lock.unlock();
+            }
+            try {
+                long held = deliver(batch);
+                markReachable();
+                if (confirm(held) || count == 0) {
+                    backoff = 50;
+                } else if (!pause(backoff)) {   // the peer took none of it: don't spin re-sending
+                    return;
+                } else {
+                    backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
+                }
+            } catch (RemoteException | NotBoundException e) {
+                stub = null;
+                markUnreachable(e);
+                if (!pause(backoff)) {
+                    return;
+                }
+                backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
+            } catch (RuntimeException e) {
+                // The peer refused the batch itself: a bug or a mismatched version. Say so, retry slowly.
+                log.error("replica {} refused a batch from replica {}: {}", peer.id(), self, Rmi.rootMessage(e));
+                if (!pause(MAX_BACKOFF_MILLIS)) {
+                    return;
+                }
+            }
+        }
+    }
+
+    private long deliver(Batch batch) throws RemoteException, NotBoundException {
+        if (stub == null) {
+            stub = Rmi.peerService(peer.host(), peer.port());
+        }
+        return stub.deliver(batch);
+    }
+
+    /** Drops what the peer now holds; true if that was anything. */
+    private boolean confirm(long held) {
+        lock.lock();
+        try {
+            if (held < confirmed) {
+                if (!peerLostState) {
+                    peerLostState = true;
+                    log.error("replica {} holds messages only up to {} from replica {}, which it had confirmed"
+                            + " up to {}: it restarted without its state; stop and restart the whole cluster",
+                            peer.id(), held, self, confirmed);
+                }
+                return false;
+            }
+            boolean progress = held > confirmed;
+            while (!unconfirmed.isEmpty() && unconfirmed.peekFirst().seq() <= held) {
+                unconfirmed.pollFirst();
+            }
+            confirmed = held;
+            return progress;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void markReachable() {
+        if (reachability != Reachability.REACHABLE) {
+            reachability = Reachability.REACHABLE;
+            log.info("replica {} at {} is reachable", peer.id(), peer.hostPort());
+        }
+    }
+
+    private void markUnreachable(Exception e) {
+        if (reachability != Reachability.UNREACHABLE) {
+            unreachableSinceMillis = System.currentTimeMillis();
+            reachability = Reachability.UNREACHABLE;
+            log.warn("replica {} at {} is unreachable ({}); retrying", peer.id(), peer.hostPort(),
+                    Rmi.rootMessage(e));
+        }
+    }
+
+    /** Waits before a retry; false if the link was closed meanwhile. */
+    private boolean pause(long millis) {
+        lock.lock();
+        try {
+            if (!closed) {
+                changed.await(millis, TimeUnit.MILLISECONDS);
+            }
+            return !closed;
+        } catch (InterruptedException e) {
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            closed = true;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        try {
+            thread.join(2_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

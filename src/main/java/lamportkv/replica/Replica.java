@@ -1,0 +1,394 @@
+package lamportkv.replica;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.rmi.RemoteException;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedSet;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import lamportkv.config.ClusterConfig;
+import lamportkv.config.ReplicaAddress;
+import lamportkv.core.Codec;
+import lamportkv.core.Operation;
+import lamportkv.core.OperationException;
+import lamportkv.core.OrderingCore;
+import lamportkv.core.PeerMessage;
+import lamportkv.core.PendingRequest;
+import lamportkv.core.ProtocolViolation;
+import lamportkv.core.Request;
+import lamportkv.core.RequestId;
+import lamportkv.core.Result;
+import lamportkv.core.StateMachine;
+import lamportkv.rmi.Batch;
+import lamportkv.rmi.Command;
+import lamportkv.rmi.PeerService;
+import lamportkv.rmi.PeerStatus;
+import lamportkv.rmi.Reply;
+import lamportkv.rmi.ReplicaService;
+import lamportkv.rmi.ReplicaStatus;
+import lamportkv.rmi.RmiServer;
+import lamportkv.rmi.StateHash;
+import org.tinylog.Logger;
+import org.tinylog.TaggedLogger;
+
+/**
+ * One running replica: the ordering core on its event loop, a link to every peer, and the two
+ * remote services that feed the loop. RMI threads only turn calls into loop tasks and wait.
+ */
+public final class Replica implements AutoCloseable {
+    /** Client operations accepted at once; beyond that a client is told to retry (back-pressure). */
+    static final int MAX_IN_FLIGHT = 50_000;
+    private static final long LOOP_ANSWER_MILLIS = 30_000;
+    private static final DateTimeFormatter CLOCK_TIME =
+            DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneId.systemDefault());
+
+    private final ReplicaAddress self;
+    private final ClusterConfig config;
+    private final TaggedLogger log;
+    private final OrderingCore core;
+    private final EventLoop loop;
+    private final Map<Integer, PeerLink> links = new LinkedHashMap<>();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final List<ReplicaListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private RmiServer server;
+
+    // Owned by the event loop thread.
+    private final Map<Integer, List<PeerMessage>> outbox = new TreeMap<>();
+    private final Map<Long, ClientWait> waitingClients = new HashMap<>();
+    private final Map<Integer, Long> heldFrom = new HashMap<>();
+    private long nextClientToken = 1;
+
+    /** A client call waiting for its request to execute. */
+    private static final class ClientWait {
+        final CompletableFuture<Result> result = new CompletableFuture<>();
+        volatile RequestId id;
+    }
+
+    private Replica(ClusterConfig config, ReplicaAddress self) {
+        this.config = config;
+        this.self = self;
+        this.log = Logger.tag("replica " + self.id());
+        this.core = new OrderingCore(self.id(), config.ids(), new StateMachine(), new LoopEffects());
+        this.loop = new EventLoop("replica-" + self.id() + "-loop", this::endOfRound);
+        for (ReplicaAddress peer : config.replicas()) {
+            if (peer.id() != self.id()) {
+                links.put(peer.id(), new PeerLink(self.id(), peer, log));
+            }
+        }
+    }
+
+    /**
+     * Starts replica {@code id} of {@code config}: listens on its configured address and starts
+     * reaching for its peers, which may come up in any order.
+     *
+     * @throws StartException with a one-line message saying what is wrong and what to do
+     */
+    public static Replica start(ClusterConfig config, int id) throws StartException {
+        ReplicaAddress self = config.find(id).orElseThrow(() -> new StartException(
+                "replica " + id + " is not in " + config.file() + " (replicas: " + config.ids() + ")"));
+        InetAddress bindAddress = localAddress(self);
+        try {
+            Files.createDirectories(config.dataDirOf(id));
+        } catch (IOException e) {
+            throw new StartException("cannot create the data directory " + config.dataDirOf(id) + ": " + e);
+        }
+        Replica replica = new Replica(config, self);
+        replica.loop.start();
+        try {
+            replica.server = RmiServer.start(bindAddress, self.port(), replica.new ClientEndpoint(),
+                    replica.new PeerEndpoint());
+        } catch (RemoteException e) {
+            replica.loop.close();
+            throw new StartException(e.getMessage().split("; nested exception")[0]);
+        }
+        replica.links.values().forEach(PeerLink::start);
+        replica.log.info("listening on {} with peers {}", self.hostPort(),
+                replica.links.values().stream().map(l -> l.peer().id() + "@" + l.peer().hostPort()).toList());
+        return replica;
+    }
+
+    /** The configured host must be an address of this machine: a replica listens only there. */
+    private static InetAddress localAddress(ReplicaAddress self) throws StartException {
+        InetAddress address;
+        try {
+            address = InetAddress.getByName(self.host());
+        } catch (UnknownHostException e) {
+            throw new StartException("cannot resolve host " + self.host() + " of replica " + self.id());
+        }
+        try {
+            if (address.isLoopbackAddress() || address.isAnyLocalAddress()
+                    || NetworkInterface.getByInetAddress(address) != null) {
+                return address;
+            }
+        } catch (SocketException e) {
+            throw new StartException("cannot list this machine's addresses: " + e.getMessage());
+        }
+        throw new StartException("host " + self.host() + " (" + address.getHostAddress() + ") of replica " + self.id()
+                + " is not an address of this machine; start replica " + self.id() + " on that host");
+    }
+
+    public int id() {
+        return self.id();
+    }
+
+    public ReplicaAddress address() {
+        return self;
+    }
+
+    /** Adds a listener; it sees every operation applied from now on. */
+    public void addListener(ReplicaListener listener) {
+        listeners.add(listener);
+    }
+
+    // ---- client operations -------------------------------------------------------------------
+
+    Reply execute(Command command) {
+        Operation op;
+        try {
+            op = Operation.parse(command.wordList());
+        } catch (OperationException e) {
+            return new Reply(Reply.Status.REFUSED, e.getMessage());
+        }
+        if (inFlight.incrementAndGet() > MAX_IN_FLIGHT) {
+            inFlight.decrementAndGet();
+            return new Reply(Reply.Status.REFUSED, "replica " + self.id() + " is busy with " + MAX_IN_FLIGHT
+                    + " operations in flight; retry shortly");
+        }
+        ClientWait wait = new ClientWait();
+        try {
+            loop.call(() -> {
+                long token = nextClientToken++;
+                waitingClients.put(token, wait);
+                wait.id = core.onClientOperation(op, token);
+                return token;
+            });
+            Result result = wait.result.get(command.timeoutMillis(), TimeUnit.MILLISECONDS);
+            return new Reply(result.ok() ? Reply.Status.OK : Reply.Status.FAILED, result.text());
+        } catch (TimeoutException e) {
+            return new Reply(Reply.Status.TIMEOUT, timeoutMessage(wait, command.timeoutMillis()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Reply(Reply.Status.TIMEOUT, "interrupted; the operation may still be applied");
+        } catch (ExecutionException e) {
+            return new Reply(Reply.Status.TIMEOUT, "replica " + self.id() + " is stopping; the operation may still be applied");
+        } finally {
+            inFlight.decrementAndGet();
+        }
+    }
+
+    long tick() {
+        return awaitLoop(loop.call(core::onInternalEvent));
+    }
+
+    StateHash hash() {
+        return awaitLoop(loop.call(() -> new StateHash(core.state().appliedCount(), core.state().digest())));
+    }
+
+    ReplicaStatus status() {
+        record Snapshot(long clock, int buffer, long applied, String digest, Map<Integer, Integer> waiting) {
+        }
+        Snapshot s = awaitLoop(loop.call(() -> {
+            StateMachine state = core.state();
+            Map<Integer, Integer> waiting = new HashMap<>();
+            for (PendingRequest p : state.bufferInOrder()) {
+                if (p.id().origin() == self.id()) {
+                    for (int peer : core.waitingFor(p.id())) {
+                        waiting.merge(peer, 1, Integer::sum);
+                    }
+                }
+            }
+            return new Snapshot(state.clock().time(), state.bufferLength(), state.appliedCount(), state.digest(), waiting);
+        }));
+        List<PeerStatus> peers = new ArrayList<>();
+        for (PeerLink link : links.values()) {
+            peers.add(new PeerStatus(link.peer().id(), link.peer().hostPort(), link.reachable(),
+                    link.unreachableSinceMillis(), s.waiting().getOrDefault(link.peer().id(), 0)));
+        }
+        return new ReplicaStatus(self.id(), self.hostPort(), s.clock(), s.buffer(), s.applied(), s.digest(),
+                peers.toArray(PeerStatus[]::new));
+    }
+
+    // ---- peer messages -----------------------------------------------------------------------
+
+    long deliver(Batch batch) {
+        int from = batch.from();
+        if (from == self.id() || !links.containsKey(from)) {
+            log.warn("refused a batch claiming to come from replica {}, which is not a peer", from);
+            throw new IllegalArgumentException("replica " + from + " is not a peer of replica " + self.id());
+        }
+        List<PeerMessage> messages;
+        try {
+            messages = Codec.decode(batch.messages());
+        } catch (Codec.MalformedMessage e) {
+            log.warn("refused a malformed batch from replica {}: {}", from, e.getMessage());
+            throw new IllegalArgumentException("malformed batch: " + e.getMessage());
+        }
+        return awaitLoop(loop.call(() -> accept(from, batch.firstSeq(), messages)));
+    }
+
+    /** On the loop: hands the core each message it does not hold yet, in link order. */
+    private long accept(int from, long firstSeq, List<PeerMessage> messages) {
+        long held = heldFrom.getOrDefault(from, 0L);
+        for (int k = 0; k < messages.size(); k++) {
+            long seq = firstSeq + k;
+            if (seq <= held) {
+                continue;           // re-sent: this replica holds it already
+            }
+            if (seq > held + 1) {
+                break;              // a gap: the sender re-sends from held + 1
+            }
+            try {
+                core.onMessage(from, messages.get(k));
+            } catch (ProtocolViolation v) {
+                log.error("refused message {} from replica {}: {}", seq, from, v.getMessage());
+            }
+            held = seq;
+        }
+        heldFrom.put(from, held);
+        return held;
+    }
+
+    // ---- the event loop's side ---------------------------------------------------------------
+
+    /** How the core's decisions leave the loop: gathered during a round, handed on at its end. */
+    private final class LoopEffects implements OrderingCore.Effects {
+        @Override
+        public void send(int to, PeerMessage message) {
+            outbox.computeIfAbsent(to, k -> new ArrayList<>()).add(message);
+        }
+
+        @Override
+        public void applied(Request request, Result result) {
+            for (ReplicaListener l : listeners) {
+                l.applied(request, result);
+            }
+        }
+
+        @Override
+        public void executed(long clientToken, Request request, Result result) {
+            ClientWait wait = waitingClients.remove(clientToken);
+            if (wait != null) {
+                loop.afterRound(() -> wait.result.complete(result));
+            }
+        }
+    }
+
+    private void endOfRound() {
+        for (Map.Entry<Integer, List<PeerMessage>> e : outbox.entrySet()) {
+            links.get(e.getKey()).send(e.getValue());
+        }
+        outbox.clear();
+    }
+
+    private <T> T awaitLoop(CompletableFuture<T> answer) {
+        try {
+            return answer.get(LOOP_ANSWER_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted");
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("replica " + self.id() + ": " + e.getCause().getMessage());
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("replica " + self.id() + " did not answer within "
+                    + LOOP_ANSWER_MILLIS / 1000 + "s");
+        }
+    }
+
+    private String timeoutMessage(ClientWait wait, long timeoutMillis) {
+        String after = "timed out after " + seconds(timeoutMillis);
+        SortedSet<Integer> waitingFor;
+        try {
+            RequestId id = wait.id;
+            waitingFor = id == null ? new TreeSet<>()
+                    : loop.call(() -> core.waitingFor(id)).get(2, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            waitingFor = new TreeSet<>();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            waitingFor = new TreeSet<>();
+        }
+        List<String> who = new ArrayList<>();
+        for (int peer : waitingFor) {
+            PeerLink link = links.get(peer);
+            long since = link.unreachableSinceMillis();
+            who.add("replica " + peer + (link.reachable() ? " (reachable, no answer yet)"
+                    : since == 0 ? " (not reached yet)"
+                    : " (unreachable since " + CLOCK_TIME.format(Instant.ofEpochMilli(since)) + ")"));
+        }
+        String waiting = who.isEmpty() ? "" : " waiting for " + String.join(", ", who);
+        return after + waiting + "; the operation may still be applied";
+    }
+
+    static String seconds(long millis) {
+        return millis % 1000 == 0 ? millis / 1000 + "s"
+                : java.math.BigDecimal.valueOf(millis, 3).stripTrailingZeros().toPlainString() + "s";
+    }
+
+    /** Stops serving: off the network first, then the links and the loop. */
+    @Override
+    public void close() {
+        if (server != null) {
+            server.close();
+        }
+        links.values().forEach(PeerLink::close);
+        loop.close();
+        log.info("stopped");
+    }
+
+    // ---- the remote faces --------------------------------------------------------------------
+
+    private final class ClientEndpoint implements ReplicaService {
+        @Override
+        public Reply execute(Command command) {
+            return Replica.this.execute(command);
+        }
+
+        @Override
+        public long tick() {
+            return Replica.this.tick();
+        }
+
+        @Override
+        public StateHash hash() {
+            return Replica.this.hash();
+        }
+
+        @Override
+        public ReplicaStatus status() {
+            return Replica.this.status();
+        }
+    }
+
+    private final class PeerEndpoint implements PeerService {
+        @Override
+        public long deliver(Batch batch) {
+            return Replica.this.deliver(batch);
+        }
+    }
+
+    /** Why a replica could not start, in one line. */
+    public static final class StartException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        public StartException(String message) {
+            super(message, null, false, false);
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package lamportkv.replica;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Callable;
+import lamportkv.config.ClusterConfig;
+import lamportkv.config.ConfigException;
+import org.tinylog.Logger;
+import org.tinylog.configuration.Configuration;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code run-replica.sh <id> [--config FILE]}: runs one replica in the foreground until SIGTERM or Ctrl-C. */
+@Command(name = "run-replica.sh", mixinStandardHelpOptions = true, version = "lamportkv 0.1.0",
+        description = "Runs one replica of the cluster in the foreground until SIGTERM or Ctrl-C.",
+        exitCodeOnInvalidInput = 2)
+public final class ReplicaMain implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "ID", description = "This replica's id in the configuration.")
+    private int id;
+
+    @Option(names = "--config", paramLabel = "FILE", defaultValue = ClusterConfig.DEFAULT_FILE,
+            description = "The cluster's configuration (default: ${DEFAULT-VALUE}).")
+    private Path configFile;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new ReplicaMain()).execute(args));
+    }
+
+    @Override
+    public Integer call() {
+        ClusterConfig config;
+        try {
+            config = ClusterConfig.load(configFile);
+            config.replica(id);
+        } catch (ConfigException e) {
+            System.err.println("error: " + e.getMessage());
+            return 2;
+        }
+        logTo(config.dataDirOf(id).resolve("replica.log"));
+        Replica replica;
+        try {
+            replica = Replica.start(config, id);
+        } catch (Replica.StartException e) {
+            Logger.tag("replica " + id).error("cannot start: {}", e.getMessage());
+            System.err.println("error: " + e.getMessage());
+            return 1;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            replica.close();
+            stopped.countDown();
+        }, "shutdown"));
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+
+    /** Console and a file under the replica's data directory; must run before the first log line. */
+    private static void logTo(Path file) {
+        String format = "{date:yyyy-MM-dd HH:mm:ss.SSS} {level|min-size=5} [{tag}] {message}";
+        Configuration.replace(Map.of(
+                "writer1", "console", "writer1.format", format, "writer1.level", "info",
+                "writer2", "file", "writer2.file", file.toString(), "writer2.append", "true",
+                "writer2.format", format, "writer2.level", "info"));
+    }
+}

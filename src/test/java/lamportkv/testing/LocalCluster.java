@@ -1,0 +1,117 @@
+package lamportkv.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import lamportkv.config.ClusterConfig;
+import lamportkv.config.ConfigException;
+import lamportkv.replica.Replica;
+
+/**
+ * A cluster of real replicas inside the test's JVM, talking real RMI on loopback ports that were
+ * free when it started. Writes a {@code replicas.properties} describing itself, so the client can
+ * be pointed at it exactly as a user would.
+ */
+public final class LocalCluster implements AutoCloseable {
+    private final Path configFile;
+    private final ClusterConfig config;
+    private final Map<Integer, Replica> running = new TreeMap<>();
+
+    private LocalCluster(Path configFile, ClusterConfig config) {
+        this.configFile = configFile;
+        this.config = config;
+    }
+
+    /** Starts {@code replicas} replicas with ids 1..N; their files go under {@code dir}. */
+    public static LocalCluster start(int replicas, Path dir) {
+        LocalCluster cluster = create(replicas, dir);
+        for (int id : cluster.config.ids()) {
+            cluster.start(id);
+        }
+        return cluster;
+    }
+
+    /** Writes the configuration for {@code replicas} replicas on free ports, starting none of them. */
+    public static LocalCluster create(int replicas, Path dir) {
+        StringBuilder text = new StringBuilder("# written by LocalCluster\ndata.dir=data\n");
+        for (int id = 1; id <= replicas; id++) {
+            text.append("replica.").append(id).append("=127.0.0.1:").append(freePort()).append('\n');
+        }
+        try {
+            Files.createDirectories(dir);
+            Path file = dir.resolve("replicas.properties");
+            Files.writeString(file, text);
+            return new LocalCluster(file, ClusterConfig.load(file));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (ConfigException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    /** Starts (or restarts) replica {@code id}. */
+    public Replica start(int id) {
+        if (running.containsKey(id)) {
+            throw new IllegalStateException("replica " + id + " is running");
+        }
+        try {
+            Replica replica = Replica.start(config, id);
+            running.put(id, replica);
+            return replica;
+        } catch (Replica.StartException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    /** Stops replica {@code id}: its port closes and its peers see it unreachable. */
+    public void stop(int id) {
+        Replica replica = running.remove(id);
+        if (replica == null) {
+            throw new IllegalStateException("replica " + id + " is not running");
+        }
+        replica.close();
+    }
+
+    public Path configFile() {
+        return configFile;
+    }
+
+    public ClusterConfig config() {
+        return config;
+    }
+
+    public List<Integer> ids() {
+        return config.ids();
+    }
+
+    public Replica replica(int id) {
+        Replica r = running.get(id);
+        if (r == null) {
+            throw new IllegalStateException("replica " + id + " is not running");
+        }
+        return r;
+    }
+
+    @Override
+    public void close() {
+        for (Replica r : new ArrayList<>(running.values())) {
+            r.close();
+        }
+        running.clear();
+    }
+
+    private static int freePort() {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
