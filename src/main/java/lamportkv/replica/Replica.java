@@ -109,6 +109,8 @@ public final class Replica implements AutoCloseable {
         } catch (IOException e) {
             throw new StartException("cannot create the data directory " + config.dataDirOf(id) + ": " + e);
         }
+        // Stubs carry this host, so peers and clients reach the replica at its configured address.
+        System.setProperty("java.rmi.server.hostname", self.host());
         Replica replica = new Replica(config, self);
         replica.loop.start();
         try {

@@ -26,7 +26,13 @@ public final class ReplicaMain implements Callable<Integer> {
             description = "The cluster's configuration (default: ${DEFAULT-VALUE}).")
     private Path configFile;
 
+    /** A peer frozen mid-call (SIGSTOP) must not hold a link forever; a healthy peer answers in milliseconds. */
+    static final String PEER_RESPONSE_TIMEOUT_MILLIS = "5000";
+
     public static void main(String[] args) {
+        if (System.getProperty("sun.rmi.transport.tcp.responseTimeout") == null) {
+            System.setProperty("sun.rmi.transport.tcp.responseTimeout", PEER_RESPONSE_TIMEOUT_MILLIS);
+        }
         System.exit(new CommandLine(new ReplicaMain()).execute(args));
     }
 

@@ -1,0 +1,191 @@
+package lamportkv.process;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Replicas as separate JVMs, started with the project's own {@code run-replica.sh} and a
+ * temporary configuration, and the real client through {@code run-client.sh}: what a user runs.
+ * Replicas can be killed (SIGKILL), paused (SIGSTOP) and resumed (SIGCONT).
+ */
+final class ProcessCluster implements AutoCloseable {
+    /** The project's root, where the scripts are (Maven runs tests there). */
+    static final Path ROOT = Path.of("").toAbsolutePath();
+
+    private final Path dir;
+    private final Path configFile;
+    private final List<Integer> ids = new ArrayList<>();
+    private final Map<Integer, Process> running = new TreeMap<>();
+
+    private ProcessCluster(Path dir, Path configFile, int replicas) {
+        this.dir = dir;
+        this.configFile = configFile;
+        for (int id = 1; id <= replicas; id++) {
+            ids.add(id);
+        }
+    }
+
+    /** Writes a configuration for {@code replicas} replicas on free loopback ports. */
+    static ProcessCluster create(int replicas, Path dir) throws IOException {
+        StringBuilder text = new StringBuilder("data.dir=data\n");
+        for (int id = 1; id <= replicas; id++) {
+            text.append("replica.").append(id).append("=127.0.0.1:").append(freePort()).append('\n');
+        }
+        Path file = dir.resolve("replicas.properties");
+        Files.writeString(file, text);
+        return new ProcessCluster(dir, file, replicas);
+    }
+
+    Path configFile() {
+        return configFile;
+    }
+
+    List<Integer> ids() {
+        return ids;
+    }
+
+    /** Starts every replica and waits until each answers. */
+    void startAll() throws Exception {
+        for (int id : ids) {
+            start(id);
+        }
+        for (int id : ids) {
+            awaitAnswering(id, Duration.ofSeconds(60));
+        }
+    }
+
+    /** Starts replica {@code id} in the background; its console goes to {@code replica-<id>.out}. */
+    void start(int id) throws IOException {
+        if (running.containsKey(id)) {
+            throw new IllegalStateException("replica " + id + " is running");
+        }
+        ProcessBuilder pb = new ProcessBuilder("bash", ROOT.resolve("run-replica.sh").toString(),
+                String.valueOf(id), "--config", configFile.toString())
+                .directory(dir.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("replica-" + id + ".out").toFile()));
+        running.put(id, pb.start());
+    }
+
+    void awaitAnswering(int id, Duration within) throws Exception {
+        ClientRun r = client(List.of("--replica", String.valueOf(id), "--wait", String.valueOf(within.toSeconds()), "hash"));
+        if (r.exitCode() != 0) {
+            throw new AssertionError("replica " + id + " did not answer within " + within + ": " + r
+                    + "\nlog:\n" + tail(id));
+        }
+    }
+
+    /** SIGKILL: no shutdown hook, no flush, as in a crash. */
+    void kill(int id) throws InterruptedException {
+        Process p = running.remove(id);
+        p.destroyForcibly();
+        p.waitFor(10, TimeUnit.SECONDS);
+    }
+
+    /** SIGTERM, as Ctrl-C or a service manager would; waits for the clean exit. */
+    int terminate(int id) throws InterruptedException {
+        Process p = running.remove(id);
+        p.destroy();
+        if (!p.waitFor(20, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("replica " + id + " did not stop within 20s of SIGTERM");
+        }
+        return p.exitValue();
+    }
+
+    void pause(int id) throws Exception {
+        signal(id, "STOP");
+    }
+
+    void resume(int id) throws Exception {
+        signal(id, "CONT");
+    }
+
+    boolean isAlive(int id) {
+        Process p = running.get(id);
+        return p != null && p.isAlive();
+    }
+
+    private void signal(int id, String signal) throws Exception {
+        long pid = running.get(id).pid();
+        Process kill = new ProcessBuilder("kill", "-" + signal, String.valueOf(pid)).inheritIO().start();
+        if (kill.waitFor() != 0) {
+            throw new IllegalStateException("kill -" + signal + " " + pid + " failed");
+        }
+    }
+
+    /** Runs {@code run-client.sh --config FILE ARGS...} with {@code stdin} as its input. */
+    ClientRun client(List<String> args, String stdin) throws Exception {
+        List<String> command = new ArrayList<>(List.of("bash", ROOT.resolve("run-client.sh").toString(),
+                "--config", configFile.toString()));
+        command.addAll(args);
+        Path out = Files.createTempFile(dir, "client", ".out");
+        Path err = Files.createTempFile(dir, "client", ".err");
+        Process p = new ProcessBuilder(command).directory(dir.toFile())
+                .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
+        p.getOutputStream().close();
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("client " + args + " did not finish within 120s");
+        }
+        ClientRun run = new ClientRun(p.exitValue(), Files.readString(out), Files.readString(err));
+        Files.delete(out);
+        Files.delete(err);
+        return run;
+    }
+
+    ClientRun client(List<String> args) throws Exception {
+        return client(args, "");
+    }
+
+    /** The last lines of replica {@code id}'s console, for failure messages. */
+    String tail(int id) {
+        try {
+            List<String> lines = Files.readAllLines(dir.resolve("replica-" + id + ".out"));
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Process p : running.values()) {
+            p.destroyForcibly();
+        }
+        for (Process p : running.values()) {
+            try {
+                p.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        running.clear();
+    }
+
+    record ClientRun(int exitCode, String out, String err) {
+        List<String> lines() {
+            return out.isEmpty() ? List.of() : List.of(out.split("\n", -1)).subList(0, out.split("\n", -1).length - 1);
+        }
+    }
+
+    private static int freePort() {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
