@@ -2,7 +2,9 @@ package lamportkv.core;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.DataInput;
 import java.io.DataInputStream;
+import java.io.DataOutput;
 import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -42,7 +44,7 @@ public final class Codec {
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             out.writeInt(messages.size());
             for (PeerMessage m : messages) {
-                write(out, m);
+                writeMessage(out, m);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("writing to memory cannot fail", e);
@@ -73,11 +75,12 @@ public final class Codec {
         }
     }
 
-    private static void write(DataOutputStream out, PeerMessage m) throws IOException {
+    public static void writeMessage(DataOutput out, PeerMessage m) throws IOException {
         if (m instanceof PeerMessage.RequestMsg r) {
             out.writeByte(REQUEST);
             writeId(out, r.requestId());
             writeOperation(out, r.request().op());
+            writeClient(out, r.request().client());
         } else if (m instanceof PeerMessage.OkMsg ok) {
             out.writeByte(OK);
             writeId(out, ok.requestId());
@@ -93,11 +96,11 @@ public final class Codec {
         }
     }
 
-    private static PeerMessage readMessage(DataInputStream in) throws IOException {
+    public static PeerMessage readMessage(DataInput in) throws IOException {
         byte type = in.readByte();
         switch (type) {
             case REQUEST:
-                return new PeerMessage.RequestMsg(new Request(readId(in), readOperation(in)));
+                return new PeerMessage.RequestMsg(new Request(readId(in), readOperation(in), readClient(in)));
             case OK:
                 return new PeerMessage.OkMsg(readId(in), in.readLong());
             case APPLY: {
@@ -111,16 +114,29 @@ public final class Codec {
         }
     }
 
-    private static void writeId(DataOutputStream out, RequestId id) throws IOException {
+    public static void writeClient(DataOutput out, ClientTag client) throws IOException {
+        out.writeLong(client.clientId());
+        out.writeLong(client.seq());
+        out.writeLong(client.wallMillis());
+    }
+
+    public static ClientTag readClient(DataInput in) throws IOException {
+        long id = in.readLong();
+        long seq = in.readLong();
+        long wall = in.readLong();
+        return id == 0 && seq == 0 && wall == 0 ? ClientTag.NONE : new ClientTag(id, seq, wall);
+    }
+
+    public static void writeId(DataOutput out, RequestId id) throws IOException {
         out.writeLong(id.ts());
         out.writeInt(id.origin());
     }
 
-    private static RequestId readId(DataInputStream in) throws IOException {
+    public static RequestId readId(DataInput in) throws IOException {
         return new RequestId(in.readLong(), in.readInt());
     }
 
-    private static void writeOperation(DataOutputStream out, Operation op) throws IOException {
+    public static void writeOperation(DataOutput out, Operation op) throws IOException {
         if (op instanceof Operation.Set s) {
             out.writeByte(SET);
             writeString(out, s.key0());
@@ -147,7 +163,7 @@ public final class Codec {
         }
     }
 
-    private static Operation readOperation(DataInputStream in) throws IOException {
+    public static Operation readOperation(DataInput in) throws IOException {
         byte kind = in.readByte();
         switch (kind) {
             case SET: {
@@ -179,25 +195,23 @@ public final class Codec {
         }
     }
 
-    private static BigDecimal readNumber(DataInputStream in) throws IOException {
+    private static BigDecimal readNumber(DataInput in) throws IOException {
         return Value.parseNumber(readString(in));
     }
 
-    private static void writeString(DataOutputStream out, String s) throws IOException {
+    public static void writeString(DataOutput out, String s) throws IOException {
         byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
         out.writeInt(utf8.length);
         out.write(utf8);
     }
 
-    private static String readString(DataInputStream in) throws IOException {
+    public static String readString(DataInput in) throws IOException {
         int length = in.readInt();
         if (length < 0 || length > MAX_STRING_BYTES) {
             throw new MalformedMessage("bad string length " + length);
         }
-        byte[] utf8 = in.readNBytes(length);
-        if (utf8.length != length) {
-            throw new EOFException();
-        }
+        byte[] utf8 = new byte[length];
+        in.readFully(utf8);             // EOFException if the input is shorter: a truncated message
         return new String(utf8, StandardCharsets.UTF_8);
     }
 }

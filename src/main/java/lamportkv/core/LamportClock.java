@@ -41,6 +41,14 @@ public final class LamportClock {
         return time;
     }
 
+    /** Sets the clock back to a value read from a snapshot. */
+    void restore(long saved) {
+        if (saved < 0) {
+            throw new IllegalArgumentException("clock cannot be negative: " + saved);
+        }
+        time = saved;
+    }
+
     public long time() {
         return time;
     }

@@ -30,6 +30,11 @@ public sealed interface Operation
     /** The operation as the shell would type it. */
     List<String> words();
 
+    /** Whether the operation only reads ({@code get}, {@code keys}): a repeat of it is harmless. */
+    default boolean readOnly() {
+        return this instanceof Get || this instanceof Keys;
+    }
+
     /** {@code set KEY VALUE}: stores VALUE, a number if it parses as one. */
     record Set(String key0, Value value) implements Operation {
         public Set {

@@ -75,10 +75,15 @@ public final class OrderingCore {
         return state;
     }
 
-    /** Rule 1. Returns the new request's id; {@link Effects#executed} answers it later (or at once, alone). */
+    /** Rule 1 for an anonymous operation (never deduplicated). */
     public RequestId onClientOperation(Operation op, long clientToken) {
+        return onClientOperation(op, ClientTag.NONE, clientToken);
+    }
+
+    /** Rule 1. Returns the new request's id; {@link Effects#executed} answers it later (or at once, alone). */
+    public RequestId onClientOperation(Operation op, ClientTag client, long clientToken) {
         long stamp = state.clock().onSend();
-        Request r = new Request(new RequestId(stamp, self), op);
+        Request r = new Request(new RequestId(stamp, self), op, client);
         state.enqueue(new PendingRequest(r, clientToken));
         for (int peer : others) {
             out.send(peer, new PeerMessage.RequestMsg(r));
@@ -166,6 +171,21 @@ public final class OrderingCore {
             } else {
                 return;
             }
+        }
+    }
+
+    void writeTo(java.io.DataOutput out) throws java.io.IOException {
+        out.writeInt(lastRequestFrom.size());
+        for (Map.Entry<Integer, Long> e : lastRequestFrom.entrySet()) {
+            out.writeInt(e.getKey());
+            out.writeLong(e.getValue());
+        }
+    }
+
+    void readFrom(java.io.DataInput in) throws java.io.IOException {
+        int count = in.readInt();
+        for (int i = 0; i < count; i++) {
+            lastRequestFrom.put(in.readInt(), in.readLong());
         }
     }
 

@@ -1,5 +1,8 @@
 package lamportkv.core;
 
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -8,6 +11,8 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -29,6 +34,36 @@ public final class StateMachine {
     private final Map<RequestId, PendingRequest> byId = new HashMap<>();
     private final LamportClock clock = new LamportClock();
     private long applied;
+    /**
+     * The last result of each client's latest write, so a retried write that gets ordered twice
+     * takes effect once. Least recently written first; entries idle longer than
+     * {@link #clientExpiryMillis} (by the requests' own wall-clock stamps) are dropped.
+     */
+    private final LinkedHashMap<Long, ClientRecord> clients = new LinkedHashMap<>();
+    private final long clientExpiryMillis;
+    private long latestWallMillis;
+
+    /** What the client table remembers of one client. */
+    record ClientRecord(long seq, Result result, long wallMillis) {
+    }
+
+    /** Clients idle for an hour are forgotten: a retry later than that would apply twice. */
+    public static final long DEFAULT_CLIENT_EXPIRY_MILLIS = 3_600_000;
+
+    public StateMachine() {
+        this(DEFAULT_CLIENT_EXPIRY_MILLIS);
+    }
+
+    /**
+     * @param clientExpiryMillis how long a client's last result is kept; the same on every
+     *                           replica, since it decides which retries are duplicates
+     */
+    public StateMachine(long clientExpiryMillis) {
+        if (clientExpiryMillis <= 0) {
+            throw new IllegalArgumentException("client expiry must be positive: " + clientExpiryMillis);
+        }
+        this.clientExpiryMillis = clientExpiryMillis;
+    }
 
     public LamportClock clock() {
         return clock;
@@ -84,7 +119,15 @@ public final class StateMachine {
         buffer.add(p);
     }
 
-    /** Removes the head and applies its operation to the data. */
+    /** How many clients the client table remembers. */
+    public int clientCount() {
+        return clients.size();
+    }
+
+    /**
+     * Removes the head and applies it to the data, once: a write whose client and sequence number
+     * were applied before returns the first result and changes nothing.
+     */
     Result applyHead() {
         PendingRequest head = buffer.poll();
         if (head == null) {
@@ -92,7 +135,115 @@ public final class StateMachine {
         }
         byId.remove(head.id());
         applied++;
-        return head.request().op().apply(data);
+        Request r = head.request();
+        ClientTag tag = r.client();
+        if (!tag.tracked()) {
+            return r.op().apply(data);
+        }
+        latestWallMillis = Math.max(latestWallMillis, tag.wallMillis());
+        ClientRecord last = clients.get(tag.clientId());
+        Result result;
+        if (last != null && tag.seq() == last.seq()) {
+            result = last.result();                       // a retry: the first answer, no second effect
+        } else if (last != null && tag.seq() < last.seq()) {
+            result = Result.error("stale retry: client " + Long.toHexString(tag.clientId())
+                    + " has since sent operation " + last.seq());
+        } else {
+            result = r.op().apply(data);
+            if (!r.op().readOnly()) {
+                clients.remove(tag.clientId());           // re-insert: the table stays in write order
+                clients.put(tag.clientId(), new ClientRecord(tag.seq(), result, tag.wallMillis()));
+            }
+        }
+        expireIdleClients();
+        return result;
+    }
+
+    private void expireIdleClients() {
+        Iterator<ClientRecord> eldest = clients.values().iterator();
+        while (eldest.hasNext()) {
+            if (latestWallMillis - eldest.next().wallMillis() <= clientExpiryMillis) {
+                return;
+            }
+            eldest.remove();
+        }
+    }
+
+    // ---- snapshots (ReplicaCore) ----------------------------------------------------------------
+
+    void writeTo(DataOutput o) throws IOException {
+        o.writeLong(clock.time());
+        o.writeLong(applied);
+        o.writeInt(data.size());
+        for (Map.Entry<String, Value> e : data.entrySet()) {
+            Codec.writeString(o, e.getKey());
+            o.writeBoolean(e.getValue() instanceof Value.Num);
+            Codec.writeString(o, e.getValue().render());
+        }
+        List<PendingRequest> pending = bufferInOrder();
+        o.writeInt(pending.size());
+        for (PendingRequest p : pending) {
+            Codec.writeId(o, p.id());
+            Codec.writeOperation(o, p.request().op());
+            Codec.writeClient(o, p.request().client());
+            o.writeInt(p.oksFrom().size());
+            for (int from : p.oksFrom()) {
+                o.writeInt(from);
+            }
+            o.writeBoolean(p.released());
+            if (p.released()) {
+                Result r = p.originResult().orElseThrow();
+                o.writeBoolean(r.ok());
+                Codec.writeString(o, r.text());
+            }
+        }
+        o.writeLong(latestWallMillis);
+        o.writeInt(clients.size());
+        for (Map.Entry<Long, ClientRecord> e : clients.entrySet()) {
+            o.writeLong(e.getKey());
+            o.writeLong(e.getValue().seq());
+            o.writeBoolean(e.getValue().result().ok());
+            Codec.writeString(o, e.getValue().result().text());
+            o.writeLong(e.getValue().wallMillis());
+        }
+    }
+
+    /** Replaces this (fresh) state machine's contents with what {@link #writeTo} wrote. */
+    void readFrom(DataInput in) throws IOException {
+        clock.restore(in.readLong());
+        applied = in.readLong();
+        int keys = in.readInt();
+        for (int i = 0; i < keys; i++) {
+            String key = Codec.readString(in);
+            boolean number = in.readBoolean();
+            String raw = Codec.readString(in);
+            data.put(key, number ? new Value.Num(new java.math.BigDecimal(raw)) : new Value.Text(raw));
+        }
+        int pending = in.readInt();
+        for (int i = 0; i < pending; i++) {
+            RequestId id = Codec.readId(in);
+            Operation op = Codec.readOperation(in);
+            ClientTag client = Codec.readClient(in);
+            PendingRequest p = new PendingRequest(new Request(id, op, client), -1);
+            int oks = in.readInt();
+            for (int k = 0; k < oks; k++) {
+                p.recordOk(in.readInt());
+            }
+            if (in.readBoolean()) {
+                boolean ok = in.readBoolean();
+                p.release(new Result(ok, Codec.readString(in)));
+            }
+            enqueue(p);
+        }
+        latestWallMillis = in.readLong();
+        int clientCount = in.readInt();
+        for (int i = 0; i < clientCount; i++) {
+            long id = in.readLong();
+            long seq = in.readLong();
+            boolean ok = in.readBoolean();
+            Result result = new Result(ok, Codec.readString(in));
+            clients.put(id, new ClientRecord(seq, result, in.readLong()));
+        }
     }
 
     private static MessageDigest sha256() {

@@ -57,6 +57,13 @@ final class EventLoop implements AutoCloseable {
         return done;
     }
 
+    /** Runs {@code task} on the loop, without waiting for it. */
+    void execute(Runnable task) {
+        if (running) {
+            inbox.add(task);
+        }
+    }
+
     /** From a task on the loop: runs {@code action} once this round has ended. */
     void afterRound(Runnable action) {
         assert inLoop();

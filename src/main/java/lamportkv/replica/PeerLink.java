@@ -6,11 +6,13 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import lamportkv.config.ReplicaAddress;
 import lamportkv.core.Codec;
 import lamportkv.core.PeerMessage;
+import lamportkv.core.ReplicaCore.Outgoing;
 import lamportkv.rmi.Batch;
 import lamportkv.rmi.PeerService;
 import lamportkv.rmi.Rmi;
@@ -34,17 +36,15 @@ final class PeerLink implements AutoCloseable {
     private static final long MAX_BACKOFF_MILLIS = 1_000;
     private static final int MAX_BATCH_MESSAGES = 8_192;
 
-    private record Numbered(long seq, PeerMessage message) {
-    }
-
     private final int self;
     private final ReplicaAddress peer;
     private final TaggedLogger log;
+    private final LongConsumer onConfirmed;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     /** Sent or not, every message the peer has not confirmed, in sequence order. */
-    private final ArrayDeque<Numbered> unconfirmed = new ArrayDeque<>();
-    private long nextSeq = 1;
+    private final ArrayDeque<Outgoing> unconfirmed = new ArrayDeque<>();
+    /** The highest number the peer has confirmed holding (or, before it answers, the number before our first). */
     private long confirmed;
     private boolean closed;
     private boolean peerLostState;
@@ -56,10 +56,19 @@ final class PeerLink implements AutoCloseable {
 
     enum Reachability { UNKNOWN, REACHABLE, UNREACHABLE }
 
-    PeerLink(int self, ReplicaAddress peer, TaggedLogger log) {
+    /**
+     * @param backlog   messages not yet confirmed, to send first (after a restart)
+     * @param nextSeq   the number the next new message will carry
+     * @param confirmed where the peer answers are reported, on whatever thread: the core stops keeping them
+     */
+    PeerLink(int self, ReplicaAddress peer, TaggedLogger log, List<Outgoing> backlog, long nextSeq,
+             LongConsumer onConfirmed) {
         this.self = self;
         this.peer = peer;
         this.log = log;
+        this.onConfirmed = onConfirmed;
+        this.unconfirmed.addAll(backlog);
+        this.confirmed = backlog.isEmpty() ? nextSeq - 1 : backlog.get(0).seq() - 1;
         this.thread = new Thread(this::run, "link-" + self + "-to-" + peer.id());
         this.thread.setDaemon(true);
     }
@@ -72,13 +81,11 @@ final class PeerLink implements AutoCloseable {
         return peer;
     }
 
-    /** Queues messages for the peer, after everything queued before. Never blocks on the network. */
-    void send(List<PeerMessage> messages) {
+    /** Queues numbered messages for the peer, after everything queued before. Never blocks on the network. */
+    void send(List<Outgoing> messages) {
         lock.lock();
         try {
-            for (PeerMessage m : messages) {
-                unconfirmed.add(new Numbered(nextSeq++, m));
-            }
+            unconfirmed.addAll(messages);
             changed.signalAll();
         } finally {
             lock.unlock();
@@ -118,7 +125,7 @@ final class PeerLink implements AutoCloseable {
                     return;
                 }
                 List<PeerMessage> messages = new ArrayList<>(Math.min(unconfirmed.size(), MAX_BATCH_MESSAGES));
-                for (Numbered n : unconfirmed) {
+                for (Outgoing n : unconfirmed) {
                     if (messages.size() == MAX_BATCH_MESSAGES) {
                         break;
                     }
@@ -134,7 +141,10 @@ final class PeerLink implements AutoCloseable {
             try {
                 long held = deliver(batch);
                 markReachable();
-                if (confirm(held) || count == 0) {
+                if (confirm(held)) {
+                    onConfirmed.accept(held);
+                    backoff = 50;
+                } else if (count == 0) {
                     backoff = 50;
                 } else if (!pause(backoff)) {   // the peer took none of it: don't spin re-sending
                     return;

@@ -28,10 +28,11 @@ import lamportkv.config.ReplicaAddress;
 import lamportkv.core.Codec;
 import lamportkv.core.Operation;
 import lamportkv.core.OperationException;
-import lamportkv.core.OrderingCore;
+import lamportkv.core.ClientTag;
+import lamportkv.core.ReplicaCore;
+import lamportkv.core.ReplicaCore.Outgoing;
 import lamportkv.core.PeerMessage;
 import lamportkv.core.PendingRequest;
-import lamportkv.core.ProtocolViolation;
 import lamportkv.core.Request;
 import lamportkv.core.RequestId;
 import lamportkv.core.Result;
@@ -62,17 +63,17 @@ public final class Replica implements AutoCloseable {
     private final ReplicaAddress self;
     private final ClusterConfig config;
     private final TaggedLogger log;
-    private final OrderingCore core;
+    private final ReplicaCore core;
     private final EventLoop loop;
     private final Map<Integer, PeerLink> links = new LinkedHashMap<>();
+    private final Journal journal;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final List<ReplicaListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private RmiServer server;
 
     // Owned by the event loop thread.
-    private final Map<Integer, List<PeerMessage>> outbox = new TreeMap<>();
+    private final Map<Integer, List<Outgoing>> outbox = new TreeMap<>();
     private final Map<Long, ClientWait> waitingClients = new HashMap<>();
-    private final Map<Integer, Long> heldFrom = new HashMap<>();
     private long nextClientToken = 1;
 
     /** A client call waiting for its request to execute. */
@@ -81,15 +82,18 @@ public final class Replica implements AutoCloseable {
         volatile RequestId id;
     }
 
-    private Replica(ClusterConfig config, ReplicaAddress self) {
+    private Replica(ClusterConfig config, ReplicaAddress self, Journal journal) {
         this.config = config;
+        this.journal = journal;
         this.self = self;
         this.log = Logger.tag("replica " + self.id());
-        this.core = new OrderingCore(self.id(), config.ids(), new StateMachine(), new LoopEffects());
+        this.core = new ReplicaCore(self.id(), config.ids(), StateMachine.DEFAULT_CLIENT_EXPIRY_MILLIS, new LoopEffects());
         this.loop = new EventLoop("replica-" + self.id() + "-loop", this::endOfRound);
         for (ReplicaAddress peer : config.replicas()) {
             if (peer.id() != self.id()) {
-                links.put(peer.id(), new PeerLink(self.id(), peer, log));
+                int id = peer.id();
+                links.put(id, new PeerLink(self.id(), peer, log, core.unconfirmed(id), core.nextSeqTo(id),
+                        held -> loop.execute(() -> core.confirmed(id, held))));
             }
         }
     }
@@ -111,7 +115,19 @@ public final class Replica implements AutoCloseable {
         }
         // Stubs carry this host, so peers and clients reach the replica at its configured address.
         System.setProperty("java.rmi.server.hostname", self.host());
-        Replica replica = new Replica(config, self);
+        Replica replica = new Replica(config, self, new Journal() {
+            @Override
+            public void append(byte[] record) {
+            }
+
+            @Override
+            public void force() {
+            }
+
+            @Override
+            public void close() {
+            }
+        });
         replica.loop.start();
         try {
             replica.server = RmiServer.start(bindAddress, self.port(), replica.new ClientEndpoint(),
@@ -178,7 +194,8 @@ public final class Replica implements AutoCloseable {
             loop.call(() -> {
                 long token = nextClientToken++;
                 waitingClients.put(token, wait);
-                wait.id = core.onClientOperation(op, token);
+                wait.id = core.clientOperation(op,
+                        new ClientTag(command.clientId(), command.seq(), System.currentTimeMillis()), token);
                 return token;
             });
             Result result = wait.result.get(command.timeoutMillis(), TimeUnit.MILLISECONDS);
@@ -196,7 +213,7 @@ public final class Replica implements AutoCloseable {
     }
 
     long tick() {
-        return awaitLoop(loop.call(core::onInternalEvent));
+        return awaitLoop(loop.call(core::tick));
     }
 
     StateHash hash() {
@@ -211,7 +228,7 @@ public final class Replica implements AutoCloseable {
             Map<Integer, Integer> waiting = new HashMap<>();
             for (PendingRequest p : state.bufferInOrder()) {
                 if (p.id().origin() == self.id()) {
-                    for (int peer : core.waitingFor(p.id())) {
+                    for (int peer : core.ordering().waitingFor(p.id())) {
                         waiting.merge(peer, 1, Integer::sum);
                     }
                 }
@@ -247,33 +264,31 @@ public final class Replica implements AutoCloseable {
 
     /** On the loop: hands the core each message it does not hold yet, in link order. */
     private long accept(int from, long firstSeq, List<PeerMessage> messages) {
-        long held = heldFrom.getOrDefault(from, 0L);
         for (int k = 0; k < messages.size(); k++) {
-            long seq = firstSeq + k;
-            if (seq <= held) {
-                continue;           // re-sent: this replica holds it already
+            ReplicaCore.Receipt receipt = core.received(from, firstSeq + k, messages.get(k));
+            if (receipt == ReplicaCore.Receipt.GAP) {
+                break;              // the sender re-sends from what we hold
             }
-            if (seq > held + 1) {
-                break;              // a gap: the sender re-sends from held + 1
+            if (receipt == ReplicaCore.Receipt.REFUSED) {
+                log.error("refused message {} from replica {}: the protocol does not allow {}",
+                        firstSeq + k, from, messages.get(k));
             }
-            try {
-                core.onMessage(from, messages.get(k));
-            } catch (ProtocolViolation v) {
-                log.error("refused message {} from replica {}: {}", seq, from, v.getMessage());
-            }
-            held = seq;
         }
-        heldFrom.put(from, held);
-        return held;
+        return core.heldFrom(from);
     }
 
     // ---- the event loop's side ---------------------------------------------------------------
 
     /** How the core's decisions leave the loop: gathered during a round, handed on at its end. */
-    private final class LoopEffects implements OrderingCore.Effects {
+    private final class LoopEffects implements ReplicaCore.Output {
         @Override
-        public void send(int to, PeerMessage message) {
-            outbox.computeIfAbsent(to, k -> new ArrayList<>()).add(message);
+        public void record(byte[] record) {
+            journal.append(record);
+        }
+
+        @Override
+        public void send(int to, long seq, PeerMessage message) {
+            outbox.computeIfAbsent(to, k -> new ArrayList<>()).add(new Outgoing(seq, message));
         }
 
         @Override
@@ -293,7 +308,8 @@ public final class Replica implements AutoCloseable {
     }
 
     private void endOfRound() {
-        for (Map.Entry<Integer, List<PeerMessage>> e : outbox.entrySet()) {
+        journal.force();
+        for (Map.Entry<Integer, List<Outgoing>> e : outbox.entrySet()) {
             links.get(e.getKey()).send(e.getValue());
         }
         outbox.clear();
@@ -319,7 +335,7 @@ public final class Replica implements AutoCloseable {
         try {
             RequestId id = wait.id;
             waitingFor = id == null ? new TreeSet<>()
-                    : loop.call(() -> core.waitingFor(id)).get(2, TimeUnit.SECONDS);
+                    : loop.call(() -> core.ordering().waitingFor(id)).get(2, TimeUnit.SECONDS);
         } catch (ExecutionException | TimeoutException e) {
             waitingFor = new TreeSet<>();
         } catch (InterruptedException e) {

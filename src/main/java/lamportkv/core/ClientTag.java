@@ -1,0 +1,21 @@
+package lamportkv.core;
+
+/**
+ * Who asked for an operation: the client's id and its sequence number for it, plus the origin's
+ * wall-clock time when it arrived. A retried operation carries the same id and sequence number,
+ * so replicas that order it twice apply it once ({@link StateMachine}'s client table).
+ *
+ * <p>The wall-clock time is data in the request, not a clock the core reads: every replica sees
+ * the same value, so expiring idle clients by it is deterministic.
+ *
+ * @param clientId   0 for an anonymous operation that is never deduplicated
+ * @param seq        the client's sequence number, increasing per operation
+ * @param wallMillis the origin's wall clock when the operation arrived (epoch ms)
+ */
+public record ClientTag(long clientId, long seq, long wallMillis) {
+    public static final ClientTag NONE = new ClientTag(0, 0, 0);
+
+    public boolean tracked() {
+        return clientId != 0;
+    }
+}

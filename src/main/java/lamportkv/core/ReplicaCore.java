@@ -1,0 +1,331 @@
+package lamportkv.core;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * A replica's whole deterministic state: the {@link OrderingCore} over its {@link StateMachine},
+ * plus the bookkeeping of its links — the last message it holds from each peer, and what it sent
+ * each peer that the peer has not confirmed yet. Pure, like the ordering core.
+ *
+ * <p><b>Durability by replay.</b> Every input that changes the state (a client operation, a
+ * received message, a tick) is handed to {@link Output#record} as a journal record before its
+ * effects are handed on. The caller appends records to a write-ahead log and forces it before any
+ * message of the same round leaves or any client is answered. After a crash, {@link #restore}
+ * from the last {@link #snapshot} and {@link #replay} of the later records rebuild exactly the
+ * state that produced everything the world has seen: the core is deterministic, so replay sends
+ * the same messages with the same link sequence numbers, and peers drop what they hold already.
+ *
+ * <p>Confirmations ({@link #confirmed}) are not journaled: forgetting one only means re-sending
+ * messages that the peer will drop.
+ */
+public final class ReplicaCore {
+
+    /** What the replica must do with the core's output. Called synchronously. */
+    public interface Output {
+        /** Append this journal record to the log; it must be durable before this round's effects leave. */
+        void record(byte[] record);
+
+        /** Send message number {@code seq} of the link to {@code to}. */
+        void send(int to, long seq, PeerMessage message);
+
+        /** Answer the client that {@code clientToken} names. */
+        void executed(long clientToken, Request request, Result result);
+
+        /** A request was applied to the data here. */
+        default void applied(Request request, Result result) {
+        }
+    }
+
+    /** What became of a received message. */
+    public enum Receipt {
+        /** New, in order, taken in. */
+        ACCEPTED,
+        /** Held already: a re-send. Dropped. */
+        DUPLICATE,
+        /** An earlier message is missing: dropped; the sender re-sends from the one after what is held. */
+        GAP,
+        /** In order, but the rules refused it ({@link ProtocolViolation}): consumed, state untouched. */
+        REFUSED
+    }
+
+    /** A message on its way to a peer, with its link sequence number. */
+    public record Outgoing(long seq, PeerMessage message) {
+    }
+
+    private static final byte CLIENT_OP = 1, RECEIVED = 2, TICK = 3;
+    private static final int SNAPSHOT_VERSION = 1;
+
+    private final int self;
+    private final List<Integer> members;
+    private final StateMachine state;
+    private final OrderingCore core;
+    private final Map<Integer, Long> heldFrom = new TreeMap<>();
+    private final Map<Integer, Long> nextSeqTo = new TreeMap<>();
+    private final Map<Integer, ArrayDeque<Outgoing>> unconfirmed = new TreeMap<>();
+    private Output out;
+    private boolean replaying;
+
+    /** A fresh replica: empty data, clock 0, no links used yet. */
+    public ReplicaCore(int self, Collection<Integer> members, long clientExpiryMillis, Output out) {
+        this(self, members, new StateMachine(clientExpiryMillis), out);
+    }
+
+    private ReplicaCore(int self, Collection<Integer> members, StateMachine state, Output out) {
+        this.self = self;
+        this.members = List.copyOf(new java.util.TreeSet<>(members));
+        this.state = state;
+        this.out = Objects.requireNonNull(out, "out");
+        this.core = new OrderingCore(self, this.members, state, new CoreEffects());
+        for (int peer : this.members) {
+            if (peer != self) {
+                heldFrom.put(peer, 0L);
+                nextSeqTo.put(peer, 1L);
+                unconfirmed.put(peer, new ArrayDeque<>());
+            }
+        }
+    }
+
+    public int self() {
+        return self;
+    }
+
+    public List<Integer> members() {
+        return members;
+    }
+
+    public StateMachine state() {
+        return state;
+    }
+
+    /** The ordering rules, for queries ({@link OrderingCore#waitingFor}). Change state only through this class. */
+    public OrderingCore ordering() {
+        return core;
+    }
+
+    // ---- inputs: each one a journal record ----------------------------------------------------
+
+    /** A client's operation arrives here (rule 1). */
+    public RequestId clientOperation(Operation op, ClientTag client, long clientToken) {
+        journal(o -> {
+            o.writeByte(CLIENT_OP);
+            Codec.writeClient(o, client);
+            Codec.writeOperation(o, op);
+        });
+        return core.onClientOperation(op, client, clientToken);
+    }
+
+    /** Message {@code seq} of the link from {@code from} arrives (rules 2, 3, 5). */
+    public Receipt received(int from, long seq, PeerMessage message) {
+        Long held = heldFrom.get(from);
+        if (held == null) {
+            throw new ProtocolViolation("message from replica " + from + ", which is not a peer of replica " + self);
+        }
+        if (seq <= held) {
+            return Receipt.DUPLICATE;
+        }
+        if (seq > held + 1) {
+            return Receipt.GAP;
+        }
+        journal(o -> {
+            o.writeByte(RECEIVED);
+            o.writeInt(from);
+            o.writeLong(seq);
+            Codec.writeMessage(o, message);
+        });
+        heldFrom.put(from, seq);
+        try {
+            core.onMessage(from, message);
+            return Receipt.ACCEPTED;
+        } catch (ProtocolViolation refused) {
+            return Receipt.REFUSED;
+        }
+    }
+
+    /** An internal event (the {@code tick} command). Returns the new clock. */
+    public long tick() {
+        journal(o -> o.writeByte(TICK));
+        return core.onInternalEvent();
+    }
+
+    /** The peer holds every message of our link up to {@code seq}: stop keeping them. */
+    public void confirmed(int peer, long seq) {
+        ArrayDeque<Outgoing> queue = unconfirmed.get(peer);
+        while (queue != null && !queue.isEmpty() && queue.peekFirst().seq() <= seq) {
+            queue.pollFirst();
+        }
+    }
+
+    /** The highest message number of the link from {@code peer} that this replica holds. */
+    public long heldFrom(int peer) {
+        return heldFrom.getOrDefault(peer, 0L);
+    }
+
+    /** The messages for {@code peer} it has not confirmed yet, in order (after a restart: to re-send). */
+    public List<Outgoing> unconfirmed(int peer) {
+        return new ArrayList<>(unconfirmed.getOrDefault(peer, new ArrayDeque<>()));
+    }
+
+    /** The number the next message to {@code peer} will carry. */
+    public long nextSeqTo(int peer) {
+        return nextSeqTo.getOrDefault(peer, 1L);
+    }
+
+    // ---- recovery -----------------------------------------------------------------------------
+
+    /** Re-applies a journal record read back from the log, without recording it again or answering anyone. */
+    public void replay(byte[] record) {
+        replaying = true;
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(record))) {
+            byte type = in.readByte();
+            switch (type) {
+                case CLIENT_OP -> {
+                    ClientTag client = Codec.readClient(in);
+                    core.onClientOperation(Codec.readOperation(in), client, -1);
+                }
+                case RECEIVED -> {
+                    int from = in.readInt();
+                    long seq = in.readLong();
+                    PeerMessage message = Codec.readMessage(in);
+                    heldFrom.put(from, seq);
+                    try {
+                        core.onMessage(from, message);
+                    } catch (ProtocolViolation refusedAgain) {
+                        // It was refused the first time too, and changed nothing then either.
+                    }
+                }
+                case TICK -> core.onInternalEvent();
+                default -> throw new IllegalStateException("unknown journal record type " + type);
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("unreadable journal record: " + e, e);
+        } finally {
+            replaying = false;
+        }
+    }
+
+    /** The whole state, to be stored; {@link #restore} reads it back. */
+    public byte[] snapshot() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(4096);
+        try (DataOutputStream o = new DataOutputStream(bytes)) {
+            o.writeInt(SNAPSHOT_VERSION);
+            o.writeInt(self);
+            o.writeInt(members.size());
+            for (int id : members) {
+                o.writeInt(id);
+            }
+            state.writeTo(o);
+            core.writeTo(o);
+            writeLinks(o);
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing to memory cannot fail", e);
+        }
+        return bytes.toByteArray();
+    }
+
+    /** A replica as it was when {@code snapshot} was taken. */
+    public static ReplicaCore restore(byte[] snapshot, long clientExpiryMillis, Output out) {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(snapshot))) {
+            int version = in.readInt();
+            if (version != SNAPSHOT_VERSION) {
+                throw new IllegalStateException("snapshot version " + version + ", this program reads version "
+                        + SNAPSHOT_VERSION);
+            }
+            int self = in.readInt();
+            int memberCount = in.readInt();
+            List<Integer> members = new ArrayList<>();
+            for (int i = 0; i < memberCount; i++) {
+                members.add(in.readInt());
+            }
+            ReplicaCore r = new ReplicaCore(self, members, new StateMachine(clientExpiryMillis), out);
+            r.state.readFrom(in);
+            r.core.readFrom(in);
+            for (int i = 0; i < memberCount - 1; i++) {
+                int peer = in.readInt();
+                r.heldFrom.put(peer, in.readLong());
+                r.nextSeqTo.put(peer, in.readLong());
+                int count = in.readInt();
+                ArrayDeque<Outgoing> queue = r.unconfirmed.get(peer);
+                for (int k = 0; k < count; k++) {
+                    queue.add(new Outgoing(in.readLong(), Codec.readMessage(in)));
+                }
+            }
+            return r;
+        } catch (EOFException e) {
+            throw new IllegalStateException("truncated snapshot", e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void writeLinks(DataOutputStream o) throws IOException {
+        for (int peer : heldFrom.keySet()) {
+            o.writeInt(peer);
+            o.writeLong(heldFrom.get(peer));
+            o.writeLong(nextSeqTo.get(peer));
+            ArrayDeque<Outgoing> queue = unconfirmed.get(peer);
+            o.writeInt(queue.size());
+            for (Outgoing m : queue) {
+                o.writeLong(m.seq());
+                Codec.writeMessage(o, m.message());
+            }
+        }
+    }
+
+    // ---- plumbing -----------------------------------------------------------------------------
+
+    private interface RecordWriter {
+        void write(DataOutputStream out) throws IOException;
+    }
+
+    private void journal(RecordWriter writer) {
+        if (replaying) {
+            return;
+        }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
+        try (DataOutputStream o = new DataOutputStream(bytes)) {
+            writer.write(o);
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing to memory cannot fail", e);
+        }
+        out.record(bytes.toByteArray());
+    }
+
+    /** The ordering core's effects, numbered per link and held until confirmed. */
+    private final class CoreEffects implements OrderingCore.Effects {
+        @Override
+        public void send(int to, PeerMessage message) {
+            long seq = nextSeqTo.merge(to, 1L, Long::sum) - 1;
+            unconfirmed.get(to).add(new Outgoing(seq, message));
+            if (!replaying) {
+                out.send(to, seq, message);
+            }
+        }
+
+        @Override
+        public void executed(long clientToken, Request request, Result result) {
+            if (!replaying) {
+                out.executed(clientToken, request, result);
+            }
+        }
+
+        @Override
+        public void applied(Request request, Result result) {
+            if (!replaying) {
+                out.applied(request, result);
+            }
+        }
+    }
+}
