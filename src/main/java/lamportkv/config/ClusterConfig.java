@@ -38,14 +38,24 @@ public final class ClusterConfig {
             "(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
     private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]+");
 
+    /** Default for {@code snapshot.every}: applied operations between snapshots. */
+    public static final long DEFAULT_SNAPSHOT_EVERY = 10_000;
+    /** Default for {@code client.expiry.seconds}: how long a client's last result is remembered. */
+    public static final long DEFAULT_CLIENT_EXPIRY_SECONDS = 3_600;
+
     private final Path file;
     private final SortedMap<Integer, ReplicaAddress> replicas;
     private final Path dataDir;
+    private final long snapshotEvery;
+    private final long clientExpirySeconds;
 
-    private ClusterConfig(Path file, SortedMap<Integer, ReplicaAddress> replicas, Path dataDir) {
+    private ClusterConfig(Path file, SortedMap<Integer, ReplicaAddress> replicas, Path dataDir,
+                          long snapshotEvery, long clientExpirySeconds) {
         this.file = file;
         this.replicas = Collections.unmodifiableSortedMap(replicas);
         this.dataDir = dataDir;
+        this.snapshotEvery = snapshotEvery;
+        this.clientExpirySeconds = clientExpirySeconds;
     }
 
     /** A configuration made in code (tests, tools); {@code dataDir} as given. */
@@ -59,7 +69,8 @@ public final class ClusterConfig {
         if (byId.isEmpty()) {
             throw new IllegalArgumentException("a cluster has at least one replica");
         }
-        return new ClusterConfig(dataDir.resolve(DEFAULT_FILE), byId, dataDir);
+        return new ClusterConfig(dataDir.resolve(DEFAULT_FILE), byId, dataDir, DEFAULT_SNAPSHOT_EVERY,
+                DEFAULT_CLIENT_EXPIRY_SECONDS);
     }
 
     /** Reads and checks a configuration file. */
@@ -78,6 +89,8 @@ public final class ClusterConfig {
         SortedMap<String, Integer> seenKeys = new TreeMap<>();
         Path base = file.toAbsolutePath().getParent();
         Path dataDir = base.resolve("data");
+        long snapshotEvery = DEFAULT_SNAPSHOT_EVERY;
+        long clientExpirySeconds = DEFAULT_CLIENT_EXPIRY_SECONDS;
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i).strip();
             if (line.isEmpty() || line.startsWith("#") || line.startsWith("!")) {
@@ -110,15 +123,19 @@ public final class ClusterConfig {
                 } catch (java.nio.file.InvalidPathException e) {
                     throw new ConfigException(where + "bad data.dir \"" + value + "\": " + e.getReason());
                 }
+            } else if (key.equals("snapshot.every")) {
+                snapshotEvery = parsePositive(value, where + "bad snapshot.every \"" + value + "\"");
+            } else if (key.equals("client.expiry.seconds")) {
+                clientExpirySeconds = parsePositive(value, where + "bad client.expiry.seconds \"" + value + "\"");
             } else {
-                throw new ConfigException(where + "unknown setting \"" + key
-                        + "\" (known: replica.<id>=<host>:<port>, data.dir=<path>)");
+                throw new ConfigException(where + "unknown setting \"" + key + "\" (known: replica.<id>=<host>:<port>,"
+                        + " data.dir, snapshot.every, client.expiry.seconds)");
             }
         }
         if (replicas.isEmpty()) {
             throw new ConfigException(file + ": no replicas (add lines like replica.1=127.0.0.1:7101)");
         }
-        return new ClusterConfig(file, replicas, dataDir);
+        return new ClusterConfig(file, replicas, dataDir, snapshotEvery, clientExpirySeconds);
     }
 
     private static String describe(String key) {
@@ -135,6 +152,13 @@ public final class ClusterConfig {
             throw new ConfigException(error + " (ids are positive integers)");
         }
         return id;
+    }
+
+    private static long parsePositive(String raw, String error) throws ConfigException {
+        if (!raw.matches("[0-9]{1,12}") || Long.parseLong(raw) == 0) {
+            throw new ConfigException(error + " (expected a positive whole number)");
+        }
+        return Long.parseLong(raw);
     }
 
     private static ReplicaAddress parseAddress(int id, String value, String where, String line) throws ConfigException {
@@ -195,6 +219,24 @@ public final class ClusterConfig {
     /** Where every replica's directory lives ({@code data.dir}). */
     public Path dataDir() {
         return dataDir;
+    }
+
+    /** Applied operations between two snapshots of a replica's state. */
+    public long snapshotEvery() {
+        return snapshotEvery;
+    }
+
+    /**
+     * How long the replicated client table remembers a client's last result. Part of the
+     * replicated state machine, hence in the shared file: replicas must agree on it.
+     */
+    public long clientExpirySeconds() {
+        return clientExpirySeconds;
+    }
+
+    /** A copy with another snapshot interval (tests). */
+    public ClusterConfig withSnapshotEvery(long every) {
+        return new ClusterConfig(file, new TreeMap<>(replicas), dataDir, every, clientExpirySeconds);
     }
 
     /** Where replica {@code id} keeps its files. */

@@ -221,7 +221,7 @@ public final class Replica implements AutoCloseable {
     }
 
     ReplicaStatus status() {
-        record Snapshot(long clock, int buffer, long applied, String digest, Map<Integer, Integer> waiting) {
+        record Snapshot(long clock, int buffer, long applied, String digest, int clients, Map<Integer, Integer> waiting) {
         }
         Snapshot s = awaitLoop(loop.call(() -> {
             StateMachine state = core.state();
@@ -233,7 +233,8 @@ public final class Replica implements AutoCloseable {
                     }
                 }
             }
-            return new Snapshot(state.clock().time(), state.bufferLength(), state.appliedCount(), state.digest(), waiting);
+            return new Snapshot(state.clock().time(), state.bufferLength(), state.appliedCount(), state.digest(),
+                    state.clientCount(), waiting);
         }));
         List<PeerStatus> peers = new ArrayList<>();
         for (PeerLink link : links.values()) {
@@ -241,7 +242,7 @@ public final class Replica implements AutoCloseable {
                     link.unreachableSinceMillis(), s.waiting().getOrDefault(link.peer().id(), 0)));
         }
         return new ReplicaStatus(self.id(), self.hostPort(), s.clock(), s.buffer(), s.applied(), s.digest(),
-                peers.toArray(PeerStatus[]::new));
+                s.clients(), peers.toArray(PeerStatus[]::new));
     }
 
     // ---- peer messages -----------------------------------------------------------------------

@@ -3,9 +3,13 @@ package lamportkv.rmi;
 import java.io.Serializable;
 import java.util.Objects;
 
-/** One replica's view of itself and its peers, for {@code status}. */
+/**
+ * One replica's view of itself and its peers, for {@code status}.
+ *
+ * @param clients how many clients the replicated client table remembers (for exactly-once retries)
+ */
 public record ReplicaStatus(int id, String address, long clock, int bufferLength, long applied, String digest,
-                            PeerStatus[] peers) implements Serializable {
+                            int clients, PeerStatus[] peers) implements Serializable {
     public ReplicaStatus {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(digest, "digest");
