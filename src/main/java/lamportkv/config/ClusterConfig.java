@@ -20,11 +20,14 @@ import java.util.stream.Collectors;
  * The cluster as {@code replicas.properties} describes it:
  *
  * <pre>
- * replica.1=127.0.0.1:7101      # replica.&lt;id&gt;=&lt;host&gt;:&lt;port&gt;, one line per replica
- * data.dir=data                 # replica &lt;id&gt; keeps its files in data/replica-&lt;id&gt;
+ * # replica.&lt;id&gt;=&lt;host&gt;:&lt;port&gt;, one line per replica
+ * replica.1=127.0.0.1:7101
+ * # replica &lt;id&gt; keeps its files in data/replica-&lt;id&gt;
+ * data.dir=data
  * </pre>
  *
- * Lines are {@code key=value}; blank lines and lines starting with {@code #} are ignored. Relative
+ * Lines are {@code key=value}; blank lines and whole lines starting with {@code #} are ignored
+ * (a {@code #} after a value is part of the value). Relative
  * paths are relative to the file. Anything else (an unknown key, a duplicate, a bad port or host)
  * is refused with a one-line error naming the file and line: a typo never starts a cluster that
  * silently differs from the one meant.

@@ -40,6 +40,12 @@ public sealed interface Operation
         public Set {
             checkKey(key0);
             Objects.requireNonNull(value, "value");
+            if (value instanceof Value.Text text) {         // decoded or built in code: the same limit as set
+                int bytes = text.text().getBytes(StandardCharsets.UTF_8).length;
+                if (bytes > Value.MAX_VALUE_BYTES) {
+                    throw new OperationException("value too long: " + bytes + " bytes, at most " + Value.MAX_VALUE_BYTES);
+                }
+            }
         }
 
         @Override
@@ -275,7 +281,8 @@ public sealed interface Operation
     }
 
     private static String abbreviate(String s) {
-        return s.length() <= 40 ? s : s.substring(0, 37) + "...";
+        String shown = s.length() <= 40 ? s : s.substring(0, 37) + "...";
+        return shown.replaceAll("[\\p{Cc}\\u2028\\u2029]", "?");     // controls (NEL too) and line separators
     }
 
     private static Result arithmetic(SortedMap<String, Value> data, String key,

@@ -46,6 +46,9 @@ public final class OrderingCore {
         }
     }
 
+    /** Far beyond any real clock, and far enough from overflow that {@code max(L, t) + 1} stays positive. */
+    static final long MAX_STAMP = Long.MAX_VALUE / 4;
+
     private final int self;
     private final int[] others;
     private final StateMachine state;
@@ -104,6 +107,10 @@ public final class OrderingCore {
     public void onMessage(int from, PeerMessage message) {
         if (from == self || Arrays.binarySearch(others, from) < 0) {
             throw new ProtocolViolation("message from replica " + from + ", which is not a peer of replica " + self);
+        }
+        if (message.clock() < 0 || message.clock() > MAX_STAMP) {
+            throw new ProtocolViolation("replica " + from + " sent clock " + message.clock()
+                    + ", outside 0.." + MAX_STAMP);
         }
         if (message instanceof PeerMessage.RequestMsg request) {
             onRequest(from, request.request());

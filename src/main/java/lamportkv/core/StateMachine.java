@@ -100,8 +100,10 @@ public final class StateMachine {
             sha.update(e.getKey().getBytes(StandardCharsets.UTF_8));
             sha.update((byte) 0);
             sha.update((byte) (e.getValue() instanceof Value.Num ? 'n' : 't'));
-            sha.update(e.getValue().render().getBytes(StandardCharsets.UTF_8));
-            sha.update((byte) 0);
+            // Length-prefixed: a text value may hold NUL bytes, so a terminator alone would be ambiguous.
+            byte[] value = e.getValue().render().getBytes(StandardCharsets.UTF_8);
+            sha.update(java.nio.ByteBuffer.allocate(Integer.BYTES).putInt(value.length).array());
+            sha.update(value);
         }
         return HexFormat.of().formatHex(sha.digest(), 0, 8);
     }

@@ -81,7 +81,11 @@ public sealed interface Value permits Value.Num, Value.Text {
             }
             throw new OperationException("not a number: " + abbreviate(raw));
         }
-        return checkSize(new BigDecimal(raw));
+        BigDecimal n = normalize(new BigDecimal(raw));
+        if (plainDigits(n) > MAX_DIGITS) {
+            throw new OperationException("number too large: " + abbreviate(raw));
+        }
+        return n;
     }
 
     /** Rejects a number with more than {@link #MAX_DIGITS} digits written out in plain notation. */
@@ -112,7 +116,9 @@ public sealed interface Value permits Value.Num, Value.Text {
         return stripped.scale() < 0 ? stripped.setScale(0) : stripped;
     }
 
+    /** The input as an error message quotes it: at most 40 characters, and on one line. */
     private static String abbreviate(String s) {
-        return s.length() <= 40 ? s : s.substring(0, 37) + "...";
+        String shown = s.length() <= 40 ? s : s.substring(0, 37) + "...";
+        return shown.replaceAll("[\\p{Cc}\\u2028\\u2029]", "?");     // controls (NEL too) and line separators
     }
 }
