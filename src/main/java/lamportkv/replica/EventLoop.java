@@ -13,21 +13,32 @@ import org.tinylog.Logger;
  * never touch the state: they hand the loop a task and wait on a future.
  *
  * <p>The loop works in rounds: it takes every task that is waiting, runs them one after another,
- * then calls {@code endOfRound} once. The replica uses that to send what the round produced and
- * answer clients, so one round's many events cost one pass through the links — and, when the
- * state is made durable, one disk force.
+ * then asks {@link RoundEnd#commit()} once. The replica forces its log there and hands on the
+ * round's messages, so one round's many events cost one disk force (group commit). Only if the
+ * commit succeeds are the round's answers given ({@link #afterRound}); if it fails, nobody is
+ * told anything the replica could not make durable.
  */
 final class EventLoop implements AutoCloseable {
+
+    /** The end of a round. */
+    interface RoundEnd {
+        /** Makes the round durable and sends its messages; false if that failed. */
+        boolean commit();
+    }
+
+    private record Completion(Runnable onCommit, Runnable onFailure) {
+    }
+
     private static final Runnable STOP = () -> { };
 
     private final BlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
-    private final List<Runnable> completions = new ArrayList<>();
-    private final Runnable endOfRound;
+    private final List<Completion> completions = new ArrayList<>();
+    private final RoundEnd roundEnd;
     private final Thread thread;
     private volatile boolean running = true;
 
-    EventLoop(String name, Runnable endOfRound) {
-        this.endOfRound = endOfRound;
+    EventLoop(String name, RoundEnd roundEnd) {
+        this.roundEnd = roundEnd;
         this.thread = new Thread(this::run, name);
         this.thread.setDaemon(true);
     }
@@ -37,8 +48,9 @@ final class EventLoop implements AutoCloseable {
     }
 
     /**
-     * Runs {@code task} on the loop. The future completes with its value only after the round's
-     * end, so whoever waits on it sees the round's effects already handed on.
+     * Runs {@code task} on the loop. The future completes with its value only after the round
+     * has committed, so whoever waits on it sees the round's effects durable and handed on; it
+     * fails if the commit failed.
      */
     <T> CompletableFuture<T> call(Supplier<T> task) {
         CompletableFuture<T> done = new CompletableFuture<>();
@@ -49,9 +61,10 @@ final class EventLoop implements AutoCloseable {
         inbox.add(() -> {
             try {
                 T value = task.get();
-                afterRound(() -> done.complete(value));
+                afterRound(() -> done.complete(value),
+                        () -> done.completeExceptionally(new IllegalStateException("the replica could not commit")));
             } catch (RuntimeException e) {
-                afterRound(() -> done.completeExceptionally(e));
+                done.completeExceptionally(e);
             }
         });
         return done;
@@ -64,10 +77,10 @@ final class EventLoop implements AutoCloseable {
         }
     }
 
-    /** From a task on the loop: runs {@code action} once this round has ended. */
-    void afterRound(Runnable action) {
+    /** From a task on the loop: runs {@code onCommit} once this round has committed, else {@code onFailure}. */
+    void afterRound(Runnable onCommit, Runnable onFailure) {
         assert inLoop();
-        completions.add(action);
+        completions.add(new Completion(onCommit, onFailure));
     }
 
     boolean inLoop() {
@@ -96,13 +109,15 @@ final class EventLoop implements AutoCloseable {
                 }
             }
             round.clear();
+            boolean committed;
             try {
-                endOfRound.run();
+                committed = roundEnd.commit();
             } catch (RuntimeException e) {
                 Logger.error(e, "unexpected failure at the end of an event-loop round");
+                committed = false;
             }
-            for (Runnable completion : completions) {
-                completion.run();
+            for (Completion c : completions) {
+                (committed ? c.onCommit() : c.onFailure()).run();
             }
             completions.clear();
             if (stop) {

@@ -303,17 +303,23 @@ public final class Replica implements AutoCloseable {
         public void executed(long clientToken, Request request, Result result) {
             ClientWait wait = waitingClients.remove(clientToken);
             if (wait != null) {
-                loop.afterRound(() -> wait.result.complete(result));
+                loop.afterRound(() -> wait.result.complete(result),
+                        () -> wait.result.completeExceptionally(new IllegalStateException(failureMessage())));
             }
         }
     }
 
-    private void endOfRound() {
+    private boolean endOfRound() {
         journal.force();
         for (Map.Entry<Integer, List<Outgoing>> e : outbox.entrySet()) {
             links.get(e.getKey()).send(e.getValue());
         }
         outbox.clear();
+        return true;
+    }
+
+    private String failureMessage() {
+        return "replica " + self.id() + " is stopping";
     }
 
     private <T> T awaitLoop(CompletableFuture<T> answer) {
