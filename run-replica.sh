@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs one replica in the foreground until Ctrl-C or SIGTERM:  ./run-replica.sh ID [--config FILE]
+# Without --config: ./replicas.properties if the current directory has one, else the one beside this script.
+# Extra JVM options: JAVA_OPTS="-Xmx1g" ./run-replica.sh 1
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+jar="$here/target/lamportkv.jar"
+
+if [[ ! -f "$jar" ]]; then
+    echo "building $jar (first run; needs Maven)..." >&2
+    (cd "$here" && mvn -q -DskipTests package) >&2
+fi
+
+args=("$@")
+has_config=no
+for arg in "$@"; do
+    if [[ "$arg" == --config || "$arg" == --config=* ]]; then
+        has_config=yes
+    fi
+done
+if [[ "$has_config" == no ]]; then
+    if [[ -f replicas.properties ]]; then
+        args=(--config "$PWD/replicas.properties" "$@")
+    elif [[ -f "$here/replicas.properties" ]]; then
+        args=(--config "$here/replicas.properties" "$@")
+    fi
+fi
+
+# JAVA_OPTS is split into words on purpose: it holds several options.
+# shellcheck disable=SC2086
+exec java -XX:+ExitOnOutOfMemoryError ${JAVA_OPTS:-} -cp "$jar" lamportkv.replica.ReplicaMain "${args[@]}"
