@@ -8,6 +8,7 @@ import lamportkv.config.ClusterConfig;
 import lamportkv.config.ConfigException;
 import org.tinylog.Logger;
 import org.tinylog.configuration.Configuration;
+import org.tinylog.provider.ProviderRegistry;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -30,8 +31,12 @@ public final class ReplicaMain implements Callable<Integer> {
     static final String PEER_RESPONSE_TIMEOUT_MILLIS = "5000";
 
     public static void main(String[] args) {
-        if (System.getProperty("sun.rmi.transport.tcp.responseTimeout") == null) {
-            System.setProperty("sun.rmi.transport.tcp.responseTimeout", PEER_RESPONSE_TIMEOUT_MILLIS);
+        // Also the handshake: a frozen peer accepts the TCP connection and never answers RMI's (default 60 s).
+        for (String property : new String[] {"sun.rmi.transport.tcp.responseTimeout",
+                "sun.rmi.transport.tcp.handshakeTimeout"}) {
+            if (System.getProperty(property) == null) {
+                System.setProperty(property, PEER_RESPONSE_TIMEOUT_MILLIS);
+            }
         }
         System.exit(new CommandLine(new ReplicaMain()).execute(args));
     }
@@ -59,6 +64,7 @@ public final class ReplicaMain implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             replica.close();
             stopped.countDown();
+            shutDownLogging();   // last, so "stopped" is written (tinylog's own hook would race ours)
         }, "shutdown"));
         try {
             stopped.await();
@@ -68,12 +74,20 @@ public final class ReplicaMain implements Callable<Integer> {
         return 0;
     }
 
+    private static void shutDownLogging() {
+        try {
+            ProviderRegistry.getLoggingProvider().shutdown();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** Console and a file under the replica's data directory; must run before the first log line. */
     private static void logTo(Path file) {
         String format = "{date:yyyy-MM-dd HH:mm:ss.SSS} {level|min-size=5} [{tag}] {message}";
         Configuration.replace(Map.of(
                 "writer1", "console", "writer1.format", format, "writer1.level", "info",
                 "writer2", "file", "writer2.file", file.toString(), "writer2.append", "true",
-                "writer2.format", format, "writer2.level", "info"));
+                "writer2.format", format, "writer2.level", "info", "autoshutdown", "false"));
     }
 }
