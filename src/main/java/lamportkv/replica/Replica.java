@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -46,6 +47,8 @@ import lamportkv.rmi.ReplicaService;
 import lamportkv.rmi.ReplicaStatus;
 import lamportkv.rmi.RmiServer;
 import lamportkv.rmi.StateHash;
+import lamportkv.storage.SnapshotStore;
+import lamportkv.storage.StorageException;
 import org.tinylog.Logger;
 import org.tinylog.TaggedLogger;
 
@@ -66,7 +69,9 @@ public final class Replica implements AutoCloseable {
     private final ReplicaCore core;
     private final EventLoop loop;
     private final Map<Integer, PeerLink> links = new LinkedHashMap<>();
-    private final Journal journal;
+    private final DiskJournal journal;
+    /** Why the replica stopped accepting work (a failed disk), or null while it is healthy. */
+    private volatile String failure;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final List<ReplicaListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private RmiServer server;
@@ -75,6 +80,7 @@ public final class Replica implements AutoCloseable {
     private final Map<Integer, List<Outgoing>> outbox = new TreeMap<>();
     private final Map<Long, ClientWait> waitingClients = new HashMap<>();
     private long nextClientToken = 1;
+    private long appliedAtSnapshot;
 
     /** A client call waiting for its request to execute. */
     private static final class ClientWait {
@@ -82,12 +88,13 @@ public final class Replica implements AutoCloseable {
         volatile RequestId id;
     }
 
-    private Replica(ClusterConfig config, ReplicaAddress self, Journal journal) {
+    private Replica(ClusterConfig config, ReplicaAddress self, DiskJournal journal) throws StartException {
         this.config = config;
         this.journal = journal;
         this.self = self;
         this.log = Logger.tag("replica " + self.id());
-        this.core = new ReplicaCore(self.id(), config.ids(), StateMachine.DEFAULT_CLIENT_EXPIRY_MILLIS, new LoopEffects());
+        this.core = recover();
+        this.appliedAtSnapshot = core.state().appliedCount();
         this.loop = new EventLoop("replica-" + self.id() + "-loop", this::endOfRound);
         for (ReplicaAddress peer : config.replicas()) {
             if (peer.id() != self.id()) {
@@ -115,31 +122,72 @@ public final class Replica implements AutoCloseable {
         }
         // Stubs carry this host, so peers and clients reach the replica at its configured address.
         System.setProperty("java.rmi.server.hostname", self.host());
-        Replica replica = new Replica(config, self, new Journal() {
-            @Override
-            public void append(byte[] record) {
-            }
-
-            @Override
-            public void force() {
-            }
-
-            @Override
-            public void close() {
-            }
-        });
+        DiskJournal journal;
+        try {
+            journal = DiskJournal.open(config.dataDirOf(id));
+        } catch (StorageException e) {
+            throw new StartException(e.getMessage());
+        }
+        Replica replica;
+        try {
+            replica = new Replica(config, self, journal);
+        } catch (StartException | RuntimeException e) {
+            journal.close();
+            throw e;
+        }
         replica.loop.start();
         try {
             replica.server = RmiServer.start(bindAddress, self.port(), replica.new ClientEndpoint(),
                     replica.new PeerEndpoint());
         } catch (RemoteException e) {
             replica.loop.close();
+            journal.close();
             throw new StartException(e.getMessage().split("; nested exception")[0]);
         }
         replica.links.values().forEach(PeerLink::start);
         replica.log.info("listening on {} with peers {}", self.hostPort(),
                 replica.links.values().stream().map(l -> l.peer().id() + "@" + l.peer().hostPort()).toList());
         return replica;
+    }
+
+    /**
+     * Rebuilds the state from the newest snapshot and the log records after it. A fresh data
+     * directory gives a fresh replica. Damage is refused, never skipped: starting with less data
+     * than the replica had acknowledged would break every promise it made.
+     */
+    private ReplicaCore recover() throws StartException {
+        long started = System.nanoTime();
+        long expiryMillis = config.clientExpirySeconds() * 1000;
+        try {
+            Optional<SnapshotStore.Snapshot> snapshot = journal.latestSnapshot();
+            ReplicaCore recovered = snapshot.isPresent()
+                    ? ReplicaCore.restore(snapshot.get().state(), expiryMillis, new LoopEffects())
+                    : new ReplicaCore(self.id(), config.ids(), expiryMillis, new LoopEffects());
+            if (!recovered.members().equals(config.ids()) || recovered.self() != self.id()) {
+                throw new StartException("the snapshot in " + config.dataDirOf(self.id()) + " is of replica "
+                        + recovered.self() + " in a cluster of " + recovered.members() + ", but the configuration says replica "
+                        + self.id() + " of " + config.ids() + "; membership cannot change while data exists");
+            }
+            long[] replayed = {0};
+            journal.replay(snapshot.map(SnapshotStore.Snapshot::logIndex).orElse(0L), (index, record) -> {
+                recovered.replay(record);
+                replayed[0]++;
+            });
+            StateMachine state = recovered.state();
+            if (snapshot.isPresent() || replayed[0] > 0) {
+                log.info("recovered in {} ms: {}, {} log records replayed; clock {}, {} operations applied,"
+                        + " {} keys, {} pending requests, {} clients remembered",
+                        (System.nanoTime() - started) / 1_000_000,
+                        snapshot.map(s -> "snapshot at log record " + s.logIndex()).orElse("no snapshot"),
+                        replayed[0], state.clock().time(), state.appliedCount(), state.data().size(),
+                        state.bufferLength(), state.clientCount());
+            }
+            return recovered;
+        } catch (StorageException e) {
+            throw new StartException(e.getMessage());
+        } catch (IllegalStateException | java.io.UncheckedIOException e) {
+            throw new StartException("cannot read the state in " + config.dataDirOf(self.id()) + ": " + e.getMessage());
+        }
     }
 
     /** The configured host must be an address of this machine: a replica listens only there. */
@@ -178,6 +226,9 @@ public final class Replica implements AutoCloseable {
     // ---- client operations -------------------------------------------------------------------
 
     Reply execute(Command command) {
+        if (failure != null) {
+            return new Reply(Reply.Status.REFUSED, failure);
+        }
         Operation op;
         try {
             op = Operation.parse(command.wordList());
@@ -206,13 +257,14 @@ public final class Replica implements AutoCloseable {
             Thread.currentThread().interrupt();
             return new Reply(Reply.Status.TIMEOUT, "interrupted; the operation may still be applied");
         } catch (ExecutionException e) {
-            return new Reply(Reply.Status.TIMEOUT, "replica " + self.id() + " is stopping; the operation may still be applied");
+            return new Reply(Reply.Status.TIMEOUT, e.getCause().getMessage());
         } finally {
             inFlight.decrementAndGet();
         }
     }
 
     long tick() {
+        refuseIfFailed();
         return awaitLoop(loop.call(core::tick));
     }
 
@@ -248,6 +300,7 @@ public final class Replica implements AutoCloseable {
     // ---- peer messages -----------------------------------------------------------------------
 
     long deliver(Batch batch) {
+        refuseIfFailed();
         int from = batch.from();
         if (from == self.id() || !links.containsKey(from)) {
             log.warn("refused a batch claiming to come from replica {}, which is not a peer", from);
@@ -284,7 +337,11 @@ public final class Replica implements AutoCloseable {
     private final class LoopEffects implements ReplicaCore.Output {
         @Override
         public void record(byte[] record) {
-            journal.append(record);
+            try {
+                journal.append(record);
+            } catch (StorageException e) {
+                fail(e);          // the round will not commit: nothing of it leaves
+            }
         }
 
         @Override
@@ -309,17 +366,64 @@ public final class Replica implements AutoCloseable {
         }
     }
 
+    /** The end of an event-loop round: durable first, then the messages leave (answers follow in the loop). */
     private boolean endOfRound() {
-        journal.force();
+        if (failure != null) {
+            outbox.clear();
+            return false;
+        }
+        try {
+            journal.force();
+        } catch (StorageException e) {
+            fail(e);
+            outbox.clear();
+            return false;
+        }
         for (Map.Entry<Integer, List<Outgoing>> e : outbox.entrySet()) {
             links.get(e.getKey()).send(e.getValue());
         }
         outbox.clear();
+        snapshotIfDue();
         return true;
     }
 
+    /** Every {@code snapshot.every} applied operations: store the state, drop the log it covers. */
+    private void snapshotIfDue() {
+        long applied = core.state().appliedCount();
+        if (applied - appliedAtSnapshot < config.snapshotEvery()) {
+            return;
+        }
+        try {
+            long started = System.nanoTime();
+            journal.snapshot(core.snapshot());
+            appliedAtSnapshot = applied;
+            log.debug("snapshot at {} applied operations in {} ms", applied, (System.nanoTime() - started) / 1_000_000);
+        } catch (StorageException e) {
+            fail(e);
+        }
+    }
+
+    /** A disk that cannot take the log: stop accepting work rather than answer with state that is not durable. */
+    private void fail(StorageException e) {
+        if (failure == null) {
+            failure = "replica " + self.id() + " stopped accepting work: " + e.getMessage();   // says what to do
+            log.error("{}", failure);
+            IllegalStateException stopped = new IllegalStateException(failureMessage());
+            waitingClients.values().forEach(w -> w.result.completeExceptionally(stopped));
+            waitingClients.clear();
+        }
+    }
+
+    private void refuseIfFailed() {
+        String why = failure;
+        if (why != null) {
+            throw new IllegalStateException(why);
+        }
+    }
+
     private String failureMessage() {
-        return "replica " + self.id() + " is stopping";
+        String why = failure;
+        return (why != null ? why : "replica " + self.id() + " is stopping") + "; the operation may still be applied";
     }
 
     private <T> T awaitLoop(CompletableFuture<T> answer) {
@@ -374,6 +478,7 @@ public final class Replica implements AutoCloseable {
         }
         links.values().forEach(PeerLink::close);
         loop.close();
+        journal.close();
         log.info("stopped");
     }
 

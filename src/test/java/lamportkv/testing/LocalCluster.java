@@ -40,7 +40,12 @@ public final class LocalCluster implements AutoCloseable {
 
     /** Writes the configuration for {@code replicas} replicas on free ports, starting none of them. */
     public static LocalCluster create(int replicas, Path dir) {
-        StringBuilder text = new StringBuilder("# written by LocalCluster\ndata.dir=data\n");
+        return create(replicas, dir, "");
+    }
+
+    /** As {@link #create(int, Path)}, with more settings ({@code "snapshot.every=50\n"}). */
+    public static LocalCluster create(int replicas, Path dir, String settings) {
+        StringBuilder text = new StringBuilder("# written by LocalCluster\ndata.dir=data\n").append(settings);
         for (int id = 1; id <= replicas; id++) {
             text.append("replica.").append(id).append("=127.0.0.1:").append(freePort()).append('\n');
         }

@@ -1,0 +1,68 @@
+package lamportkv.replica;
+
+import java.nio.file.Path;
+import java.util.Optional;
+import lamportkv.storage.SnapshotStore;
+import lamportkv.storage.WriteAheadLog;
+
+/**
+ * A replica's files under its data directory: the write-ahead log of its journal records and the
+ * snapshots of its state. The log locks the directory, so two processes never write one log.
+ *
+ * <p>Records are appended during an event-loop round and made durable by one {@link #force()} at
+ * its end, before any of the round's messages leave or any client is answered (group commit).
+ */
+final class DiskJournal implements AutoCloseable {
+    /** Log segments roll at this size; old segments go once a snapshot covers them. */
+    static final long SEGMENT_BYTES = 16L * 1024 * 1024;
+
+    private final WriteAheadLog log;
+    private final SnapshotStore snapshots;
+
+    private DiskJournal(WriteAheadLog log, SnapshotStore snapshots) {
+        this.log = log;
+        this.snapshots = snapshots;
+    }
+
+    /** Opens (creating) the files in {@code dir}; throws {@link lamportkv.storage.StorageException} naming the problem. */
+    static DiskJournal open(Path dir) {
+        return new DiskJournal(WriteAheadLog.open(dir.resolve("log"), SEGMENT_BYTES),
+                new SnapshotStore(dir.resolve("snapshots")));
+    }
+
+    Optional<SnapshotStore.Snapshot> latestSnapshot() {
+        return snapshots.loadLatest();
+    }
+
+    /** Every record after {@code afterIndex}, in order. */
+    void replay(long afterIndex, WriteAheadLog.RecordConsumer consumer) {
+        log.replay(afterIndex, consumer);
+    }
+
+    public void append(byte[] record) {
+        log.append(record);
+    }
+
+    public void force() {
+        log.force();
+    }
+
+    long logBytes() {
+        return log.sizeBytes();
+    }
+
+    /**
+     * Stores a snapshot covering every record so far, then drops the log segments it covers.
+     * Call only right after {@link #force()}: the snapshot must never be ahead of the log.
+     */
+    void snapshot(byte[] state) {
+        long index = log.lastIndex();
+        snapshots.save(index, state);
+        log.deleteUpTo(index);
+    }
+
+    @Override
+    public void close() {
+        log.close();
+    }
+}

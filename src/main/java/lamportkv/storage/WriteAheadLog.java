@@ -1,0 +1,419 @@
+package lamportkv.storage;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.tinylog.Logger;
+import org.tinylog.TaggedLogger;
+
+/**
+ * A segmented write-ahead log of opaque records in one directory.
+ *
+ * <p>Records get consecutive indexes 1, 2, 3, ... for the life of the log, across segments and
+ * restarts. Appends are buffered; {@link #force()} makes all of them durable with one
+ * {@link FileChannel#force} (group commit). Segment files are named {@code wal-<first index, 20 digits>.log},
+ * so the directory listing in name order is index order, and a segment's name says where it starts
+ * even when it holds no record yet.
+ *
+ * <p>After any write or force failure the log refuses further appends and forces: after a failed
+ * force the OS may have dropped the dirty pages, so nothing written since the last good force can be
+ * trusted, and the owner must stop rather than acknowledge work it cannot keep.
+ *
+ * <p>Not thread-safe: one owner thread. The directory is locked while the log is open.
+ */
+public final class WriteAheadLog implements AutoCloseable {
+    /** The largest payload append accepts; on read, a larger length is damage. */
+    public static final int MAX_RECORD_BYTES = RecordFormat.MAX_PAYLOAD_BYTES;
+
+    static final String LOCK_FILE = "wal.lock";
+    private static final int WRITE_BUFFER_BYTES = 64 << 10;
+    private static final TaggedLogger log = Logger.tag("storage");
+
+    /** Receives replayed records in index order. */
+    @FunctionalInterface
+    public interface RecordConsumer {
+        void accept(long index, byte[] payload);
+    }
+
+    private final Path dir;
+    private final long segmentBytes;
+    private final ChannelOpener opener;
+    private final DirectoryLock lock;
+    /** Complete segments before the current one, oldest first. Each was forced before the next was created. */
+    private final List<Recovery.Segment> sealed;
+    private final ByteBuffer buffer = ByteBuffer.allocateDirect(WRITE_BUFFER_BYTES);
+    private Path currentPath;
+    private long currentFirstIndex;
+    private FileChannel channel;
+    /** Bytes of the current segment handed to the OS (not counting the buffer). */
+    private long writtenBytes;
+    private long lastIndex;
+    private boolean unforced;
+    /** Why the log stopped accepting records, or null while it is healthy. */
+    private String failure;
+    private boolean closed;
+
+    private WriteAheadLog(Path dir, long segmentBytes, ChannelOpener opener, DirectoryLock lock,
+            List<Recovery.Segment> sealed, Recovery.Segment current, FileChannel channel, long lastIndex) {
+        this.dir = dir;
+        this.segmentBytes = segmentBytes;
+        this.opener = opener;
+        this.lock = lock;
+        this.sealed = new ArrayList<>(sealed);
+        this.currentPath = current.path();
+        this.currentFirstIndex = current.firstIndex();
+        this.channel = channel;
+        this.writtenBytes = current.bytes();
+        this.lastIndex = lastIndex;
+    }
+
+    /**
+     * Opens the log in dir, creating the directory and a first segment if needed, and checks every
+     * record's checksum. A torn record at the end of the last segment (cut inside the header or the
+     * payload, or a checksum mismatch with nothing valid after it) is what a crash in the middle of
+     * a write leaves; it was never forced, so it is cut off with a WARN line. Any other damage (a bad
+     * record with valid data after it, a bad record in an earlier segment, a gap in indexes between
+     * segments) throws {@link StorageException} naming file and offset: starting with silently less
+     * data would make this replica disagree with the others.
+     *
+     * @param segmentBytes a segment is rolled before it would grow past this size; a single larger
+     *     record gets a segment of its own
+     */
+    public static WriteAheadLog open(Path dir, long segmentBytes) {
+        return open(dir, segmentBytes, ChannelOpener.DEFAULT);
+    }
+
+    /** As {@link #open(Path, long)}, with every segment channel opened through opener (tests inject faults). */
+    static WriteAheadLog open(Path dir, long segmentBytes, ChannelOpener opener) {
+        if (segmentBytes <= 0) {
+            throw new IllegalArgumentException("segmentBytes must be positive, not " + segmentBytes);
+        }
+        Directories.create(dir);
+        DirectoryLock lock = DirectoryLock.acquire(dir, LOCK_FILE);
+        try {
+            Recovery.Result found = Recovery.scan(dir, opener);
+            List<Recovery.Segment> segments = new ArrayList<>(found.segments());
+            if (segments.isEmpty()) {
+                segments.add(new Recovery.Segment(dir.resolve(RecordFormat.segmentName(1)), 1, 0));
+            }
+            Recovery.Segment current = segments.remove(segments.size() - 1);
+            FileChannel channel = openForWriting(dir, current, found, opener);
+            WriteAheadLog wal = new WriteAheadLog(dir, segmentBytes, opener, lock, segments, current, channel,
+                    found.lastIndex());
+            log.info("opened write-ahead log {}: {} segment(s), records {}..{}", dir, wal.segmentCount(),
+                    wal.firstIndex(), wal.lastIndex());
+            return wal;
+        } catch (RuntimeException e) {
+            lock.close();
+            throw e;
+        }
+    }
+
+    /** Opens the last segment for appending, creating it in an empty log and cutting off a torn tail. */
+    private static FileChannel openForWriting(Path dir, Recovery.Segment current, Recovery.Result found,
+            ChannelOpener opener) {
+        Path path = current.path();
+        try {
+            if (found.segments().isEmpty()) {
+                FileChannel channel = opener.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                Directories.force(dir);
+                return channel;
+            }
+            FileChannel channel = opener.open(path, StandardOpenOption.WRITE);
+            try {
+                if (found.tornBytes() > 0) {
+                    channel.truncate(current.bytes());
+                    channel.force(false); // so the tail cannot reappear under records appended later
+                    log.warn("dropped torn tail of {}: {} byte(s) from offset {} ({}), the mark of a crash during a "
+                            + "write that was never forced; records up to index {} are kept", path, found.tornBytes(),
+                            current.bytes(), found.tornTail().problem(), found.lastIndex());
+                }
+                channel.position(current.bytes());
+                return channel;
+            } catch (IOException e) {
+                closeQuietly(channel);
+                throw e;
+            }
+        } catch (IOException e) {
+            throw StorageException.io("open for writing", path, e, "check the disk, free space and permissions");
+        }
+    }
+
+    /**
+     * Calls consumer for every record with index > afterIndex, in index order, checking checksums
+     * again. Throws if records after afterIndex were deleted (the snapshot that covers them must be
+     * loaded first), or if afterIndex is beyond the last record: the snapshot claims records the log
+     * lost, and new appends would reuse indexes the snapshot already covers. Do not append from
+     * inside the consumer.
+     */
+    public void replay(long afterIndex, RecordConsumer consumer) {
+        Objects.requireNonNull(consumer, "consumer");
+        if (afterIndex < 0) {
+            throw new IllegalArgumentException("afterIndex must not be negative, not " + afterIndex);
+        }
+        ensureHealthy();
+        long first = firstIndex();
+        if (afterIndex < first - 1) {
+            throw new StorageException("cannot replay " + dir + " after index " + afterIndex + ": records up to index "
+                    + (first - 1) + " were deleted; load a snapshot covering index " + (first - 1) + " or later first");
+        }
+        if (afterIndex > lastIndex) {
+            throw new StorageException("cannot replay " + dir + " after index " + afterIndex + ": the log ends at index "
+                    + lastIndex + ", so records were lost or the snapshot was saved before force(); restore the "
+                    + "data directory from backup or rebuild this replica");
+        }
+        flushForReading();
+        List<Recovery.Segment> all = segments();
+        for (int i = 0; i < all.size(); i++) {
+            long last = i + 1 < all.size() ? all.get(i + 1).firstIndex() - 1 : lastIndex;
+            if (last > afterIndex) {
+                replaySegment(all.get(i).path(), all.get(i).firstIndex(), last, afterIndex, consumer);
+            }
+        }
+    }
+
+    private void replaySegment(Path path, long first, long last, long afterIndex, RecordConsumer consumer) {
+        try (FileChannel in = opener.open(path, StandardOpenOption.READ)) {
+            SegmentReader reader = new SegmentReader(in);
+            for (long index = first; index <= last; index++) {
+                SegmentReader.Read read = reader.next(index);
+                if (!(read instanceof SegmentReader.Ok ok)) {
+                    String problem = read instanceof SegmentReader.Bad bad
+                            ? "at offset " + bad.offset() + ": " + bad.problem()
+                            : "it ends before record " + index;
+                    throw new StorageException("write-ahead log segment " + path + " changed since it was opened: "
+                            + problem + "; something else writes to " + dir + " or the disk is failing: stop and "
+                            + "check it");
+                }
+                if (index > afterIndex) {
+                    consumer.accept(index, ok.payload());
+                }
+            }
+        } catch (IOException e) {
+            throw StorageException.io("read", path, e, "check the disk");
+        }
+    }
+
+    /** Replay reads files, so records still in the buffer must reach the OS first (no force needed). */
+    private void flushForReading() {
+        try {
+            flushBuffer();
+        } catch (IOException e) {
+            throw fail("write to", currentPath, e);
+        }
+    }
+
+    /**
+     * Appends a record and returns its index (lastIndex() + 1). The payload is copied, so the caller
+     * may reuse the array. Not durable until {@link #force()}. May roll to a new segment, which
+     * forces the old one first.
+     *
+     * @throws StorageException on an I/O error, after which the log is failed and refuses appends
+     */
+    public long append(byte[] payload) {
+        Objects.requireNonNull(payload, "payload");
+        if (payload.length > MAX_RECORD_BYTES) {
+            throw new IllegalArgumentException("record of " + payload.length + " bytes exceeds the limit of "
+                    + MAX_RECORD_BYTES + " bytes");
+        }
+        ensureHealthy();
+        long index = lastIndex + 1;
+        try {
+            long size = currentBytes();
+            if (size > 0 && size + RecordFormat.HEADER_BYTES + payload.length > segmentBytes) {
+                roll(index);
+            }
+            writeRecord(index, payload);
+        } catch (IOException e) {
+            throw fail("write to", currentPath, e);
+        }
+        lastIndex = index;
+        unforced = true;
+        return index;
+    }
+
+    /**
+     * Makes every record appended so far durable: hands the buffer to the OS and calls
+     * {@link FileChannel#force} once, however many appends that covers (group commit). A no-op when
+     * nothing was appended since the last force. Call it before anything that depends on the records
+     * leaves the process.
+     *
+     * @throws StorageException on an I/O error, after which the log is failed and refuses appends
+     */
+    public void force() {
+        ensureHealthy();
+        if (!unforced) {
+            return;
+        }
+        try {
+            flushBuffer();
+            channel.force(false); // data and the file size; the directory entry was forced when the file was created
+        } catch (IOException e) {
+            throw fail("force", currentPath, e);
+        }
+        unforced = false;
+    }
+
+    /** The index of the newest record, 0 if the log never held one. */
+    public long lastIndex() {
+        return lastIndex;
+    }
+
+    /** The index of the oldest record still kept, or lastIndex() + 1 if the log holds none. */
+    public long firstIndex() {
+        return sealed.isEmpty() ? currentFirstIndex : sealed.get(0).firstIndex();
+    }
+
+    /**
+     * Deletes whole segments all of whose records have an index at most index, oldest first; call it
+     * after a snapshot covering index is durable. Never deletes the segment being written, so the
+     * log always knows its last index. A segment that still holds a newer record stays.
+     */
+    public void deleteUpTo(long index) {
+        ensureOpen();
+        while (!sealed.isEmpty()) {
+            long lastOfOldest = (sealed.size() > 1 ? sealed.get(1).firstIndex() : currentFirstIndex) - 1;
+            if (lastOfOldest > index) {
+                return;
+            }
+            Path oldest = sealed.get(0).path();
+            try {
+                Files.delete(oldest);
+            } catch (IOException e) {
+                throw StorageException.io("delete", oldest, e, "check permissions; the log itself is intact");
+            }
+            sealed.remove(0);
+            // One at a time and oldest first: a crash must never leave a gap, only a shorter prefix.
+            Directories.force(dir);
+            log.debug("deleted write-ahead log segment {} (records up to index {})", oldest, lastOfOldest);
+        }
+    }
+
+    /** Bytes in all segments, including records appended but not yet handed to the OS. */
+    public long sizeBytes() {
+        return sealed.stream().mapToLong(Recovery.Segment::bytes).sum() + currentBytes();
+    }
+
+    /** Number of segment files, including the one being written. */
+    public int segmentCount() {
+        return sealed.size() + 1;
+    }
+
+    /** The directory this log lives in. */
+    public Path directory() {
+        return dir;
+    }
+
+    /** True once a write or force failed; the log then refuses appends and forces until reopened. */
+    public boolean isFailed() {
+        return failure != null;
+    }
+
+    /**
+     * Forces what was appended (unless the log is failed), closes the files and releases the
+     * directory lock. Idempotent.
+     *
+     * @throws StorageException if the final force fails; the files are closed anyway
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        try {
+            if (failure == null) {
+                force();
+            }
+        } finally {
+            closed = true;
+            closeQuietly(channel);
+            lock.close();
+        }
+    }
+
+    /** Seals the current segment and starts a new one whose first record will be firstIndex. */
+    private void roll(long firstIndex) throws IOException {
+        flushBuffer();
+        // Why force here: a later segment must never sit next to an earlier one with a torn tail;
+        // recovery treats damage in any but the last segment as lost data.
+        channel.force(false);
+        channel.close();
+        sealed.add(new Recovery.Segment(currentPath, currentFirstIndex, writtenBytes));
+        Path next = dir.resolve(RecordFormat.segmentName(firstIndex));
+        currentPath = next;
+        currentFirstIndex = firstIndex;
+        writtenBytes = 0;
+        channel = opener.open(next, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        Directories.force(dir);
+        unforced = false;
+    }
+
+    private void writeRecord(long index, byte[] payload) throws IOException {
+        if (buffer.remaining() < RecordFormat.HEADER_BYTES) {
+            flushBuffer();
+        }
+        buffer.putInt(payload.length).putInt(RecordFormat.checksum(index, payload)).putLong(index);
+        int offset = 0;
+        while (offset < payload.length) {
+            if (!buffer.hasRemaining()) {
+                flushBuffer();
+            }
+            int n = Math.min(buffer.remaining(), payload.length - offset);
+            buffer.put(payload, offset, n);
+            offset += n;
+        }
+    }
+
+    private void flushBuffer() throws IOException {
+        buffer.flip();
+        while (buffer.hasRemaining()) {
+            writtenBytes += channel.write(buffer);
+        }
+        buffer.clear();
+    }
+
+    private long currentBytes() {
+        return writtenBytes + buffer.position();
+    }
+
+    private List<Recovery.Segment> segments() {
+        List<Recovery.Segment> all = new ArrayList<>(sealed);
+        all.add(new Recovery.Segment(currentPath, currentFirstIndex, currentBytes()));
+        return all;
+    }
+
+    private StorageException fail(String action, Path path, IOException e) {
+        StorageException error = StorageException.io(action, path, e,
+                "the log stopped accepting records; fix the disk or free space, then restart the replica");
+        failure = error.getMessage();
+        log.error("{}", failure);
+        return error;
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("write-ahead log " + dir + " is closed");
+        }
+    }
+
+    private void ensureHealthy() {
+        ensureOpen();
+        if (failure != null) {
+            throw new StorageException("log is failed: " + failure);
+        }
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // Closing after a failure or after a successful force: nothing left to lose.
+        }
+    }
+}

@@ -1,0 +1,179 @@
+package lamportkv.storage;
+
+import static lamportkv.storage.LogFiles.entries;
+import static lamportkv.storage.LogFiles.payload;
+import static lamportkv.storage.LogFiles.places;
+import static lamportkv.storage.LogFiles.replay;
+import static lamportkv.storage.LogFiles.segments;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import lamportkv.storage.LogFiles.Place;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** What open() does with damaged files: cut off a torn tail, refuse everything else. */
+class WalRecoveryTest {
+    private static final long SEGMENT = 300;
+    private static final int RECORDS = 44;
+
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void writeLog() {
+        try (WriteAheadLog wal = WriteAheadLog.open(dir, SEGMENT)) {
+            for (long i = 1; i <= RECORDS; i++) {
+                wal.append(payload(i));
+            }
+        }
+        assertThat(segments(dir)).hasSizeGreaterThanOrEqualTo(4);
+        assertThat(places(last())).hasSizeGreaterThanOrEqualTo(3);
+    }
+
+    private Path last() {
+        List<Path> segments = segments(dir);
+        return segments.get(segments.size() - 1);
+    }
+
+    private Place lastRecord() {
+        List<Place> places = places(last());
+        return places.get(places.size() - 1);
+    }
+
+    enum Torn {
+        CUT_INSIDE_HEADER, CUT_INSIDE_PAYLOAD, BAD_CHECKSUM, IMPOSSIBLE_LENGTH, HEADER_ZEROED
+    }
+
+    @ParameterizedTest
+    @EnumSource(Torn.class)
+    void aTornLastRecordIsDroppedAndTheLogAppendsAfterIt(Torn form) {
+        Path file = last();
+        Place torn = lastRecord();
+        switch (form) {
+            case CUT_INSIDE_HEADER -> LogFiles.truncate(file, torn.offset() + 7);
+            case CUT_INSIDE_PAYLOAD -> LogFiles.truncate(file, torn.offset() + 16 + torn.payloadLength() / 2);
+            case BAD_CHECKSUM -> LogFiles.flipByte(file, torn.end() - 1);
+            case IMPOSSIBLE_LENGTH -> LogFiles.write(file, torn.offset(), ByteBuffer.allocate(4).putInt(-3).array());
+            case HEADER_ZEROED -> LogFiles.write(file, torn.offset(), new byte[16]);
+        }
+
+        try (WriteAheadLog wal = WriteAheadLog.open(dir, SEGMENT)) {
+            assertThat(wal.lastIndex()).isEqualTo(RECORDS - 1);
+            assertThat(replay(wal, 0)).isEqualTo(entries(1, RECORDS - 1));
+            assertThat(LogFiles.size(file)).isEqualTo(torn.offset());
+            assertThat(wal.append("after the crash".getBytes())).isEqualTo(RECORDS);
+        }
+        try (WriteAheadLog wal = WriteAheadLog.open(dir, SEGMENT)) {
+            List<LogFiles.Entry> all = replay(wal, 0);
+            assertThat(all).hasSize(RECORDS);
+            assertThat(all.get(RECORDS - 1).payload()).isEqualTo("after the crash".getBytes());
+        }
+    }
+
+    @Test
+    void zerosAfterTheLastRecordAreATornTail() {
+        // Some file systems extend a file before the data lands: the tail then reads as zeros.
+        long size = LogFiles.size(last());
+        LogFiles.appendBytes(last(), new byte[5000]);
+        try (WriteAheadLog wal = WriteAheadLog.open(dir, SEGMENT)) {
+            assertThat(replay(wal, 0)).isEqualTo(entries(1, RECORDS));
+        }
+        assertThat(LogFiles.size(last())).isEqualTo(size);
+    }
+
+    @Test
+    void aCorruptedByteInTheMiddleOfTheLastSegmentIsRefused() {
+        Path file = last();
+        Place first = places(file).get(0);
+        LogFiles.flipByte(file, first.offset() + 16);
+        assertRefused(file, first.offset(), "checksum mismatch");
+    }
+
+    @Test
+    void aCorruptedLengthInTheMiddleIsRefusedAlthoughItLooksLikeACutPayload() {
+        Path file = last();
+        Place first = places(file).get(0);
+        LogFiles.write(file, first.offset(), ByteBuffer.allocate(4).putInt(1 << 20).array());
+        assertRefused(file, first.offset(), "runs past the end of the file");
+    }
+
+    @Test
+    void aZeroedHeaderInTheMiddleIsRefused() {
+        Path file = last();
+        Place second = places(file).get(1);
+        LogFiles.write(file, second.offset(), new byte[16]);
+        assertRefused(file, second.offset(), "offset " + second.offset());
+    }
+
+    @Test
+    void aValidRecordOutOfPlaceIsRefusedEvenAtTheEnd() throws Exception {
+        // A duplicated block checks out by itself, but no interrupted write produces one.
+        Path file = last();
+        Place lastRecord = lastRecord();
+        byte[] bytes = Files.readAllBytes(file);
+        byte[] copy = java.util.Arrays.copyOfRange(bytes, (int) lastRecord.offset(), (int) lastRecord.end());
+        LogFiles.appendBytes(file, copy);
+        assertRefused(file, lastRecord.end(), "was expected");
+    }
+
+    @Test
+    void damageInASegmentThatIsNotTheLastIsRefused() {
+        Path first = segments(dir).get(0);
+        List<Place> places = places(first);
+        Place tail = places.get(places.size() - 1);
+        LogFiles.flipByte(first, tail.end() - 1); // would be a torn tail if this were the last segment
+        assertRefused(first, tail.offset(), "not the last one");
+    }
+
+    @Test
+    void aCutInsideASegmentThatIsNotTheLastIsRefused() {
+        Path first = segments(dir).get(0);
+        List<Place> places = places(first);
+        Place tail = places.get(places.size() - 1);
+        LogFiles.truncate(first, tail.offset() + 5);
+        assertRefused(first, tail.offset(), "not the last one");
+    }
+
+    @Test
+    void aWholeRecordMissingAtTheEndOfAnEarlierSegmentIsAGap() {
+        Path first = segments(dir).get(0);
+        List<Place> places = places(first);
+        LogFiles.truncate(first, places.get(places.size() - 1).offset());
+        Path second = segments(dir).get(1);
+        assertRefusedWith("gap", second.getFileName().toString(), first.getFileName().toString());
+    }
+
+    @Test
+    void aMissingMiddleSegmentIsAGap() throws Exception {
+        Path missing = segments(dir).get(1);
+        Path after = segments(dir).get(2);
+        Files.delete(missing);
+        assertRefusedWith("gap", after.getFileName().toString(), "missing");
+    }
+
+    private void assertRefused(Path file, long offset, String problem) {
+        assertRefusedWith(file.toString(), "offset " + offset, problem);
+    }
+
+    /** Open must throw, leave every file as it was, and not keep the directory locked. */
+    private void assertRefusedWith(String... fragments) {
+        List<Path> before = segments(dir);
+        List<Long> sizes = before.stream().map(LogFiles::size).toList();
+        for (int attempt = 0; attempt < 2; attempt++) {
+            assertThatThrownBy(() -> WriteAheadLog.open(dir, SEGMENT))
+                    .isInstanceOf(StorageException.class)
+                    .hasMessageContainingAll(fragments)
+                    .hasMessageNotContaining("\n");
+        }
+        assertThat(segments(dir)).isEqualTo(before);
+        assertThat(before.stream().map(LogFiles::size).toList()).isEqualTo(sizes);
+    }
+}
