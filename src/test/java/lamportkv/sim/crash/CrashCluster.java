@@ -1,0 +1,701 @@
+package lamportkv.sim.crash;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.stream.IntStream;
+import lamportkv.check.History;
+import lamportkv.core.ClientTag;
+import lamportkv.core.Operation;
+import lamportkv.core.PeerMessage;
+import lamportkv.core.ReplicaCore;
+import lamportkv.core.Request;
+import lamportkv.core.Result;
+import lamportkv.core.StateMachine;
+import lamportkv.sim.crash.CrashStats.Counter;
+
+/**
+ * N {@link SimulatedReplica}s (each a {@link ReplicaCore} over a {@link SimulatedDisk}) on
+ * {@link ReliableLinks}, with closed-loop {@link CrashClient}s, crashing and restarting. One
+ * seeded {@link Random} makes every choice, and time is the step counter (for the history, the
+ * delays, and the clients' wall clock in {@link ClientTag#wallMillis}), so a seed replays exactly.
+ *
+ * <p>A step first does what is due at that time: restart replicas whose downtime is over, strike
+ * a planned crash, time out clients that waited too long. Then it takes one random action:
+ * a client sends (or retries) an operation; a link delivers its next message; a link delivers a
+ * message out of turn — one the receiver holds already (a re-send: dropped as a duplicate) or one
+ * that overtook its predecessor (dropped as a gap); a replica commits its round
+ * (perhaps followed by a snapshot); a confirmation reaches a sender; a replica ticks. A round also
+ * commits as soon as it has {@link CrashSetup#maxRoundInputs} inputs. Crashes strike at the start
+ * of a step, so they hit replicas mid-round as often as between rounds.
+ *
+ * <p>Checked during the run, because it is cheap and points at the exact step: every replica
+ * applies, at each position of its sequence, the same request with the same result and the same
+ * data digest afterwards; a restarted replica comes back as the agreed prefix of that sequence
+ * (and exactly as it was, if the crash lost no record); it still holds every number it reported
+ * and still knows every number it released; a number on a link names one message forever; every
+ * in-order delivery is accepted; no link gets stuck; answers go to the client that asked.
+ */
+final class CrashCluster {
+    /** Far longer than a run: no client is ever forgotten by the client table (expiry is in wall ms = steps). */
+    static final long CLIENT_EXPIRY = 1_000_000_000_000L;
+    /** A run that takes this many steps is stuck. */
+    static final long MAX_STEPS = 30_000;
+    /** With every replica up and no crash left, this many steps without progress is a stall. */
+    static final long STALL_STEPS = 2_000;
+
+    private static final String EMPTY_DIGEST = new StateMachine().digest();
+    private static final double W_CLIENT = 2, W_DELIVER = 5, W_OUT_OF_TURN = 0.5, W_CONFIRM = 1.5, W_TICK = 0.15;
+
+    /** A request as applied at a replica: what it returned, and the digest of the data after it. */
+    record Applied(Request request, Result result, String digest) {
+        String describe() {
+            return request.id() + " " + String.join(" ", request.op().words()) + " -> " + result
+                    + " (client " + request.client().clientId() + "#" + request.client().seq() + ", digest " + digest + ")";
+        }
+    }
+
+    /** A message delivered out of turn, and the receipt the receiver must give it. */
+    private record OutOfTurn(int from, int to, ReliableLinks.Queued message, ReplicaCore.Receipt expected) {
+    }
+
+    /** What a replica looked like just before it crashed: a restart that lost no record must match it. */
+    private record Shape(long applied, String digest, long clock, List<String> buffer,
+                         Map<Integer, Long> held, Map<Integer, Long> nextSeq) {
+        static Shape of(ReplicaCore core) {
+            Map<Integer, Long> held = new TreeMap<>();
+            Map<Integer, Long> next = new TreeMap<>();
+            for (int peer : core.members()) {
+                if (peer != core.self()) {
+                    held.put(peer, core.heldFrom(peer));
+                    next.put(peer, core.nextSeqTo(peer));
+                }
+            }
+            List<String> buffer = core.state().bufferInOrder().stream().map(Object::toString).toList();
+            StateMachine s = core.state();
+            return new Shape(s.appliedCount(), s.digest(), s.clock().time(), buffer, held, next);
+        }
+    }
+
+    private final CrashSetup setup;
+    private final Random random;
+    private final CrashVariant variant;
+    private final CrashWorkload workload;
+    private final List<SimulatedReplica> replicas = new ArrayList<>();
+    private final ReliableLinks links;
+    private final List<CrashClient> clients = new ArrayList<>();
+    private final Map<Long, CrashClient> byToken = new HashMap<>();
+    private final History history = new History(this::now);
+    /** Per replica, what it applied live; cut back to what recovery rebuilt at each restart. */
+    private final List<List<Applied>> appliedBy = new ArrayList<>();
+    /** Position k: what the first replica to apply k+1 requests applied (k+1)-th. All must agree. */
+    private final List<Applied> agreed = new ArrayList<>();
+    private final ArrayDeque<Long> crashPlan;
+    private final Map<Integer, Shape> intactShapes = new HashMap<>();
+    private final boolean[][] stuckReported;
+    private final CrashStats stats = new CrashStats();
+    private final CrashViolations violations = new CrashViolations();
+    private final List<String> trace;
+    private long now;
+    private long lastProgress;
+    private long nextToken = 1;
+    private boolean counterReady;
+    private boolean stopped;
+
+    CrashCluster(CrashSetup setup, Random random, CrashVariant variant, CrashWorkload workload, boolean tracing) {
+        this.setup = setup;
+        this.random = random;
+        this.variant = variant;
+        this.workload = workload;
+        this.links = new ReliableLinks(setup.replicas());
+        this.crashPlan = new ArrayDeque<>(setup.crashSteps());
+        this.stuckReported = new boolean[setup.replicas() + 1][setup.replicas() + 1];
+        this.trace = tracing ? new ArrayList<>() : null;
+        List<Integer> members = IntStream.rangeClosed(1, setup.replicas()).boxed().toList();
+        for (int id : members) {
+            replicas.add(new SimulatedReplica(id, members, CLIENT_EXPIRY, this::onApplied));
+            appliedBy.add(new ArrayList<>());
+        }
+        for (int c = 0; c < setup.clients(); c++) {
+            clients.add(new CrashClient(c, c % setup.replicas() + 1, setup.operations()));
+        }
+    }
+
+    // ---- the run --------------------------------------------------------------------------------
+
+    /** Steps until every client is answered and the cluster is quiet, or it stalls. */
+    void run() {
+        while (!stopped && !finished()) {
+            if (now >= MAX_STEPS) {
+                violations.add(CrashCheck.LIVENESS, "still busy after " + MAX_STEPS + " steps");
+                return;
+            }
+            if (stalled()) {
+                violations.add(CrashCheck.LIVENESS, "stalled: no request applied and no client answered for "
+                        + STALL_STEPS + " steps, with every replica up (step " + now + ")");
+                return;
+            }
+            try {
+                step();
+            } catch (RuntimeException e) {
+                violations.add(CrashCheck.EXCEPTION, "step " + now + ": " + e);
+                log("exception %s", e);
+                stopped = true;
+            }
+        }
+    }
+
+    private void step() {
+        now++;
+        restartDueReplicas();
+        crashIfPlanned();
+        timeOutClients();
+        takeOneAction();
+        checkLinks();
+    }
+
+    /** Every client answered, no crash left to strike, everyone up, no round open, no message on its way. */
+    private boolean finished() {
+        if (!crashPlan.isEmpty() || clients.stream().anyMatch(c -> !c.done())) {
+            return false;
+        }
+        for (SimulatedReplica r : replicas) {
+            if (!r.up() || r.roundPending()) {
+                return false;
+            }
+        }
+        for (SimulatedReplica from : replicas) {
+            for (SimulatedReplica to : replicas) {
+                if (from != to && links.hasAbove(from.id(), to.id(), to.core().heldFrom(from.id()))) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    private boolean stalled() {
+        return crashPlan.isEmpty() && replicas.stream().allMatch(SimulatedReplica::up) && now - lastProgress > STALL_STEPS;
+    }
+
+    /** Picks one of the possible actions, weighted by kind, then uniformly within the kind. */
+    private void takeOneAction() {
+        List<CrashClient> senders = new ArrayList<>();
+        if (replicas.stream().anyMatch(SimulatedReplica::up)) {
+            for (CrashClient c : clients) {
+                if (c.canSend(now, counterReady)) {
+                    senders.add(c);
+                }
+            }
+        }
+        List<int[]> deliveries = new ArrayList<>();
+        List<OutOfTurn> outOfTurn = new ArrayList<>();
+        findDeliveries(deliveries, outOfTurn);
+        List<SimulatedReplica> up = replicas.stream().filter(SimulatedReplica::up).toList();
+        List<SimulatedReplica> open = up.stream().filter(SimulatedReplica::roundPending).toList();
+        List<ReliableLinks.Confirmation> confirmations = links.due(now);
+
+        double[] weights = {
+            senders.isEmpty() ? 0 : W_CLIENT,
+            deliveries.isEmpty() ? 0 : W_DELIVER,
+            outOfTurn.isEmpty() ? 0 : W_OUT_OF_TURN,
+            open.isEmpty() ? 0 : setup.commitWeight(),
+            confirmations.isEmpty() ? 0 : W_CONFIRM,
+            up.isEmpty() ? 0 : W_TICK,
+        };
+        switch (pick(weights)) {
+            case 0 -> send(senders.get(random.nextInt(senders.size())));
+            case 1 -> deliver(deliveries.get(random.nextInt(deliveries.size())));
+            case 2 -> deliverOutOfTurn(outOfTurn.get(random.nextInt(outOfTurn.size())));
+            case 3 -> commit(open.get(random.nextInt(open.size())));
+            case 4 -> confirm(confirmations.get(random.nextInt(confirmations.size())));
+            case 5 -> tick(up.get(random.nextInt(up.size())));
+            default -> {
+                // nothing can happen now: time passes (delays, downtimes, timeouts)
+            }
+        }
+    }
+
+    private int pick(double[] weights) {
+        double total = 0;
+        for (double w : weights) {
+            total += w;
+        }
+        if (total == 0) {
+            return -1;
+        }
+        double x = random.nextDouble() * total;
+        for (int i = 0; i < weights.length; i++) {
+            x -= weights[i];
+            if (x < 0 && weights[i] > 0) {
+                return i;
+            }
+        }
+        return weights.length - 1;
+    }
+
+    // ---- clients --------------------------------------------------------------------------------
+
+    /** A client sends its next operation, or retries its current one with the same client id and sequence number. */
+    private void send(CrashClient c) {
+        boolean retry = c.busy();
+        if (retry) {
+            stats.add(Counter.RETRIES);
+            if (!variant.retrySameSeq) {
+                c.renumber();               // the broken variant: the retry looks like a new operation
+            }
+        } else {
+            Operation op = c.index == 0 && c.seq() == 0 ? CrashWorkload.INIT_COUNTER : workload.next();
+            c.begin(op, history.invoke(c.index, op));
+            stats.add(Counter.OPERATIONS);
+        }
+        SimulatedReplica target = chooseReplica(c, retry);
+        long token = nextToken++;
+        byToken.put(token, c);
+        c.attempt(target.id(), token, now);
+        // wallMillis is the simulated wall clock at this attempt; the client id and seq stay the same.
+        ClientTag tag = new ClientTag(c.clientId, c.seq(), now);
+        if (trace != null) {
+            log("client %d %s #%d at replica %d: %s", c.index, retry ? "retries" : "sends", c.seq(), target.id(),
+                    String.join(" ", c.op().words()));
+        }
+        target.clientOperation(c.op(), tag, token);
+        commitIfFull(target);
+    }
+
+    /** Mostly its home replica for a new operation; any replica that is up for a retry (or when home is down). */
+    private SimulatedReplica chooseReplica(CrashClient c, boolean retry) {
+        SimulatedReplica home = replica(c.home);
+        if (!retry && home.up() && random.nextInt(4) > 0) {
+            return home;
+        }
+        List<SimulatedReplica> up = replicas.stream().filter(SimulatedReplica::up).toList();
+        return up.get(random.nextInt(up.size()));
+    }
+
+    private void timeOutClients() {
+        for (CrashClient c : clients) {
+            if (c.timedOut(now, setup.timeout())) {
+                log("client %d times out at replica %d", c.index, c.replica());
+                c.disconnect(now);
+                stats.add(Counter.TIMEOUTS);
+            }
+        }
+    }
+
+    /** A committed answer reaches its client, if that client still waits for this very attempt. */
+    private void answer(SimulatedReplica.HeldAnswer a) {
+        CrashClient c = byToken.remove(a.clientToken());
+        if (c == null) {
+            stats.add(Counter.ORPHAN_ANSWERS);     // a replayed request: the restarted replica knows no client
+            return;
+        }
+        if (!c.waitingFor(a.clientToken())) {
+            stats.add(Counter.LATE_ANSWERS);       // the client gave up on this attempt and retried
+            return;
+        }
+        ClientTag tag = a.request().client();
+        if (tag.clientId() != c.clientId || tag.seq() != c.seq() || !a.request().op().equals(c.op())) {
+            violations.add(CrashCheck.ANSWERS, "step " + now + ": client " + c.index + " waits for #" + c.seq() + " "
+                    + String.join(" ", c.op().words()) + " but got the answer to " + a.request());
+            return;
+        }
+        log("client %d answered #%d: %s", c.index, c.seq(), a.result());
+        if (c.op().equals(CrashWorkload.INIT_COUNTER)) {
+            counterReady = true;
+        }
+        c.complete(a.result());
+        lastProgress = now;
+    }
+
+    // ---- the network ----------------------------------------------------------------------------
+
+    /**
+     * Deliverable now, to a live receiver, once the delay is over: the message numbered one above
+     * what it holds (even if the sender has crashed since: it was on the wire); out of turn, the
+     * sender's oldest message if the receiver holds it already, or a later one that overtook the
+     * next (only from a live sender: these are its re-sends and its concurrent calls).
+     */
+    private void findDeliveries(List<int[]> deliveries, List<OutOfTurn> outOfTurn) {
+        for (SimulatedReplica from : replicas) {
+            for (SimulatedReplica to : replicas) {
+                if (from == to || !to.up()) {
+                    continue;
+                }
+                long held = to.core().heldFrom(from.id());
+                links.queued(from.id(), to.id(), held + 1)
+                        .filter(q -> q.deliverableAt() <= now)
+                        .ifPresent(q -> deliveries.add(new int[] {from.id(), to.id()}));
+                if (!from.up()) {
+                    continue;
+                }
+                links.oldest(from.id(), to.id())
+                        .filter(q -> q.seq() <= held && q.deliverableAt() <= now)
+                        .ifPresent(q -> outOfTurn.add(new OutOfTurn(from.id(), to.id(), q, ReplicaCore.Receipt.DUPLICATE)));
+                links.above(from.id(), to.id(), held + 1)
+                        .filter(q -> q.deliverableAt() <= now)
+                        .ifPresent(q -> outOfTurn.add(new OutOfTurn(from.id(), to.id(), q, ReplicaCore.Receipt.GAP)));
+            }
+        }
+    }
+
+    private void deliver(int[] link) {
+        SimulatedReplica to = replica(link[1]);
+        long seq = to.core().heldFrom(link[0]) + 1;
+        PeerMessage message = links.queued(link[0], link[1], seq).orElseThrow().message();
+        if (trace != null) {
+            log("%d -> %d #%d: %s", link[0], link[1], seq, describe(message));
+        }
+        ReplicaCore.Receipt receipt = to.received(link[0], seq, message);
+        stats.add(Counter.DELIVERED);
+        if (receipt == ReplicaCore.Receipt.REFUSED) {
+            violations.add(CrashCheck.PROTOCOL, "step " + now + ": replica " + link[1] + " refused message #" + seq
+                    + " from replica " + link[0] + ": " + describe(message));
+        } else if (receipt != ReplicaCore.Receipt.ACCEPTED) {
+            violations.add(CrashCheck.LINK, "step " + now + ": replica " + link[1] + " answered " + receipt
+                    + " to message #" + seq + " from " + link[0] + ", one above what it holds");
+        }
+        if (!variant.confirmOnlyCommitted) {
+            links.report(link[0], link[1], seq, now + delay());     // the broken variant: acknowledged before forced
+        }
+        commitIfFull(to);
+    }
+
+    /** A message out of turn: held already, or overtaking the next one. The receiver must drop it, changing nothing. */
+    private void deliverOutOfTurn(OutOfTurn d) {
+        SimulatedReplica to = replica(d.to());
+        ReplicaCore.Receipt receipt = to.received(d.from(), d.message().seq(), d.message().message());
+        log("%d -> %d #%d out of turn: %s", d.from(), d.to(), d.message().seq(), receipt);
+        if (receipt != d.expected()) {
+            violations.add(CrashCheck.LINK, "step " + now + ": replica " + d.to() + " answered " + receipt
+                    + " to message #" + d.message().seq() + " from " + d.from() + " out of turn; expected " + d.expected());
+        }
+        stats.add(d.expected() == ReplicaCore.Receipt.DUPLICATE ? Counter.DUPLICATES : Counter.GAPS);
+    }
+
+    /** The receiver's report of what it holds reaches the sender, unless the sender is down. */
+    private void confirm(ReliableLinks.Confirmation c) {
+        links.take(c);
+        SimulatedReplica sender = replica(c.sender());
+        if (!sender.up()) {
+            return;
+        }
+        sender.core().confirmed(c.receiver(), c.held());
+        links.prune(c.sender(), c.receiver(), c.held());
+        stats.add(Counter.CONFIRMATIONS);
+    }
+
+    /** A number above what the receiver holds that the sender can no longer send: the link can never catch up. */
+    private void checkLinks() {
+        for (SimulatedReplica from : replicas) {
+            for (SimulatedReplica to : replicas) {
+                if (from == to || !from.up() || !to.up() || stuckReported[from.id()][to.id()]) {
+                    continue;
+                }
+                long held = to.core().heldFrom(from.id());
+                links.oldest(from.id(), to.id()).filter(q -> q.seq() > held + 1).ifPresent(q -> {
+                    stuckReported[from.id()][to.id()] = true;
+                    violations.add(CrashCheck.LINK, "step " + now + ": link " + from.id() + "→" + to.id()
+                            + " is stuck: replica " + to.id() + " holds up to #" + held + " but the sender has only #"
+                            + q.seq() + " and later");
+                });
+            }
+        }
+    }
+
+    // ---- rounds ---------------------------------------------------------------------------------
+
+    private void tick(SimulatedReplica r) {
+        log("replica %d ticks", r.id());
+        r.tick();
+        commitIfFull(r);
+    }
+
+    private void commitIfFull(SimulatedReplica r) {
+        if (r.roundInputs() >= setup.maxRoundInputs()) {
+            commit(r);
+        }
+    }
+
+    /**
+     * The round's commit: force the disk, and only then release its outputs — messages join the
+     * outboxes, answers reach their clients — and report the (now durable) held numbers.
+     * Sometimes a snapshot follows.
+     */
+    private void commit(SimulatedReplica r) {
+        SimulatedReplica.Round round = r.commit(variant.forceOnCommit);
+        stats.add(Counter.COMMITS);
+        log("replica %d commits %d inputs: %d messages, %d answers", r.id(), round.inputs(), round.sends().size(),
+                round.answers().size());
+        for (SimulatedReplica.HeldSend s : round.sends()) {
+            links.release(r.id(), s.to(), s.seq(), s.message(), now + delay())
+                    .ifPresent(problem -> violations.add(CrashCheck.LINK, "step " + now + ": " + problem));
+        }
+        for (SimulatedReplica.HeldAnswer a : round.answers()) {
+            answer(a);
+        }
+        for (int peer = 1; peer <= replicas.size(); peer++) {
+            if (peer != r.id()) {
+                links.report(peer, r.id(), r.core().heldFrom(peer), now + delay());
+            }
+        }
+        if (random.nextInt(setup.snapshotOneIn()) == 0) {
+            r.takeSnapshot();
+            stats.add(Counter.SNAPSHOTS);
+            log("replica %d takes a snapshot covering %d records", r.id(), r.disk().totalRecords());
+        }
+    }
+
+    /**
+     * How long a message or report takes: usually up to {@link CrashSetup#maxDelay} steps; now and
+     * then a long stall (a congested connection), long enough for a client to give up and retry
+     * elsewhere while its first attempt is still on its way.
+     */
+    private long delay() {
+        if (random.nextInt(40) == 0) {
+            return 20 + random.nextInt(100);
+        }
+        return random.nextInt(setup.maxDelay() + 1);
+    }
+
+    // ---- crashes and restarts -------------------------------------------------------------------
+
+    /** A planned crash event: usually one replica (preferably one mid-round), sometimes several, sometimes all. */
+    private void crashIfPlanned() {
+        if (crashPlan.isEmpty() || crashPlan.peekFirst() > now) {
+            return;
+        }
+        crashPlan.pollFirst();
+        List<SimulatedReplica> up = replicas.stream().filter(SimulatedReplica::up).toList();
+        if (up.isEmpty()) {
+            return;
+        }
+        List<SimulatedReplica> victims = new ArrayList<>();
+        int dice = random.nextInt(100);
+        if (dice < 65) {
+            List<SimulatedReplica> midRound = up.stream().filter(SimulatedReplica::roundPending).toList();
+            List<SimulatedReplica> from = !midRound.isEmpty() && random.nextBoolean() ? midRound : up;
+            victims.add(from.get(random.nextInt(from.size())));
+        } else if (dice < 85) {
+            for (SimulatedReplica r : up) {
+                if (random.nextBoolean()) {
+                    victims.add(r);
+                }
+            }
+            if (victims.size() < 2) {
+                victims = new ArrayList<>(up.subList(0, Math.min(2, up.size())));
+            }
+        } else {
+            victims.addAll(up);
+        }
+        if (victims.size() > 1) {
+            stats.add(Counter.MULTI_CRASHES);
+        }
+        if (victims.size() == replicas.size()) {
+            stats.add(Counter.WHOLE_CLUSTER_CRASHES);
+        }
+        for (SimulatedReplica r : victims) {
+            crash(r);
+        }
+    }
+
+    /**
+     * The volatile part is gone: the core, the round's held-back outputs (never sent, never
+     * answered). What it had released is on the wire already and may still land. Clients talking
+     * to it notice and will retry.
+     */
+    private void crash(SimulatedReplica r) {
+        Shape before = Shape.of(r.core());
+        boolean midRound = r.roundPending();
+        SimulatedDisk.Damage damage = r.crash(random, now + 1 + random.nextInt(setup.maxDown()));
+        for (CrashClient c : clients) {
+            if (c.waitingAt(r.id())) {
+                c.disconnect(now + 1 + random.nextInt(5));
+                stats.add(Counter.CRASH_DISCONNECTS);
+            }
+        }
+        if (damage.lost() == 0) {
+            intactShapes.put(r.id(), before);
+        } else {
+            intactShapes.remove(r.id());
+        }
+        stats.add(Counter.CRASHES);
+        stats.add(Counter.MID_ROUND_CRASHES, midRound ? 1 : 0);
+        stats.add(Counter.UNFORCED_LOST, damage.lost());
+        log("replica %d CRASHES%s: %d unforced records, %d written by the OS%s; down until step %d", r.id(),
+                midRound ? " mid-round" : "", damage.unforced(), damage.written(), damage.torn() ? ", the last torn" : "",
+                r.downUntil());
+    }
+
+    private void restartDueReplicas() {
+        for (SimulatedReplica r : replicas) {
+            if (!r.up() && r.downUntil() <= now) {
+                restart(r);
+            }
+        }
+    }
+
+    /** Rebuild from the disk, check what came back, and re-send everything unconfirmed. */
+    private void restart(SimulatedReplica r) {
+        SimulatedReplica.Restart how = r.restart();
+        stats.add(Counter.RESTARTS);
+        stats.add(Counter.FROM_SNAPSHOT, how.fromSnapshot() ? 1 : 0);
+        stats.add(Counter.REPLAYED, how.replayed());
+        stats.add(Counter.TORN_DROPPED, how.droppedTorn() ? 1 : 0);
+        log("replica %d restarts from %s + %d records%s: applied %d, clock %d", r.id(),
+                how.fromSnapshot() ? "its snapshot" : "scratch", how.replayed(),
+                how.droppedTorn() ? " (torn record dropped)" : "",
+                r.core().state().appliedCount(), r.core().state().clock().time());
+        checkRecovered(r);
+        for (int peer = 1; peer <= replicas.size(); peer++) {
+            if (peer != r.id()) {
+                // Recovery forced what it read: what it holds now is durable, so it can tell the sender.
+                links.report(peer, r.id(), r.core().heldFrom(peer), now + delay());
+                List<ReplicaCore.Outgoing> unconfirmed = r.core().unconfirmed(peer);
+                stats.add(Counter.RESENT, unconfirmed.size());
+                for (String problem : links.reload(r.id(), peer, unconfirmed, now + delay())) {
+                    violations.add(CrashCheck.LINK, "step " + now + ": " + problem);
+                }
+            }
+        }
+        lastProgress = now;
+    }
+
+    /**
+     * The replayed prefix must match what was applied before: the recovered applied count is at
+     * most what this replica applied live, and its data digest is the agreed digest at that
+     * position. The live record is cut back to it (what lay beyond was volatile and is lost; it
+     * will be applied again, and checked again). A crash that lost no record must give back the
+     * very same state. And nothing the world saw may be forgotten.
+     */
+    private void checkRecovered(SimulatedReplica r) {
+        ReplicaCore core = r.core();
+        StateMachine state = core.state();
+        List<Applied> live = appliedBy.get(r.id() - 1);
+        long count = state.appliedCount();
+        if (count > live.size()) {
+            violations.add(CrashCheck.RECOVERY, "step " + now + ": replica " + r.id() + " recovered " + count
+                    + " applied requests but had applied only " + live.size());
+        } else {
+            String expected = count == 0 ? EMPTY_DIGEST : agreed.get((int) count - 1).digest();
+            if (!state.digest().equals(expected)) {
+                violations.add(CrashCheck.RECOVERY, "step " + now + ": replica " + r.id() + " recovered " + count
+                        + " applied requests with digest " + state.digest() + ", but the agreed digest there is "
+                        + expected);
+            }
+            live.subList((int) count, live.size()).clear();
+        }
+        Shape before = intactShapes.remove(r.id());
+        stats.add(Counter.INTACT_RESTARTS, before != null ? 1 : 0);
+        if (before != null && !before.equals(Shape.of(core))) {
+            violations.add(CrashCheck.RECOVERY, "step " + now + ": replica " + r.id()
+                    + " lost no record but came back different:\n  before " + before + "\n  after  " + Shape.of(core));
+        }
+        for (int peer = 1; peer <= replicas.size(); peer++) {
+            if (peer == r.id()) {
+                continue;
+            }
+            if (core.heldFrom(peer) < links.maxReported(peer, r.id())) {
+                violations.add(CrashCheck.DURABILITY, "step " + now + ": replica " + r.id() + " came back holding #"
+                        + core.heldFrom(peer) + " from replica " + peer + " but had reported holding #"
+                        + links.maxReported(peer, r.id()));
+            }
+            if (core.nextSeqTo(peer) <= links.maxReleased(r.id(), peer)) {
+                violations.add(CrashCheck.DURABILITY, "step " + now + ": replica " + r.id() + " came back numbering #"
+                        + core.nextSeqTo(peer) + " next to replica " + peer + " but had released up to #"
+                        + links.maxReleased(r.id(), peer));
+            }
+        }
+    }
+
+    // ---- the order check ------------------------------------------------------------------------
+
+    /** Live applies only (replay reports none): same request, result and digest at each position everywhere. */
+    private void onApplied(SimulatedReplica r, Request request, Result result) {
+        List<Applied> live = appliedBy.get(r.id() - 1);
+        int position = live.size();
+        Applied applied = new Applied(request, result, r.core().state().digest());
+        live.add(applied);
+        lastProgress = now;
+        if (live.size() != r.core().state().appliedCount()) {
+            violations.add(CrashCheck.ORDER, "step " + now + ": replica " + r.id() + " counts "
+                    + r.core().state().appliedCount() + " applied requests but reported " + live.size());
+        }
+        if (position == agreed.size()) {
+            agreed.add(applied);
+        } else if (!agreed.get(position).equals(applied)) {
+            violations.add(CrashCheck.ORDER, "step " + now + ": request #" + (position + 1) + " applied at replica "
+                    + r.id() + " is " + applied.describe() + "\n  but elsewhere " + agreed.get(position).describe());
+        }
+    }
+
+    // ---- helpers --------------------------------------------------------------------------------
+
+    SimulatedReplica replica(int id) {
+        return replicas.get(id - 1);
+    }
+
+    static String describe(PeerMessage message) {
+        if (message instanceof PeerMessage.RequestMsg r) {
+            return "REQUEST " + r.requestId() + " " + String.join(" ", r.request().op().words()) + " client "
+                    + r.request().client().clientId() + "#" + r.request().client().seq();
+        }
+        if (message instanceof PeerMessage.ApplyMsg a) {
+            return "APPLY " + a.requestId() + " L=" + a.clock() + " " + a.result();
+        }
+        return "OK " + message.requestId() + " L=" + message.clock();
+    }
+
+    private void log(String format, Object... args) {
+        if (trace != null) {
+            trace.add("step " + now + ": " + String.format(format, args));
+        }
+    }
+
+    long now() {
+        return now;
+    }
+
+    // ---- what the end-of-run checks read ----------------------------------------------------------
+
+    List<SimulatedReplica> replicas() {
+        return Collections.unmodifiableList(replicas);
+    }
+
+    List<Applied> appliedAt(int id) {
+        return Collections.unmodifiableList(appliedBy.get(id - 1));
+    }
+
+    List<Applied> agreedOrder() {
+        return Collections.unmodifiableList(agreed);
+    }
+
+    List<CrashClient> clients() {
+        return Collections.unmodifiableList(clients);
+    }
+
+    History history() {
+        return history;
+    }
+
+    CrashStats stats() {
+        return stats;
+    }
+
+    CrashViolations violations() {
+        return violations;
+    }
+
+    boolean stopped() {
+        return stopped;
+    }
+
+    List<String> trace() {
+        return trace == null ? List.of() : Collections.unmodifiableList(trace);
+    }
+}
