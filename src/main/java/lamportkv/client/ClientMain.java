@@ -142,11 +142,21 @@ public final class ClientMain implements Callable<Integer> {
         long responseTimeout = Math.min(Integer.MAX_VALUE, timeoutMillis + RESPONSE_TIMEOUT_MARGIN_MILLIS);
         System.setProperty(RESPONSE_TIMEOUT_PROPERTY, String.valueOf(responseTimeout));
         System.setProperty(HANDSHAKE_TIMEOUT_PROPERTY, String.valueOf(Math.min(responseTimeout, HANDSHAKE_TIMEOUT_MILLIS)));
-        Session session = new Session(connection, out, err, new SecureRandom().nextLong(), timeoutMillis, clock);
+        Session session = new Session(connection, out, err, newClientId(), timeoutMillis, clock);
         if (!command.isEmpty()) {
             return session.run(command) ? OK : FAILED;
         }
         return terminal ? shell(session) : piped(session);
+    }
+
+    /** A random, non-zero id (0 means an anonymous operation, which replicas never deduplicate). */
+    private static long newClientId() {
+        SecureRandom random = new SecureRandom();
+        long id = 0;
+        while (id == 0) {
+            id = random.nextLong();
+        }
+        return id;
     }
 
     private Connection connection(Duration wait) throws ConfigException {
@@ -154,13 +164,17 @@ public final class ClientMain implements Callable<Integer> {
             if (replicaId != null) {
                 throw new IllegalArgumentException("--replica and --connect exclude each other: give one");
             }
-            return new Connection(List.of(Endpoint.parse(connect)), false, wait, err);
+            return new Connection(List.of(Endpoint.parse(connect)), false, false, wait, err);
         }
         ClusterConfig config = ClusterConfig.load(configFile);
         if (replicaId != null) {
-            return new Connection(List.of(Endpoint.of(config.replica(replicaId))), false, wait, err);
+            // The named replica first; the others only for retrying a tagged operation, never for tick/hash/status.
+            List<Endpoint> candidates = new ArrayList<>();
+            candidates.add(Endpoint.of(config.replica(replicaId)));
+            config.replicas().stream().filter(r -> r.id() != replicaId).map(Endpoint::of).forEach(candidates::add);
+            return new Connection(candidates, false, true, wait, err);
         }
-        return new Connection(config.replicas().stream().map(Endpoint::of).toList(), true, wait, err);
+        return new Connection(config.replicas().stream().map(Endpoint::of).toList(), true, true, wait, err);
     }
 
     /** One command per line, one result per line, in order; blank lines skipped, like redis-cli. */

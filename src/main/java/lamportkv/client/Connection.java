@@ -9,15 +9,24 @@ import java.rmi.NotBoundException;
 import java.rmi.RemoteException;
 import java.rmi.UnknownHostException;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.LongFunction;
+import lamportkv.rmi.Command;
+import lamportkv.rmi.Reply;
 import lamportkv.rmi.ReplicaService;
 import lamportkv.rmi.Rmi;
 
 /**
  * The client's link to one replica at a time. Looks the replica up lazily, and when the user let
  * the client pick the replica, moves on to the next one in id order when a call certainly never
- * reached the current one, saying so on stderr. A call that may have reached the replica is never
- * repeated elsewhere: it could then be applied twice.
+ * reached the current one, saying so on stderr.
+ *
+ * <p>Replicated operations carry the client's id and a sequence number, and replicas apply a
+ * tagged operation once however often it is ordered. So {@link #execute} may repeat one wherever
+ * it likes until it gets an answer: on the next replica of the configuration (also with
+ * {@code --replica}), or on the same address with {@code --connect}.
  */
 final class Connection {
     /** A call to a replica's remote object. */
@@ -39,8 +48,11 @@ final class Connection {
 
     private static final long WAIT_STEP_MILLIS = 200;
 
+    private static final long MAX_PAUSE_MILLIS = 1_000;
+
     private final List<Endpoint> candidates;
     private final boolean failover;
+    private final boolean movable;
     private final long waitNanos;
     private final long waitDeadline;
     private final PrintStream err;
@@ -50,15 +62,17 @@ final class Connection {
     /**
      * @param candidates the replicas to try, the chosen one first
      * @param failover   whether to move on to the next candidate when one cannot be reached
+     * @param movable    whether a tagged operation may be retried on the other candidates
      * @param wait       how long to keep retrying the first candidate before giving up on it
      * @param err        where failover notices go
      */
-    Connection(List<Endpoint> candidates, boolean failover, Duration wait, PrintStream err) {
+    Connection(List<Endpoint> candidates, boolean failover, boolean movable, Duration wait, PrintStream err) {
         if (candidates.isEmpty()) {
             throw new IllegalArgumentException("no replica to connect to");
         }
         this.candidates = List.copyOf(candidates);
         this.failover = failover;
+        this.movable = movable;
         this.waitNanos = wait.toNanos();
         this.waitDeadline = System.nanoTime() + waitNanos;
         this.err = err;
@@ -110,6 +124,74 @@ final class Connection {
             current = 0;   // next time, start again from the chosen replica
         }
         throw new CommandFailure(unreachableMessage(last, attempts));
+    }
+
+    /**
+     * Runs a tagged replicated operation until some replica answers or {@code deadlineNanos}
+     * passes. An attempt that gets no answer — the replica is unreachable, contact is lost
+     * mid-call, or it is stopping or cannot write its log — is repeated, with the same tag, on
+     * the next replica (the same one with {@code --connect}), pausing a little longer after each
+     * full round. Each attempt gets the time still left.
+     *
+     * @param commandFor the command to send, given the milliseconds left
+     */
+    Reply execute(String what, LongFunction<Command> commandFor, long budgetMillis) throws CommandFailure {
+        long deadline = System.nanoTime() + budgetMillis * 1_000_000;
+        Map<String, String> reasons = new LinkedHashMap<>();
+        long pause = 50;
+        int failuresThisRound = 0;
+        while (true) {
+            long left = (deadline - System.nanoTime()) / 1_000_000;
+            if (left <= 0) {
+                throw new CommandFailure("timed out after " + Seconds.format(budgetMillis) + ": no replica answered ("
+                        + String.join("; ", reasons.values()) + "); the operation may still be applied");
+            }
+            Endpoint endpoint = endpoint();
+            String reason;
+            try {
+                if (service == null) {
+                    service = lookup(endpoint);
+                }
+                Reply reply = service.execute(commandFor.apply(left));
+                if (reply.status() != Reply.Status.REFUSED || !replicaUnavailable(reply.text())) {
+                    return reply;
+                }
+                reason = reply.text();
+            } catch (Unreached u) {
+                reason = endpoint.describe() + " is unreachable (" + u.getMessage() + ")";
+            } catch (RemoteException e) {
+                service = null;
+                reason = "lost contact with " + endpoint.describe() + " (" + cause(e) + ")";
+            } catch (RuntimeException e) {
+                throw new CommandFailure(endpoint.describe() + " failed on '" + what + "': " + e
+                        + " (a bug in the replica; its log has the trace)");
+            }
+            reasons.put(endpoint.describe(), reason);
+            if (movable) {
+                current = (current + 1) % candidates.size();
+                service = null;
+            }
+            err.println("retrying '" + what + "' on " + endpoint().describe() + ": " + reason);
+            err.flush();
+            if (++failuresThisRound >= (movable ? candidates.size() : 1)) {
+                failuresThisRound = 0;
+                sleep(Math.min(pause, Math.max(0, (deadline - System.nanoTime()) / 1_000_000)));
+                pause = Math.min(pause * 2, MAX_PAUSE_MILLIS);
+            }
+        }
+    }
+
+    /** The replica's answer when it is stopping or its disk failed: another replica may do. */
+    private static boolean replicaUnavailable(String text) {
+        return text.contains(" is stopping") || text.contains("stopped accepting work") || text.contains(" is busy with ");
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private <T> T callOnce(Endpoint endpoint, String what, boolean mayApply, RemoteCall<T> call)

@@ -88,9 +88,15 @@ final class Session {
         } catch (OperationException e) {
             throw new CommandFailure(e.getMessage());
         }
-        Command command = Command.of(clientId, nextSeq++, words, timeoutMillis);
-        // The same Command (same seq) is what a failover resends, so a replica applies it at most once.
-        Reply reply = connection.call(command.toString(), verb.changesState(), s -> s.execute(command));
+        long seq = nextSeq++;
+        // Every attempt carries the same client id and seq, so the cluster applies it at most once.
+        Reply reply = connection.execute(String.join(" ", words),
+                left -> Command.of(clientId, seq, words, left), timeoutMillis);
+        if (reply.status() == Reply.Status.TIMEOUT) {
+            // The replica counted from the last attempt; the user asked for the whole budget.
+            throw new CommandFailure(reply.text().replaceFirst("^timed out after [0-9.]+s",
+                    "timed out after " + Seconds.format(timeoutMillis)));
+        }
         if (!reply.ok()) {
             throw new CommandFailure(reply.text());
         }

@@ -43,6 +43,30 @@ class FailoverClusterTest {
     }
 
     @Test
+    void aWriteToAStoppedReplicaMovesOnWaitsAndCompletesWhenItReturns() throws Exception {
+        try (LocalCluster cluster = LocalCluster.start(3, dir)) {
+            String config = cluster.configFile().toString();
+            assertThat(ClientRun.of("--config", config, "set", "c", "1").status()).isZero();
+            cluster.stop(1);
+            Thread restarter = new Thread(() -> {
+                try {
+                    Thread.sleep(1_500);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                cluster.start(1);
+            });
+            restarter.start();
+            ClientRun r = ClientRun.of("--config", config, "--replica", "1", "--timeout", "20", "add", "c", "1");
+            restarter.join();
+            assertThat(r.out()).isEqualTo("2\n");
+            assertThat(r.errLines()).first().asString().startsWith("retrying 'add c 1' on replica 2 at ");
+            assertThat(r.status()).isZero();
+            assertThat(ClientRun.of("--config", config, "--replica", "1", "get", "c").out()).isEqualTo("2\n");
+        }
+    }
+
+    @Test
     void operationsThatNeedTheStoppedReplicaTimeOutNamingIt() {
         try (LocalCluster cluster = LocalCluster.start(2, dir)) {
             String config = cluster.configFile().toString();

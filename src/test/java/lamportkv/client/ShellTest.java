@@ -30,7 +30,7 @@ class ShellTest {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         PrintStream outStream = new PrintStream(out, true, StandardCharsets.UTF_8);
         PrintStream errStream = new PrintStream(err, true, StandardCharsets.UTF_8);
-        Connection connection = new Connection(List.of(Endpoint.parse(replica.hostPort())), false, Duration.ZERO, errStream);
+        Connection connection = new Connection(List.of(Endpoint.parse(replica.hostPort())), false, false, Duration.ZERO, errStream);
         Session session = new Session(connection, outStream, errStream, 9, 10_000, Clock.systemDefaultZone());
         int status;
         try (Terminal terminal = new DumbTerminal("test", "dumb",
