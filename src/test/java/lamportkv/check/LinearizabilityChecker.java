@@ -37,6 +37,32 @@ public final class LinearizabilityChecker {
         return check(history, DEFAULT_STEP_BUDGET);
     }
 
+    /** The search recurses once per operation linearized: long histories need a deep stack. */
+    private static final long SEARCH_STACK_BYTES = 1L << 30;
+
+    private static CheckResult onLargeStack(KeySearch search) {
+        CheckResult[] result = new CheckResult[1];
+        RuntimeException[] failure = new RuntimeException[1];
+        Thread t = new Thread(null, () -> {
+            try {
+                result[0] = search.run();
+            } catch (RuntimeException e) {
+                failure[0] = e;
+            }
+        }, "linearizability-search", SEARCH_STACK_BYTES);
+        t.start();
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+        if (failure[0] != null) {
+            throw failure[0];
+        }
+        return result[0];
+    }
+
     /** Checks every key; a violation on any key wins over an inconclusive search on another. */
     public static CheckResult check(List<Entry> history, long stepBudget) {
         Map<String, List<Entry>> byKey = new TreeMap<>();
@@ -45,7 +71,7 @@ public final class LinearizabilityChecker {
         }
         List<String> inconclusive = new ArrayList<>();
         for (Map.Entry<String, List<Entry>> k : byKey.entrySet()) {
-            CheckResult r = new KeySearch(k.getKey(), k.getValue(), stepBudget).run();
+            CheckResult r = onLargeStack(new KeySearch(k.getKey(), k.getValue(), stepBudget));
             if (r.verdict() == CheckResult.Verdict.VIOLATION) {
                 return r;
             }

@@ -39,15 +39,19 @@ class CrashRecoveryIT {
         try (ProcessCluster cluster = ProcessCluster.create(3, dir)) {
             Files.writeString(cluster.configFile(), "snapshot.every=300\n", java.nio.file.StandardOpenOption.APPEND);
             cluster.startAll();
-            assertThat(cluster.client(List.of("set", "counter", "0")).out()).isEqualTo("OK\n");
-            assertThat(cluster.client(List.of("set", "a", "1")).out()).isEqualTo("OK\n");
-
             History history = new History(System::nanoTime);
+            for (List<String> setup : List.of(List.of("set", "counter", "0"), List.of("set", "a", "1"))) {
+                History.Call call = history.invoke(0, Operation.parse(setup));
+                assertThat(cluster.client(setup).out()).isEqualTo("OK\n");
+                call.complete(Result.ok("OK"));
+            }
+
             AtomicBoolean stop = new AtomicBoolean();
             List<Thread> workers = new ArrayList<>();
             List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+            java.util.concurrent.atomic.AtomicInteger retryNotices = new java.util.concurrent.atomic.AtomicInteger();
             for (int w = 0; w < WORKERS; w++) {
-                int worker = w;
+                int worker = w + 1;
                 Thread t = new Thread(() -> {
                     try (PipedClient client = new PipedClient(ProcessCluster.ROOT, cluster.configFile(), dir,
                             List.of("--replica", String.valueOf(1 + worker % 3), "--timeout", String.valueOf(OP_TIMEOUT_SECONDS)))) {
@@ -65,6 +69,7 @@ class CrashRecoveryIT {
                                 call.complete(Result.error(outcome.text()));
                             }
                         }
+                        retryNotices.addAndGet((int) client.notes().stream().filter(n -> n.startsWith("retrying ")).count());
                     } catch (Throwable e) {
                         failures.add(e);
                     }
@@ -115,6 +120,9 @@ class CrashRecoveryIT {
                     }
                 }
             }
+            System.out.printf("%d operations: %d acknowledged adds, %d unknown adds, %d retry notices, hashes %s%n",
+                    entries.size(), ackedAdds, unknownAdds, retryNotices.get(), hashes);
+            assertThat(retryNotices.get()).as("clients retried on other replicas during the faults").isPositive();
             BigDecimal counter = new BigDecimal(cluster.client(List.of("get", "counter")).out().strip());
             assertThat(counter.longValueExact()).as("final counter vs %d acknowledged adds and %d unknown; hashes %s",
                     ackedAdds, unknownAdds, hashes).isBetween(ackedAdds, ackedAdds + unknownAdds);
