@@ -81,7 +81,7 @@ final class SimulatedCluster {
     private final long[] lastClock;
     /** The stamp of the last message on each link {@code [from][to]}: every send ticks, so they grow. */
     private final long[][] lastStampSent;
-    private final Violations violations = new Violations();
+    private final Violations<Check> violations = new Violations<>(Check.class, Check::title);
     private final List<String> trace;
     private long step;
     private int issued;
@@ -278,7 +278,7 @@ final class SimulatedCluster {
         return history;
     }
 
-    Violations violations() {
+    Violations<Check> violations() {
         return violations;
     }
 

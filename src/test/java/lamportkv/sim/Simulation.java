@@ -28,7 +28,7 @@ final class Simulation {
     }
 
     static SimulationReport run(long seed, boolean fifo, boolean tracing) {
-        Random random = new Random(scramble(seed));
+        Random random = new Random(Seeds.scramble(seed));
         int size = 2 + random.nextInt(4);
         int clientsPerReplica = 1 + random.nextInt(3);
         int operationsPerClient = 2 + random.nextInt(9);
@@ -49,20 +49,8 @@ final class Simulation {
                 cluster.violations(), cluster.trace());
     }
 
-    /**
-     * java.util.Random's first draws from consecutive seeds are strongly correlated (seeds 1..1000
-     * would all pick 4 or 5 replicas), so the seed goes through a mixing function first
-     * (SplitMix64's finalizer).
-     */
-    static long scramble(long seed) {
-        long z = seed + 0x9E3779B97F4A7C15L;
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
-    }
-
     private static void checkAtEnd(SimulatedCluster cluster) {
-        Violations v = cluster.violations();
+        Violations<Check> v = cluster.violations();
         checkLiveness(cluster, v);
         checkSameSequence(cluster, v);
         checkConvergence(cluster, v);
@@ -78,7 +66,7 @@ final class Simulation {
     }
 
     /** The network drained, so every operation must have been answered. */
-    private static void checkLiveness(SimulatedCluster cluster, Violations v) {
+    private static void checkLiveness(SimulatedCluster cluster, Violations<Check> v) {
         if (!cluster.drained()) {
             v.add(Check.LIVENESS, "still busy after " + MAX_STEPS + " steps");
         }
@@ -93,7 +81,7 @@ final class Simulation {
     }
 
     /** Every replica applied every request, the same ones in the same order. */
-    private static void checkSameSequence(SimulatedCluster cluster, Violations v) {
+    private static void checkSameSequence(SimulatedCluster cluster, Violations<Check> v) {
         List<RequestId> reference = ids(cluster.appliedAt(1));
         if (reference.size() != cluster.issued() || reference.stream().distinct().count() != reference.size()) {
             v.add(Check.ORDER, "replica 1 applied " + reference.size() + " requests ("
@@ -107,7 +95,7 @@ final class Simulation {
         }
     }
 
-    private static void checkConvergence(SimulatedCluster cluster, Violations v) {
+    private static void checkConvergence(SimulatedCluster cluster, Violations<Check> v) {
         var first = cluster.core(1).state();
         for (int id = 2; id <= cluster.size(); id++) {
             var other = cluster.core(id).state();
@@ -123,7 +111,7 @@ final class Simulation {
     }
 
     /** Each replica computed, for each request, the result its origin computed and answered. */
-    private static void checkResults(SimulatedCluster cluster, Violations v) {
+    private static void checkResults(SimulatedCluster cluster, Violations<Check> v) {
         for (int id = 1; id <= cluster.size(); id++) {
             for (SimulatedCluster.Applied a : cluster.appliedAt(id)) {
                 Result atOrigin = cluster.originResult(a.request().id()).orElse(null);
@@ -135,7 +123,7 @@ final class Simulation {
         }
     }
 
-    private static void checkHistory(List<Entry> history, Violations v) {
+    private static void checkHistory(List<Entry> history, Violations<Check> v) {
         CheckResult linearizable = LinearizabilityChecker.check(history);
         if (linearizable.verdict() == CheckResult.Verdict.VIOLATION) {
             v.add(Check.LINEARIZABILITY, linearizable.explanation());

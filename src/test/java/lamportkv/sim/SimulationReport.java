@@ -8,7 +8,7 @@ import java.util.Set;
  * report says how to replay exactly that run.
  */
 record SimulationReport(long seed, boolean fifo, String setup, long steps, int operations,
-                        Violations violations, List<String> trace) {
+                        Violations<Check> violations, List<String> trace) {
 
     boolean ok() {
         return violations.isEmpty();

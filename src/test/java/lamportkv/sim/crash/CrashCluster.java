@@ -1,5 +1,7 @@
 package lamportkv.sim.crash;
 
+import lamportkv.sim.Violations;
+
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -99,7 +101,7 @@ final class CrashCluster {
     private final Map<Integer, Shape> intactShapes = new HashMap<>();
     private final boolean[][] stuckReported;
     private final CrashStats stats = new CrashStats();
-    private final CrashViolations violations = new CrashViolations();
+    private final Violations<CrashCheck> violations = new Violations<>(CrashCheck.class, CrashCheck::title);
     private final List<String> trace;
     private long now;
     private long lastProgress;
@@ -687,7 +689,7 @@ final class CrashCluster {
         return stats;
     }
 
-    CrashViolations violations() {
+    Violations<CrashCheck> violations() {
         return violations;
     }
 

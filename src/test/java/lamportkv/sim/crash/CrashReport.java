@@ -1,11 +1,13 @@
 package lamportkv.sim.crash;
 
+import lamportkv.sim.Violations;
+
 import java.util.List;
 import java.util.Set;
 
 /** The outcome of one crash-simulation run, and how to replay exactly that run. */
 record CrashReport(long seed, CrashVariant variant, String setup, long steps, CrashStats stats,
-                   CrashViolations violations, List<String> trace) {
+                   Violations<CrashCheck> violations, List<String> trace) {
 
     boolean ok() {
         return violations.isEmpty();

@@ -1,5 +1,8 @@
 package lamportkv.sim.crash;
 
+import lamportkv.sim.Seeds;
+import lamportkv.sim.Violations;
+
 import java.math.BigDecimal;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -37,7 +40,7 @@ final class CrashSimulation {
     }
 
     static CrashReport run(long seed, CrashVariant variant, boolean tracing) {
-        Random random = new Random(scramble(seed));
+        Random random = new Random(Seeds.scramble(seed));
         CrashSetup setup = CrashSetup.draw(random);
         CrashWorkload workload = new CrashWorkload(random);
         CrashCluster cluster = new CrashCluster(setup, random, variant, workload, tracing);
@@ -52,17 +55,10 @@ final class CrashSimulation {
     }
 
     /** Consecutive seeds give correlated first draws from java.util.Random: mix them first (SplitMix64's finalizer). */
-    static long scramble(long seed) {
-        long z = seed + 0x9E3779B97F4A7C15L;
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
-    }
-
     // ---- end-of-run checks ----------------------------------------------------------------------
 
     private static void checkAtEnd(CrashCluster cluster) {
-        CrashViolations v = cluster.violations();
+        Violations<CrashCheck> v = cluster.violations();
         checkLiveness(cluster, v);
         List<SimulatedReplica> up = cluster.replicas().stream().filter(SimulatedReplica::up).toList();
         checkBuffers(up, v);
@@ -73,7 +69,7 @@ final class CrashSimulation {
     }
 
     /** Every client operation got its answer (clients retry until it comes, and every replica came back). */
-    private static void checkLiveness(CrashCluster cluster, CrashViolations v) {
+    private static void checkLiveness(CrashCluster cluster, Violations<CrashCheck> v) {
         for (CrashClient c : cluster.clients()) {
             if (c.busy()) {
                 v.add(CrashCheck.LIVENESS, "client " + c.index + "'s #" + c.seq() + " " + String.join(" ", c.op().words())
@@ -84,7 +80,7 @@ final class CrashSimulation {
         }
     }
 
-    private static void checkBuffers(List<SimulatedReplica> up, CrashViolations v) {
+    private static void checkBuffers(List<SimulatedReplica> up, Violations<CrashCheck> v) {
         for (SimulatedReplica r : up) {
             StateMachine s = r.core().state();
             if (s.bufferLength() > 0) {
@@ -98,7 +94,7 @@ final class CrashSimulation {
      * Every replica's applied sequence — recorded live, cut back at each restart to what recovery
      * rebuilt and extended after — is the whole agreed sequence, and its length is the core's own count.
      */
-    private static void checkSameSequence(CrashCluster cluster, List<SimulatedReplica> up, CrashViolations v) {
+    private static void checkSameSequence(CrashCluster cluster, List<SimulatedReplica> up, Violations<CrashCheck> v) {
         List<CrashCluster.Applied> agreed = cluster.agreedOrder();
         if (agreed.stream().map(a -> a.request().id()).distinct().count() != agreed.size()) {
             v.add(CrashCheck.ORDER, "a request was applied twice: " + agreed.stream().map(a -> a.request().id()).toList());
@@ -113,7 +109,7 @@ final class CrashSimulation {
         }
     }
 
-    private static void checkConvergence(CrashCluster cluster, List<SimulatedReplica> up, CrashViolations v) {
+    private static void checkConvergence(CrashCluster cluster, List<SimulatedReplica> up, Violations<CrashCheck> v) {
         if (up.isEmpty()) {
             return;
         }
@@ -145,7 +141,7 @@ final class CrashSimulation {
      * answers must be exactly 1..n. And every answered write is in the agreed sequence, its answer
      * being the result of the first time it was applied.
      */
-    private static void checkExactlyOnce(CrashCluster cluster, List<SimulatedReplica> up, CrashViolations v) {
+    private static void checkExactlyOnce(CrashCluster cluster, List<SimulatedReplica> up, Violations<CrashCheck> v) {
         Map<List<Long>, CrashCluster.Applied> firstWrite = new HashMap<>();
         Map<List<Long>, Set<Result>> readResults = new HashMap<>();
         for (CrashCluster.Applied a : cluster.agreedOrder()) {
@@ -178,7 +174,7 @@ final class CrashSimulation {
         checkCounter(cluster, up, v);
     }
 
-    private static void checkCounter(CrashCluster cluster, List<SimulatedReplica> up, CrashViolations v) {
+    private static void checkCounter(CrashCluster cluster, List<SimulatedReplica> up, Violations<CrashCheck> v) {
         List<Entry> adds = cluster.history().entries().stream()
                 .filter(e -> e.op().equals(CrashWorkload.ADD_ONE)).toList();
         long made = adds.size();
@@ -215,7 +211,7 @@ final class CrashSimulation {
         }
     }
 
-    private static void checkHistory(List<Entry> history, CrashViolations v) {
+    private static void checkHistory(List<Entry> history, Violations<CrashCheck> v) {
         CheckResult linearizable = LinearizabilityChecker.check(history);
         if (linearizable.verdict() == CheckResult.Verdict.VIOLATION) {
             v.add(CrashCheck.LINEARIZABILITY, linearizable.explanation());
