@@ -128,6 +128,9 @@ public final class ClientMain implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (!command.isEmpty() && command.get(0).equals("bench")) {   // run-client.sh bench --help
+            return lamportkv.bench.Bench.run(configFile, command.subList(1, command.size()), out, err);
+        }
         Connection connection;
         long timeoutMillis;
         try {

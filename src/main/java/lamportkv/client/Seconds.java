@@ -4,7 +4,7 @@ import java.math.BigDecimal;
 import java.math.RoundingMode;
 
 /** The client's durations: read from options in seconds (decimals allowed), printed back the same way. */
-final class Seconds {
+public final class Seconds {
     /** Longer than anyone waits for one command, short enough that milliseconds never overflow. */
     private static final BigDecimal MAX = BigDecimal.valueOf(1_000_000_000L);
 
@@ -18,7 +18,7 @@ final class Seconds {
      * @param allowZero  whether {@code 0} is accepted
      * @throws IllegalArgumentException with a one-line message naming the input
      */
-    static long parseMillis(String option, String text, boolean allowZero) {
+    public static long parseMillis(String option, String text, boolean allowZero) {
         BigDecimal seconds;
         try {
             seconds = new BigDecimal(text.strip());
@@ -34,7 +34,7 @@ final class Seconds {
     }
 
     /** {@code 2500} → {@code 2.5s}. */
-    static String format(long millis) {
+    public static String format(long millis) {
         return BigDecimal.valueOf(millis, 3).stripTrailingZeros().toPlainString() + "s";
     }
 }

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# lamportkv against etcd under the same closed-loop write load (shared/peers/etcd/run.sh):
+# for each client count, a fresh 3-replica lamportkv cluster on free loopback ports, the bench
+# with --json, then etcd's reference run; prints both JSON lines and the ratios ours/etcd, and
+# appends the lines to bench/results/compare-<date>.jsonl.
+#
+# Usage: bench/compare.sh [CLIENTS...]          (default: 1 64 256)
+#   DURATION=20          measured seconds per run (after a 3 s warm-up in both loads)
+#   BENCH_JAVA_OPTS=...  the bench client's JVM options (default: full JIT, G1, as the etcd load)
+#   BENCH_ARGS='--warmup 20'   more bench options for our side (word-split), e.g. a longer
+#                        warm-up for the replicas' JIT (the etcd load always warms up 3 s)
+#   REPLICA_JAVA_OPTS=.. the replicas' JVM options (all replicas share one working directory,
+#                        so a JFR file name would collide: rather profile a running replica with
+#                        `jcmd PID JFR.start duration=10s settings=profile filename=/tmp/r1.jfr`)
+#   KEEP_CLUSTER_DIR=1   keep each cluster's temporary directory (configuration, data, logs)
+#   SKIP_ETCD=1          only our side
+# Needs: JDK 17, Maven; etcd's script installs Debian's etcd-server if missing (apt-get).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+# shellcheck source=lib.sh
+source "$here/lib.sh"
+
+duration=${DURATION:-20}
+clients=("$@")
+[[ ${#clients[@]} -gt 0 ]] || clients=(1 64 256)
+for n in "${clients[@]}" "$duration"; do
+    [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "usage: DURATION=SECONDS bench/compare.sh [CLIENTS...] (positive integers)" >&2; exit 2; }
+done
+
+trap stop_cluster EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+ensure_jar
+[[ -n "${SKIP_ETCD:-}" ]] || prepare_etcd
+mkdir -p "$here/results"
+results="$here/results/compare-$(date +%Y%m%d-%H%M%S).jsonl"
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+
+summary=()
+for n in "${clients[@]}"; do
+    echo "== $n clients, $duration s: lamportkv (3 replicas)" >&2
+    start_cluster 3
+    ours=$(run_ours "$n" "$duration" ${BENCH_ARGS:-})
+    stop_cluster
+    echo "$ours"
+    echo "$ours" >>"$results"
+    [[ -n "${SKIP_ETCD:-}" ]] && continue
+
+    echo "== $n clients, $duration s: etcd (3 members)" >&2
+    theirs=$(run_etcd "$n" "$duration" | tail -1)
+    echo "$theirs"
+    echo "$theirs" >>"$results"
+
+    line=$(printf '%5d clients: throughput %s (%s vs %s ops/s), p50 %s (%s vs %s us), p99 %s (%s vs %s us)' "$n" \
+        "$(ratio "$(field ops_per_s "$ours")" "$(field ops_per_s "$theirs")")" "$(field ops_per_s "$ours")" "$(field ops_per_s "$theirs")" \
+        "$(ratio "$(field p50_us "$ours")" "$(field p50_us "$theirs")")" "$(field p50_us "$ours")" "$(field p50_us "$theirs")" \
+        "$(ratio "$(field p99_us "$ours")" "$(field p99_us "$theirs")")" "$(field p99_us "$ours")" "$(field p99_us "$theirs")")
+    summary+=("$line")
+done
+
+if [[ ${#summary[@]} -gt 0 ]]; then
+    echo
+    echo "ratios lamportkv / etcd (throughput: higher is better for us; latency: lower is better for us)"
+    printf '%s\n' "${summary[@]}"
+fi
+echo "results appended to $results" >&2

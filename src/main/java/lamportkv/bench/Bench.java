@@ -1,0 +1,366 @@
+package lamportkv.bench;
+
+import java.io.FileNotFoundException;
+import java.io.FileOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.rmi.NotBoundException;
+import java.rmi.RemoteException;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import lamportkv.config.ClusterConfig;
+import lamportkv.config.ConfigException;
+import lamportkv.config.ReplicaAddress;
+import lamportkv.rmi.Command;
+import lamportkv.rmi.Reply;
+import lamportkv.rmi.ReplicaService;
+import lamportkv.rmi.Rmi;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+import picocli.CommandLine;
+
+/**
+ * {@code run-client.sh bench}: closed-loop load on a running cluster, the same shape of work as
+ * the etcd reference load ({@code shared/peers/etcd}), reported the same way.
+ */
+public final class Bench {
+    static final int OK = 0;
+    static final int FAILED = 1;
+    static final int USAGE = 2;
+
+    /** Added to the per-operation timeout for RMI's own read timeout: the replica answers TIMEOUT first. */
+    static final long RESPONSE_TIMEOUT_MARGIN_MILLIS = 5_000;
+    /** After an exception (replica unreachable), a client pauses this long rather than spin. */
+    static final long BACKOFF_MILLIS = 100;
+    /** Progress every second on a terminal (redrawn), every 5 seconds otherwise (one line each). */
+    static final long TERMINAL_PROGRESS_MILLIS = 1_000;
+    static final long LOG_PROGRESS_MILLIS = 5_000;
+    /** How long to wait for the clients' last operations after the measurement. */
+    static final long STOP_GRACE_MILLIS = 5_000;
+    /** Distinct error messages kept for the summary. */
+    static final int MAX_ERROR_KINDS = 50;
+
+    private final BenchOptions.Settings settings;
+    private final PrintStream out;
+    private final PrintStream err;
+    private final Progress progress;
+
+    private final Recorder recorder = new Recorder(3);
+    private final LongAdder succeeded = new LongAdder();
+    private final LongAdder failed = new LongAdder();
+    private final LongAdder measuredErrors = new LongAdder();
+    private final Map<String, LongAdder> errorKinds = new ConcurrentHashMap<>();
+    private volatile boolean measuring;
+    private volatile boolean stopping;
+
+    private Bench(BenchOptions.Settings settings, PrintStream out, PrintStream err, boolean terminal) {
+        this.settings = settings;
+        this.out = out;
+        this.err = err;
+        this.progress = new Progress(err, terminal);
+    }
+
+    /**
+     * Runs the benchmark with {@code args} (the words after {@code bench}).
+     *
+     * @param defaultConfig the client's configuration file, used unless {@code --config} is given
+     * @return the exit status: 0, 1 (nothing succeeded, cluster unreachable), 2 (usage)
+     */
+    public static int run(Path defaultConfig, List<String> args, PrintStream out, PrintStream err) {
+        return run(defaultConfig, args, out, err, err == System.err && Progress.stderrIsTerminal());
+    }
+
+    static int run(Path defaultConfig, List<String> args, PrintStream out, PrintStream err, boolean terminal) {
+        BenchOptions options = new BenchOptions();
+        CommandLine cli = new CommandLine(options);
+        cli.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
+        cli.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
+        try {
+            CommandLine.ParseResult parsed = cli.parseArgs(args.toArray(String[]::new));
+            if (CommandLine.printHelpIfRequested(parsed)) {
+                return OK;
+            }
+        } catch (CommandLine.ParameterException e) {
+            err.println("error: " + e.getMessage() + " (see run-client.sh bench --help)");
+            return USAGE;
+        }
+        BenchOptions.Settings settings;
+        try {
+            settings = options.check(defaultConfig);
+        } catch (IllegalArgumentException e) {
+            err.println("error: " + e.getMessage());
+            return USAGE;
+        }
+        try {
+            return new Bench(settings, out, err, terminal).run();
+        } finally {
+            out.flush();
+            err.flush();
+        }
+    }
+
+    private int run() {
+        ClusterConfig config;
+        try {
+            config = ClusterConfig.load(settings.config());
+        } catch (ConfigException e) {
+            err.println("error: " + e.getMessage());
+            return USAGE;
+        }
+        PrintStream hdr = null;
+        if (settings.hdrOut() != null) {
+            try {
+                hdr = new PrintStream(new FileOutputStream(settings.hdrOut().toFile()), false, StandardCharsets.UTF_8);
+            } catch (FileNotFoundException e) {
+                err.println("error: --hdr-out: cannot write " + settings.hdrOut() + ": " + e.getMessage());
+                return USAGE;
+            }
+        }
+        try {
+            return run(config, hdr);
+        } finally {
+            if (hdr != null) {
+                hdr.close();
+            }
+        }
+    }
+
+    private int run(ClusterConfig config, PrintStream hdr) {
+        // Read once by RMI at its first call: set before any, unless the JVM already chose (tests).
+        setIfAbsent("sun.rmi.transport.tcp.responseTimeout",
+                Math.min(Integer.MAX_VALUE, settings.timeoutMillis() + RESPONSE_TIMEOUT_MARGIN_MILLIS));
+        setIfAbsent("sun.rmi.transport.tcp.handshakeTimeout", 10_000);
+
+        List<ReplicaAddress> replicas = config.replicas();
+        List<Client> clients = new ArrayList<>();
+        SecureRandom ids = new SecureRandom();
+        for (int i = 0; i < settings.clients(); i++) {
+            ReplicaAddress replica = replicas.get(i % replicas.size());
+            try {
+                clients.add(new Client(i, Rmi.replicaService(replica.host(), replica.port()), nonZero(ids),
+                        new SplittableRandom(ids.nextLong())));
+            } catch (RemoteException | NotBoundException e) {
+                err.println("error: cannot reach " + replica + ": " + Rmi.rootMessage(e));
+                return FAILED;
+            }
+        }
+        Workload workload = settings.workload();
+        if (workload.needsPreload() && !preload(clients, workload)) {
+            return FAILED;
+        }
+
+        List<Thread> threads = new ArrayList<>();
+        for (Client c : clients) {
+            Thread t = new Thread(() -> c.load(workload), "bench-client-" + c.index);
+            t.setDaemon(true);
+            threads.add(t);
+        }
+        long loadStart = System.nanoTime();
+        lastNanos = loadStart;
+        threads.forEach(Thread::start);
+        progress.watch("warm-up", loadStart, loadStart + settings.warmupMillis() * 1_000_000, this::progressLine);
+        recorder.getIntervalHistogram();   // drop the warm-up
+        measuredErrors.reset();
+        measuring = true;
+        long start = System.nanoTime();
+        progress.watch("measure", loadStart, start + settings.durationMillis() * 1_000_000, this::progressLine);
+        measuring = false;
+        Histogram histogram = recorder.getIntervalHistogram();
+        double seconds = (System.nanoTime() - start) / 1e9;
+        long errors = measuredErrors.sum();
+        stopping = true;
+        progress.done();
+        long joinDeadline = System.nanoTime() + STOP_GRACE_MILLIS * 1_000_000;
+        for (Thread t : threads) {
+            long left = (joinDeadline - System.nanoTime()) / 1_000_000;
+            if (left <= 0) {
+                break;
+            }
+            try {
+                t.join(left);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+
+        Report report = Report.of(settings.clients(), replicas.size(), workload.mix(), seconds, histogram, errors);
+        if (settings.json()) {
+            out.println(report.json());
+        } else {
+            out.printf(Locale.ROOT, "lamportkv bench: %d clients on %d replicas, mix %s, %d keys, %d-byte values,"
+                            + " %.1f s warm-up%n", settings.clients(), replicas.size(), workload.mix(),
+                    workload.keys(), workload.valueSize(), settings.warmupMillis() / 1000.0);
+            report.table().forEach(out::println);
+        }
+        out.flush();
+        printErrorSummary();
+        if (hdr != null) {
+            histogram.outputPercentileDistribution(hdr, 1000.0);
+            hdr.flush();
+            if (hdr.checkError()) {
+                err.println("error: --hdr-out: cannot write " + settings.hdrOut());
+                return FAILED;
+            }
+        }
+        if (report.ops() == 0) {
+            err.println("error: no operation succeeded in the measured " + String.format(Locale.ROOT, "%.1f", seconds)
+                    + " s");
+            return FAILED;
+        }
+        return OK;
+    }
+
+    /** Gives every key its starting value, the clients sharing the keys; false (reported) if one failed. */
+    private boolean preload(List<Client> clients, Workload workload) {
+        AtomicLong done = new AtomicLong();
+        List<Thread> threads = new ArrayList<>();
+        for (Client c : clients) {
+            Thread t = new Thread(() -> {
+                for (int k = c.index; k < workload.keys() && !stopping; k += clients.size()) {
+                    if (c.preload(workload, k)) {
+                        done.incrementAndGet();
+                    } else {
+                        stopping = true;
+                    }
+                }
+            }, "bench-preload-" + c.index);
+            t.setDaemon(true);
+            threads.add(t);
+        }
+        long start = System.nanoTime();
+        threads.forEach(Thread::start);
+        progress.watchUntil("preload", start, () -> threads.stream().noneMatch(Thread::isAlive),
+                elapsed -> String.format(Locale.ROOT, "%d/%d keys set", done.get(), workload.keys()));
+        progress.done();
+        if (stopping) {
+            printErrorSummary();
+            err.println("error: pre-loading the keys failed (see above); nothing measured");
+            return false;
+        }
+        return true;
+    }
+
+    private long lastCount;
+    private long lastNanos;
+
+    private String progressLine(long now) {
+        long count = succeeded.sum();
+        double rate = now > lastNanos ? (count - lastCount) / ((now - lastNanos) / 1e9) : 0;
+        lastCount = count;
+        lastNanos = now;
+        return String.format(Locale.ROOT, "ops %,d  rate %,.0f ops/s  errors %,d", count, rate, failed.sum());
+    }
+
+    private void error(String what) {
+        failed.increment();
+        if (measuring) {
+            measuredErrors.increment();
+        }
+        LongAdder kind = errorKinds.get(what);
+        if (kind == null && errorKinds.size() < MAX_ERROR_KINDS) {
+            kind = errorKinds.computeIfAbsent(what, w -> new LongAdder());
+        }
+        if (kind != null) {
+            kind.increment();
+        }
+    }
+
+    private void printErrorSummary() {
+        if (errorKinds.isEmpty()) {
+            return;
+        }
+        err.printf(Locale.ROOT, "errors over the whole run (warm-up included): %,d; most frequent:%n", failed.sum());
+        errorKinds.entrySet().stream()
+                .sorted(Comparator.comparingLong((Map.Entry<String, LongAdder> e) -> e.getValue().sum()).reversed())
+                .limit(5)
+                .forEach(e -> err.printf(Locale.ROOT, "  %,8d  %s%n", e.getValue().sum(), e.getKey()));
+        err.flush();
+    }
+
+    private static void setIfAbsent(String property, long value) {
+        if (System.getProperty(property) == null) {
+            System.setProperty(property, String.valueOf(value));
+        }
+    }
+
+    /** A random non-zero id (0 means an anonymous operation, which replicas never deduplicate). */
+    private static long nonZero(SecureRandom random) {
+        long id = 0;
+        while (id == 0) {
+            id = random.nextLong();
+        }
+        return id;
+    }
+
+    /** One closed-loop client: its own stub, client id and sequence numbers. Used by one thread at a time. */
+    private final class Client {
+        final int index;
+        final ReplicaService stub;
+        final long clientId;
+        final java.util.Random random;
+        long nextSeq = 1;
+
+        Client(int index, ReplicaService stub, long clientId, SplittableRandom seed) {
+            this.index = index;
+            this.stub = stub;
+            this.clientId = clientId;
+            this.random = new java.util.Random(seed.nextLong());
+        }
+
+        void load(Workload workload) {
+            while (!stopping) {
+                String[] words = workload.next(random);
+                long t0 = System.nanoTime();
+                try {
+                    Reply reply = stub.execute(new Command(clientId, nextSeq++, words, settings.timeoutMillis()));
+                    long micros = (System.nanoTime() - t0) / 1_000;
+                    if (reply.ok()) {
+                        succeeded.increment();
+                        if (measuring) {
+                            recorder.recordValue(micros);
+                        }
+                    } else {
+                        error(words[0] + ": " + reply.status() + ": " + reply.text());
+                    }
+                } catch (RemoteException | RuntimeException e) {
+                    error(words[0] + ": " + e.getClass().getSimpleName() + ": " + Rmi.rootMessage(e));
+                    pause();
+                }
+            }
+        }
+
+        boolean preload(Workload workload, int key) {
+            String[] words = workload.preload(key, random);
+            try {
+                Reply reply = stub.execute(new Command(clientId, nextSeq++, words, settings.timeoutMillis()));
+                if (reply.ok()) {
+                    return true;
+                }
+                error("preload set: " + reply.status() + ": " + reply.text());
+            } catch (RemoteException | RuntimeException e) {
+                error("preload set: " + e.getClass().getSimpleName() + ": " + Rmi.rootMessage(e));
+            }
+            return false;
+        }
+
+        private void pause() {
+            try {
+                Thread.sleep(BACKOFF_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                stopping = true;
+            }
+        }
+    }
+}

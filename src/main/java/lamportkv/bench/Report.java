@@ -1,0 +1,72 @@
+package lamportkv.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.HdrHistogram.Histogram;
+
+/**
+ * The outcome of one benchmark run: what the etcd reference load prints (same field names and
+ * units: latencies in microseconds), plus how the cluster and the load were shaped.
+ *
+ * @param seconds  the measured interval, warm-up excluded
+ * @param ops      operations answered OK in that interval
+ * @param errors   failed operations in that interval: non-OK replies and exceptions
+ */
+public record Report(String system, int clients, int replicas, String mix, double seconds, long ops,
+                     long p50Us, long p90Us, long p99Us, long p999Us, long maxUs, long errors) {
+
+    public static final String SYSTEM = "lamportkv";
+
+    /** The report of a run whose OK latencies (in microseconds) are in {@code histogram}. */
+    public static Report of(int clients, int replicas, Mix mix, double seconds, Histogram histogram, long errors) {
+        return new Report(SYSTEM, clients, replicas, mix.toString(), seconds, histogram.getTotalCount(),
+                histogram.getValueAtPercentile(50), histogram.getValueAtPercentile(90),
+                histogram.getValueAtPercentile(99), histogram.getValueAtPercentile(99.9),
+                histogram.getMaxValue(), errors);
+    }
+
+    public double opsPerSecond() {
+        return seconds > 0 ? ops / seconds : 0;
+    }
+
+    /**
+     * One JSON line. The fields the etcd load prints come first, in its order and format
+     * ({@code seconds} with one decimal, {@code ops_per_s} rounded to an integer); then
+     * {@code replicas} and {@code mix}.
+     */
+    public String json() {
+        return new Json()
+                .field("system", system)
+                .field("clients", clients)
+                .number("seconds", String.format(Locale.ROOT, "%.1f", seconds))
+                .field("ops", ops)
+                .number("ops_per_s", String.format(Locale.ROOT, "%.0f", opsPerSecond()))
+                .field("p50_us", p50Us)
+                .field("p90_us", p90Us)
+                .field("p99_us", p99Us)
+                .field("p999_us", p999Us)
+                .field("max_us", maxUs)
+                .field("errors", errors)
+                .field("replicas", replicas)
+                .field("mix", mix)
+                .toString();
+    }
+
+    /** The human-readable table. */
+    public List<String> table() {
+        List<String> lines = new ArrayList<>();
+        lines.add(String.format(Locale.ROOT, "%-12s %,.0f ops/s  (%,d ops in %.1f s)", "throughput",
+                opsPerSecond(), ops, seconds));
+        lines.add(String.format(Locale.ROOT, "%-12s %10s %10s %10s %10s %10s", "latency (ms)",
+                "p50", "p90", "p99", "p99.9", "max"));
+        lines.add(String.format(Locale.ROOT, "%-12s %10s %10s %10s %10s %10s", "",
+                ms(p50Us), ms(p90Us), ms(p99Us), ms(p999Us), ms(maxUs)));
+        lines.add(String.format(Locale.ROOT, "%-12s %,d", "errors", errors));
+        return lines;
+    }
+
+    private static String ms(long micros) {
+        return String.format(Locale.ROOT, "%.3f", micros / 1000.0);
+    }
+}
