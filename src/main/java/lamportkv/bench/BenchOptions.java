@@ -1,6 +1,5 @@
 package lamportkv.bench;
 
-
 import java.nio.file.Path;
 import lamportkv.client.Seconds;
 import lamportkv.core.Value;
