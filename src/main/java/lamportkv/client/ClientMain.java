@@ -53,21 +53,24 @@ public final class ClientMain implements Callable<Integer> {
     private Path configFile;
 
     @Option(names = "--replica", paramLabel = "ID",
-            description = "The replica to talk to (default: the first in the configuration, then the next ones"
-                    + " in id order if it cannot be reached).")
+            description = "The replica to talk to first (default: the first in the configuration). An operation"
+                    + " that gets no answer from it moves on to the next replicas in id order; tick, hash and status"
+                    + " stay on a named replica.")
     private Integer replicaId;
 
     @Option(names = "--connect", paramLabel = "HOST:PORT",
-            description = "Talk to the replica at HOST:PORT instead; no configuration needed.")
+            description = "Talk to the replica at HOST:PORT instead; no configuration needed, and no other"
+                    + " replica is tried (an operation that loses contact is retried at the same address).")
     private String connect;
 
     @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "10",
-            description = "How long a command may take before the replica answers with a timeout"
-                    + " (default: ${DEFAULT-VALUE}).")
+            description = "How long one operation may take, retries on other replicas included, before it"
+                    + " fails with a timeout; it may still be applied later (default: ${DEFAULT-VALUE}).")
     private String timeout;
 
     @Option(names = "--wait", paramLabel = "SECONDS", defaultValue = "0",
-            description = "Keep trying to reach the replica for up to SECONDS before giving up (default: 0).")
+            description = "Keep trying to reach a replica for up to SECONDS before giving up, e.g. while the"
+                    + " cluster starts (default: 0).")
     private String waitFor;
 
     @Parameters(paramLabel = "COMMAND", arity = "0..*", description = "A command and its arguments, e.g. add x 5.")
@@ -121,7 +124,13 @@ public final class ClientMain implements Callable<Integer> {
     private static String[] footer() {
         List<String> lines = new ArrayList<>(List.of("", "Commands:"));
         Verb.help().forEach(line -> lines.add("  " + line));
-        lines.addAll(List.of("", "Errors go to stderr as 'error: <message>'. Exit status: 0 if every command"
+        lines.addAll(List.of("",
+                "set, get, add, mult, del and keys carry this client's id and a sequence number: when a replica"
+                        + " cannot be reached or contact with it is lost, the same operation is retried on the next"
+                        + " replica (said on stderr) until --timeout is up, and the cluster applies it once. While"
+                        + " any replica is down, operations wait for it and time out; they complete when it returns.",
+                "",
+                "Errors go to stderr as 'error: <message>'. Exit status: 0 if every command"
                 + " succeeded, 1 if any failed, 2 for usage errors."));
         return lines.toArray(String[]::new);
     }
@@ -171,7 +180,7 @@ public final class ClientMain implements Callable<Integer> {
         }
         ClusterConfig config = ClusterConfig.load(configFile);
         if (replicaId != null) {
-            // The named replica first; the others only for retrying a tagged operation, never for tick/hash/status.
+            // The named replica first; the others only for retrying a replicated operation, never for tick/hash/status.
             List<Endpoint> candidates = new ArrayList<>();
             candidates.add(Endpoint.of(config.replica(replicaId)));
             config.replicas().stream().filter(r -> r.id() != replicaId).map(Endpoint::of).forEach(candidates::add);

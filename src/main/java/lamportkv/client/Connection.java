@@ -7,11 +7,19 @@ import java.rmi.ConnectIOException;
 import java.rmi.NoSuchObjectException;
 import java.rmi.NotBoundException;
 import java.rmi.RemoteException;
+import java.rmi.ServerError;
+import java.rmi.ServerException;
 import java.rmi.UnknownHostException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.LongFunction;
 import lamportkv.rmi.Command;
 import lamportkv.rmi.Reply;
@@ -19,14 +27,18 @@ import lamportkv.rmi.ReplicaService;
 import lamportkv.rmi.Rmi;
 
 /**
- * The client's link to one replica at a time. Looks the replica up lazily, and when the user let
- * the client pick the replica, moves on to the next one in id order when a call certainly never
- * reached the current one, saying so on stderr.
+ * The client's link to one replica at a time. Looks the replica up lazily.
  *
- * <p>Replicated operations carry the client's id and a sequence number, and replicas apply a
- * tagged operation once however often it is ordered. So {@link #execute} may repeat one wherever
- * it likes until it gets an answer: on the next replica of the configuration (also with
- * {@code --replica}), or on the same address with {@code --connect}.
+ * <p>Replicated operations ({@link #execute}) carry the client's id and a sequence number, and
+ * replicas apply a tagged operation once however often it is ordered and give every attempt the
+ * first result. So an attempt that got no answer is simply repeated, within the operation's
+ * budget: on the next replica of the configuration in id order (also with {@code --replica}:
+ * the named one is only tried first), or on the same address with {@code --connect}. The
+ * connection then stays on the replica that answered.
+ *
+ * <p>Questions about one replica ({@link #call}: tick, hash, status) move on to the next replica
+ * only when the user let the client pick it and the current one certainly was not reached, saying
+ * so on stderr.
  */
 final class Connection {
     /** A call to a replica's remote object. */
@@ -48,7 +60,22 @@ final class Connection {
 
     private static final long WAIT_STEP_MILLIS = 200;
 
-    private static final long MAX_PAUSE_MILLIS = 1_000;
+    /** The pause after the first full round of replicas that all failed; it doubles up to the maximum. */
+    static final long FIRST_PAUSE_MILLIS = 50;
+    static final long MAX_PAUSE_MILLIS = 1_000;
+
+    /**
+     * How long past the time it was given an attempt may still answer: the replica answers TIMEOUT
+     * itself when the time is up, and that answer, naming what it waited for, is worth a moment.
+     */
+    static final long ANSWER_GRACE_MILLIS = 1_000;
+
+    /** Runs each attempt, so that the client can stop waiting for one that hangs. */
+    private static final ExecutorService ATTEMPTS = Executors.newCachedThreadPool(task -> {
+        Thread t = new Thread(task, "lamportkv-client-call");
+        t.setDaemon(true);
+        return t;
+    });
 
     private final List<Endpoint> candidates;
     private final boolean failover;
@@ -127,63 +154,174 @@ final class Connection {
     }
 
     /**
-     * Runs a tagged replicated operation until some replica answers or {@code deadlineNanos}
-     * passes. An attempt that gets no answer — the replica is unreachable, contact is lost
-     * mid-call, or it is stopping or cannot write its log — is repeated, with the same tag, on
-     * the next replica (the same one with {@code --connect}), pausing a little longer after each
-     * full round. Each attempt gets the time still left.
+     * Runs a tagged replicated operation until some replica answers or the budget is spent. An
+     * attempt that gets no answer — the replica is unreachable, contact is lost mid-call, it is
+     * stopping or cannot write its log — is repeated with the same command (same client id and
+     * sequence number, so the cluster applies it once) on the next replica in id order, wrapping
+     * around (the same address with {@code --connect}), pausing a little longer after each full
+     * round that all failed. Each attempt asks the replica to answer within the time still left,
+     * and is abandoned if it has not answered shortly after that. The connection stays on the
+     * replica that answered.
      *
-     * @param commandFor the command to send, given the milliseconds left
+     * @param what         the command as typed, for notices and errors
+     * @param commandFor   the command to send, given the milliseconds the replica may take
+     * @param budgetMillis the whole time the operation may take, retries included (longer only
+     *                     while {@code --wait} still lets the client wait for a replica to appear)
+     * @return the first answer that is not "this replica cannot take it now": OK, FAILED, TIMEOUT
+     *         or a REFUSED for bad input
+     * @throws CommandFailure when no replica answered in time, naming each one tried and why
      */
     Reply execute(String what, LongFunction<Command> commandFor, long budgetMillis) throws CommandFailure {
-        long deadline = System.nanoTime() + budgetMillis * 1_000_000;
-        Map<String, String> reasons = new LinkedHashMap<>();
-        long pause = 50;
-        int failuresThisRound = 0;
+        long started = System.nanoTime();
+        long budgetEnd = started + budgetMillis * 1_000_000;
+        boolean waiting = waitDeadline - budgetEnd > 0;
+        long end = waiting ? waitDeadline : budgetEnd;
+        int first = current;
+        int round = movable ? candidates.size() : 1;
+        Map<Endpoint, String> reasons = new LinkedHashMap<>();
+        long pause = FIRST_PAUSE_MILLIS;
+        int failedThisRound = 0;
+        boolean refreshed = false;
         while (true) {
-            long left = (deadline - System.nanoTime()) / 1_000_000;
-            if (left <= 0) {
-                throw new CommandFailure("timed out after " + Seconds.format(budgetMillis) + ": no replica answered ("
-                        + String.join("; ", reasons.values()) + "); the operation may still be applied");
-            }
             Endpoint endpoint = endpoint();
             String reason;
             try {
-                if (service == null) {
-                    service = lookup(endpoint);
-                }
-                Reply reply = service.execute(commandFor.apply(left));
-                if (reply.status() != Reply.Status.REFUSED || !replicaUnavailable(reply.text())) {
+                Reply reply = attempt(what, endpoint, left -> commandFor.apply(Math.min(left, budgetMillis)), end);
+                if (!retryable(reply)) {
                     return reply;
                 }
-                reason = reply.text();
-            } catch (Unreached u) {
-                reason = endpoint.describe() + " is unreachable (" + u.getMessage() + ")";
-            } catch (RemoteException e) {
                 service = null;
-                reason = "lost contact with " + endpoint.describe() + " (" + cause(e) + ")";
-            } catch (RuntimeException e) {
-                throw new CommandFailure(endpoint.describe() + " failed on '" + what + "': " + e
-                        + " (a bug in the replica; its log has the trace)");
+                reason = reply.text();
+            } catch (NoAnswer e) {
+                if (e.staleStub && !refreshed) {
+                    refreshed = true;   // a stub from before the replica restarted: look it up again, quietly
+                    continue;
+                }
+                reason = e.getMessage();
             }
-            reasons.put(endpoint.describe(), reason);
+            reasons.put(endpoint, reason);
             if (movable) {
                 current = (current + 1) % candidates.size();
                 service = null;
             }
-            err.println("retrying '" + what + "' on " + endpoint().describe() + ": " + reason);
-            err.flush();
-            if (++failuresThisRound >= (movable ? candidates.size() : 1)) {
-                failuresThisRound = 0;
-                sleep(Math.min(pause, Math.max(0, (deadline - System.nanoTime()) / 1_000_000)));
+            if (++failedThisRound == round) {
+                failedThisRound = 0;
+                sleep(Math.min(pause, Math.max(0, millisUntil(end))));
                 pause = Math.min(pause * 2, MAX_PAUSE_MILLIS);
             }
+            if (millisUntil(end) <= 0) {
+                current = first;   // nobody answered: the next command starts from the same replica again
+                service = null;
+                throw new CommandFailure("timed out after " + Seconds.format(budgetMillis)
+                        + (waiting ? " and --wait " + Seconds.format(waitNanos / 1_000_000) : "")
+                        + ": no replica answered (" + String.join("; ", reasons.values())
+                        + "); the operation may still be applied");
+            }
+            err.println("retrying '" + what + "' on " + endpoint().describe() + ": " + reason);
+            err.flush();
         }
     }
 
-    /** The replica's answer when it is stopping or its disk failed: another replica may do. */
-    private static boolean replicaUnavailable(String text) {
-        return text.contains(" is stopping") || text.contains("stopped accepting work") || text.contains(" is busy with ");
+    /** Why an attempt got no answer, in words naming the replica. */
+    private static final class NoAnswer extends Exception {
+        private static final long serialVersionUID = 1L;
+        /** Whether a cached stub failed without reaching its object: the replica may just have restarted. */
+        final boolean staleStub;
+
+        NoAnswer(String reason, boolean staleStub) {
+            super(reason, null, false, false);
+            this.staleStub = staleStub;
+        }
+    }
+
+    private record Answer(ReplicaService service, Reply reply) {
+    }
+
+    /**
+     * Sends the command to {@code endpoint} (looking it up first if needed) on a worker thread,
+     * giving the replica the time left until {@code end}, and waits for the answer at most a
+     * moment longer, so that neither a connect or handshake that hangs nor a frozen replica can
+     * hold the client long past its budget.
+     */
+    private Reply attempt(String what, Endpoint endpoint, LongFunction<Command> commandFor, long end)
+            throws NoAnswer, CommandFailure {
+        ReplicaService cached = service;
+        long limitMillis = Math.max(1, millisUntil(end)) + ANSWER_GRACE_MILLIS;
+        Future<Answer> answer = ATTEMPTS.submit(() -> {
+            ReplicaService s = cached != null ? cached : lookupOnce(endpoint);
+            return new Answer(s, s.execute(commandFor.apply(Math.max(1, millisUntil(end)))));
+        });
+        try {
+            Answer a = answer.get(limitMillis, TimeUnit.MILLISECONDS);
+            service = a.service();
+            return a.reply();
+        } catch (TimeoutException e) {
+            answer.cancel(true);
+            service = null;
+            throw new NoAnswer(endpoint.describe() + " did not answer within " + Seconds.format(limitMillis), false);
+        } catch (InterruptedException e) {
+            answer.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new CommandFailure("interrupted while waiting for " + endpoint.describe()
+                    + "; the operation may still be applied");
+        } catch (ExecutionException e) {
+            Throwable failure = e.getCause();
+            if (failure instanceof Unreached u) {
+                throw new NoAnswer(endpoint.describe() + " is unreachable (" + u.getMessage() + ")", false);
+            }
+            if (failure instanceof RemoteException r) {
+                if (answeredWithAnError(r)) {
+                    throw new CommandFailure(endpoint.describe() + " failed on '" + what + "': " + cause(r));
+                }
+                service = null;
+                if (notReached(r)) {
+                    throw new NoAnswer(endpoint.describe() + " is unreachable (" + reason(r) + ")", cached != null);
+                }
+                throw new NoAnswer("lost contact with " + endpoint.describe() + " (" + cause(r) + ")", false);
+            }
+            if (failure instanceof RuntimeException) {
+                // RMI rethrows the replica's own unchecked exceptions here: a bug on its side, reported in one line.
+                throw new CommandFailure(endpoint.describe() + " failed on '" + what + "': " + failure
+                        + " (a bug in the replica; its log has the trace)");
+            }
+            if (failure instanceof Error error) {
+                throw error;
+            }
+            throw new IllegalStateException("unexpected failure of a call to " + endpoint.describe(), failure);
+        }
+    }
+
+    /**
+     * Whether the replica itself answered the call with an exception — it could not read the
+     * arguments (e.g. its deserialization filter refused them), or failed inside — rather than
+     * contact being lost: every attempt would get the same, so it is reported, not retried.
+     */
+    private static boolean answeredWithAnError(RemoteException e) {
+        return e instanceof ServerException || e instanceof ServerError;
+    }
+
+    /** Whether the call certainly never ran: no connection was made, or the object is gone. */
+    private static boolean notReached(RemoteException e) {
+        return e instanceof ConnectException || e instanceof ConnectIOException || e instanceof UnknownHostException
+                || e instanceof NoSuchObjectException;
+    }
+
+    /**
+     * Whether an answer means "not this replica, not now", so the same command may go elsewhere:
+     * it is stopping, its disk failed, or it is too busy. Never a FAILED, which every replica would
+     * repeat, nor a refusal of bad input.
+     */
+    private static boolean retryable(Reply reply) {
+        if (reply.status() != Reply.Status.REFUSED && reply.status() != Reply.Status.TIMEOUT) {
+            return false;
+        }
+        String text = reply.text();
+        return text.contains(" is stopping") || text.contains("stopped accepting work")
+                || text.contains("could not commit") || (reply.status() == Reply.Status.REFUSED && text.contains(" is busy with "));
+    }
+
+    private static long millisUntil(long nanoTime) {
+        return (nanoTime - System.nanoTime()) / 1_000_000;
     }
 
     private static void sleep(long millis) {
@@ -201,12 +339,14 @@ final class Connection {
         }
         try {
             return call.call(service);
-        } catch (ConnectException | ConnectIOException | UnknownHostException | NoSuchObjectException e) {
-            // No connection was made, or the object is gone: the call itself never ran.
-            service = null;
-            throw new Unreached(endpoint, reason(e));
         } catch (RemoteException e) {
+            if (answeredWithAnError(e)) {
+                throw new CommandFailure(endpoint.describe() + " failed on '" + what + "': " + cause(e));
+            }
             service = null;
+            if (notReached(e)) {
+                throw new Unreached(endpoint, reason(e));
+            }
             throw new CommandFailure("lost contact with " + endpoint.describe() + " during '" + what + "' ("
                     + cause(e) + ")" + (mayApply ? "; the operation may or may not have been applied" : ""));
         } catch (RuntimeException e) {
@@ -219,23 +359,30 @@ final class Connection {
     /** The replica's stub, retrying until the {@code --wait} deadline. A failed lookup sent no operation. */
     private ReplicaService lookup(Endpoint endpoint) throws Unreached {
         while (true) {
-            String reason;
             try {
-                return Rmi.replicaService(endpoint.host(), endpoint.port());
-            } catch (NotBoundException e) {
-                reason = "nothing bound as " + ReplicaService.NAME + " in its registry; is it a lamportkv replica, still starting?";
-            } catch (RemoteException e) {
-                reason = reason(e);
+                return lookupOnce(endpoint);
+            } catch (Unreached u) {
+                if (System.nanoTime() - waitDeadline >= 0) {
+                    throw u;
+                }
+                try {
+                    Thread.sleep(WAIT_STEP_MILLIS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw u;
+                }
             }
-            if (System.nanoTime() - waitDeadline >= 0) {
-                throw new Unreached(endpoint, reason);
-            }
-            try {
-                Thread.sleep(WAIT_STEP_MILLIS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new Unreached(endpoint, reason);
-            }
+        }
+    }
+
+    private static ReplicaService lookupOnce(Endpoint endpoint) throws Unreached {
+        try {
+            return Rmi.replicaService(endpoint.host(), endpoint.port());
+        } catch (NotBoundException e) {
+            throw new Unreached(endpoint, "nothing bound as " + ReplicaService.NAME
+                    + " in its registry; is it a lamportkv replica, still starting?");
+        } catch (RemoteException e) {
+            throw new Unreached(endpoint, reason(e));
         }
     }
 

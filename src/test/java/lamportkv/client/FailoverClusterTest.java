@@ -2,8 +2,15 @@ package lamportkv.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PipedInputStream;
+import java.io.PipedOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 import lamportkv.testing.LocalCluster;
 import org.junit.jupiter.api.Test;
@@ -79,5 +86,114 @@ class FailoverClusterTest {
                     .matches("peer 2 at \\S+: (reachable|unreachable since \\d\\d:\\d\\d:\\d\\d \\(for \\d+s\\)),"
                             + " 1 operation waiting for it");
         }
+    }
+
+    @Test
+    void aReadOnTheStoppedReplicaMovesOnAndTimesOutNamingIt() {
+        try (LocalCluster cluster = LocalCluster.start(3, dir)) {
+            String config = cluster.configFile().toString();
+            String one = cluster.config().find(1).orElseThrow().hostPort();
+            String two = cluster.config().find(2).orElseThrow().hostPort();
+            assertThat(ClientRun.of("--config", config, "--replica", "1", "keys").status()).isZero();
+            cluster.stop(1);
+
+            long started = System.nanoTime();
+            ClientRun r = ClientRun.of("--config", config, "--replica", "1", "--timeout", "1", "keys");
+            assertThat((System.nanoTime() - started) / 1_000_000).as("ms taken for a 1 s budget").isLessThan(4_000);
+            assertThat(r.status()).isEqualTo(1);
+            assertThat(r.out()).isEmpty();
+            assertThat(r.errLines()).hasSize(2);
+            assertThat(r.errLines().get(0)).matches(Pattern.quote("retrying 'keys' on replica 2 at " + two + ": replica 1 at "
+                    + one + " is unreachable (") + GONE + "\\)");
+            assertThat(r.errLines().get(1)).startsWith("error: timed out after 1s waiting for replica 1")
+                    .endsWith("; the operation may still be applied");
+        }
+    }
+
+    @Test
+    void aSessionWhoseReplicaStopsGoesOnWithTheNextAndCompletesWhenItReturns() throws Exception {
+        try (LocalCluster cluster = LocalCluster.start(3, dir)) {
+            String config = cluster.configFile().toString();
+            String one = cluster.config().find(1).orElseThrow().hostPort();
+            String two = cluster.config().find(2).orElseThrow().hostPort();
+            PipedOutputStream typing = new PipedOutputStream();
+            PipedInputStream stdin = new PipedInputStream(typing);
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            AtomicInteger status = new AtomicInteger(-1);
+            Thread client = new Thread(() -> status.set(ClientMain.run(
+                    new String[] {"--config", config, "--replica", "1", "--timeout", "20"}, stdin,
+                    new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8))));
+            client.start();
+            type(typing, "set s 1\n");
+            awaitLines(out, 1);
+
+            cluster.stop(1);   // the replica this session talks to, with its stub cached
+            Thread restarter = new Thread(() -> {
+                try {
+                    Thread.sleep(1_500);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                cluster.start(1);
+            });
+            restarter.start();
+            type(typing, "add s 1\n");
+            awaitLines(out, 2);
+            restarter.join();
+            type(typing, "keys\nget s\n");
+            typing.close();
+            client.join(30_000);
+
+            assertThat(status.get()).isZero();
+            List<String> results = out.toString(StandardCharsets.UTF_8).lines().toList();
+            assertThat(results).hasSize(4);
+            assertThat(results.get(0)).isEqualTo("OK");
+            assertThat(results.get(1)).as("applied once, after replica 1 returned").isEqualTo("2");
+            assertThat(List.of(results.get(2).split(" "))).contains("s");
+            assertThat(results.get(3)).isEqualTo("2");
+            // One notice: the later commands stayed on replica 2, which answered.
+            assertThat(err.toString(StandardCharsets.UTF_8)).matches(Pattern.quote("retrying 'add s 1' on replica 2 at "
+                    + two + ": replica 1 at " + one + " is unreachable (") + GONE + "\\)\n");
+            assertThat(ClientRun.of("--config", config, "--replica", "1", "get", "s").out()).isEqualTo("2\n");
+        }
+    }
+
+    @Test
+    void aSessionWhoseReplicaRestartedBetweenCommandsStaysWithItQuietly() throws Exception {
+        try (LocalCluster cluster = LocalCluster.start(3, dir)) {
+            String config = cluster.configFile().toString();
+            PipedOutputStream typing = new PipedOutputStream();
+            PipedInputStream stdin = new PipedInputStream(typing);
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            AtomicInteger status = new AtomicInteger(-1);
+            Thread client = new Thread(() -> status.set(ClientMain.run(
+                    new String[] {"--config", config, "--replica", "1", "--timeout", "20"}, stdin,
+                    new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8))));
+            client.start();
+            type(typing, "set r 1\n");
+            awaitLines(out, 1);
+            cluster.stop(1);
+            cluster.start(1);   // same address, new remote objects: the session's stub is stale
+            type(typing, "add r 1\n");
+            typing.close();
+            client.join(30_000);
+            assertThat(status.get()).isZero();
+            assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("OK\n2\n");
+            assertThat(err.toString(StandardCharsets.UTF_8)).as("looked up again, no retry elsewhere").isEmpty();
+        }
+    }
+
+    private static void type(PipedOutputStream typing, String lines) throws IOException {
+        typing.write(lines.getBytes(StandardCharsets.UTF_8));
+        typing.flush();
+    }
+
+    private static void awaitLines(ByteArrayOutputStream out, int lines) throws InterruptedException {
+        for (int i = 0; i < 400 && out.toString(StandardCharsets.UTF_8).lines().count() < lines; i++) {
+            Thread.sleep(50);
+        }
+        assertThat(out.toString(StandardCharsets.UTF_8).lines().count()).as("results printed").isGreaterThanOrEqualTo(lines);
     }
 }

@@ -1,17 +1,26 @@
 package lamportkv.client;
 
+import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
 import java.rmi.NoSuchObjectException;
 import java.rmi.RemoteException;
 import java.rmi.registry.LocateRegistry;
 import java.rmi.registry.Registry;
+import java.rmi.server.RMIClientSocketFactory;
 import java.rmi.server.UnicastRemoteObject;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import lamportkv.rmi.ClientSockets;
+import java.util.concurrent.atomic.AtomicBoolean;
 import lamportkv.rmi.Command;
 import lamportkv.rmi.PeerStatus;
 import lamportkv.rmi.Reply;
@@ -44,7 +53,8 @@ final class FakeReplica implements ReplicaService, AutoCloseable {
         System.setProperty("java.rmi.server.hostname", "127.0.0.1");
         InetAddress loopback = InetAddress.getLoopbackAddress();
         ServerSockets server = new ServerSockets(loopback);
-        ClientSockets client = new ClientSockets();
+        CuttableSockets client = new CuttableSockets(port);
+        CuttableSockets.cut(port).set(false);
         registry = LocateRegistry.createRegistry(port, client, server);
         UnicastRemoteObject.exportObject(this, port, client, server);
         registry.rebind(NAME, this);
@@ -72,6 +82,15 @@ final class FakeReplica implements ReplicaService, AutoCloseable {
 
     void answer(Answer answer) {
         this.answer = answer;
+    }
+
+    /**
+     * From an {@link Answer}: the client loses the connection as this call's reply reaches it,
+     * as if the replica crashed or the network failed after the operation ran. The client sees
+     * the real thing: a {@link java.rmi.UnmarshalException} caused by a reset connection.
+     */
+    void cutConnection() {
+        CuttableSockets.cut(port).set(true);
     }
 
     @Override
@@ -102,6 +121,67 @@ final class FakeReplica implements ReplicaService, AutoCloseable {
             UnicastRemoteObject.unexportObject(registry, true);
         } catch (NoSuchObjectException e) {
             // Already closed.
+        }
+    }
+
+    /**
+     * The fake's client sockets, carried in its stubs: plain TCP, except that once {@link
+     * #cutConnection} armed them, the next data a client reads is thrown away and the connection
+     * reset.
+     */
+    private static final class CuttableSockets implements RMIClientSocketFactory, Serializable {
+        private static final long serialVersionUID = 1L;
+        private static final Map<Integer, AtomicBoolean> CUTS = new ConcurrentHashMap<>();
+        private final int port;
+
+        CuttableSockets(int port) {
+            this.port = port;
+        }
+
+        static AtomicBoolean cut(int port) {
+            return CUTS.computeIfAbsent(port, p -> new AtomicBoolean());
+        }
+
+        @Override
+        public Socket createSocket(String host, int port) throws IOException {
+            AtomicBoolean armed = cut(this.port);
+            Socket socket = new Socket() {
+                @Override
+                public InputStream getInputStream() throws IOException {
+                    Socket self = this;
+                    return new FilterInputStream(super.getInputStream()) {
+                        @Override
+                        public int read() throws IOException {
+                            return check(super.read());
+                        }
+
+                        @Override
+                        public int read(byte[] b, int off, int len) throws IOException {
+                            return check(super.read(b, off, len));
+                        }
+
+                        private int check(int n) throws IOException {
+                            if (n >= 0 && armed.compareAndSet(true, false)) {
+                                self.close();
+                                throw new SocketException("Connection reset");
+                            }
+                            return n;
+                        }
+                    };
+                }
+            };
+            socket.connect(new InetSocketAddress(host, port), 3_000);
+            return socket;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof CuttableSockets c && c.port == port;
+        }
+
+        @Override
+        public int hashCode() {
+            return Integer.hashCode(port);
         }
     }
 

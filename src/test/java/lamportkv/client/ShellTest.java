@@ -25,12 +25,16 @@ class ShellTest {
     }
 
     private Transcript shell(FakeReplica replica, String typed) throws Exception {
+        return shell(List.of(Endpoint.parse(replica.hostPort())), false, typed);
+    }
+
+    private Transcript shell(List<Endpoint> candidates, boolean movable, String typed) throws Exception {
         ByteArrayOutputStream screen = new ByteArrayOutputStream();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         PrintStream outStream = new PrintStream(out, true, StandardCharsets.UTF_8);
         PrintStream errStream = new PrintStream(err, true, StandardCharsets.UTF_8);
-        Connection connection = new Connection(List.of(Endpoint.parse(replica.hostPort())), false, false, Duration.ZERO, errStream);
+        Connection connection = new Connection(candidates, false, movable, Duration.ZERO, errStream);
         Session session = new Session(connection, outStream, errStream, 9, 10_000, Clock.systemDefaultZone());
         int status;
         try (Terminal terminal = new DumbTerminal("test", "dumb",
@@ -71,5 +75,22 @@ class ShellTest {
         assertThat(t.status()).isZero();
         assertThat(t.err()).startsWith("error: cannot reach the replica at " + replica.hostPort() + ": ");
         assertThat(t.out()).contains("set KEY VALUE");
+    }
+
+    @Test
+    void anOperationMovesToTheNextReplicaAndTheShellStaysThere() throws Exception {
+        int down = FakeReplica.freePort();
+        try (FakeReplica two = FakeReplica.start(2)) {
+            // As with --replica 1: the shell starts on replica 1, which is down.
+            List<Endpoint> candidates = List.of(new Endpoint(1, "127.0.0.1", down), new Endpoint(2, "127.0.0.1", two.port()));
+            Transcript t = shell(candidates, true, "set x 1\nget x\nstatus\n");
+            assertThat(t.terminal()).contains("replica 1> ", "replica 2> ");
+            assertThat(t.terminal().lastIndexOf("replica 1> ")).isLessThan(t.terminal().indexOf("replica 2> "));
+            assertThat(t.out()).startsWith("fake set x 1\nfake get x\nreplica 2 at " + two.hostPort() + "\n");
+            assertThat(t.err()).isEqualTo("error: cannot reach replica 1 at 127.0.0.1:" + down + ": Connection refused\n"
+                    + "retrying 'set x 1' on replica 2 at " + two.hostPort() + ": replica 1 at 127.0.0.1:" + down
+                    + " is unreachable (Connection refused)\n");
+            assertThat(two.received()).extracting(c -> c.seq()).containsExactly(1L, 2L);
+        }
     }
 }
