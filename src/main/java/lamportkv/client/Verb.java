@@ -12,7 +12,7 @@ enum Verb {
     ADD("add", "KEY N", "add N to the number at KEY; prints the new value", true),
     MULT("mult", "KEY N", "multiply the number at KEY by N; prints the new value", true),
     DEL("del", "KEY", "remove KEY; prints 1 if it existed, else 0", true),
-    KEYS("keys", "", "every key, sorted, on one line", true),
+    KEYS("keys", "[AFTER]", "the keys (after AFTER), sorted, on one line; a long list ends with the command for the next page", true),
     TICK("tick", "", "an internal event: this replica's clock + 1; prints it", false),
     HASH("hash", "", "this replica's state in brief: applied=<n> digest=<hex>", false),
     STATUS("status", "", "this replica's clock, buffer, applied count and peers", false),

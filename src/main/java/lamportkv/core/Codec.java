@@ -22,7 +22,7 @@ import java.util.List;
  */
 public final class Codec {
     private static final byte REQUEST = 1, OK = 2, APPLY = 3;
-    private static final byte SET = 1, GET = 2, ADD = 3, MULT = 4, DEL = 5, KEYS = 6;
+    private static final byte SET = 1, GET = 2, ADD = 3, MULT = 4, DEL = 5, KEYS = 6, KEYS_AFTER = 7;
     private static final byte NUMBER = 0, TEXT = 1;
     /** The longest string any field can hold: a value of 64 KiB, or an error message. */
     private static final int MAX_STRING_BYTES = Value.MAX_VALUE_BYTES + 1024;
@@ -156,8 +156,11 @@ public final class Codec {
         } else if (op instanceof Operation.Del d) {
             out.writeByte(DEL);
             writeString(out, d.key0());
-        } else if (op instanceof Operation.Keys) {
+        } else if (op instanceof Operation.Keys k && k.after().isEmpty()) {
             out.writeByte(KEYS);
+        } else if (op instanceof Operation.Keys k) {
+            out.writeByte(KEYS_AFTER);
+            writeString(out, k.after());
         } else {
             throw new IllegalArgumentException("unknown operation " + op);
         }
@@ -190,6 +193,8 @@ public final class Codec {
                 return new Operation.Del(readString(in));
             case KEYS:
                 return new Operation.Keys();
+            case KEYS_AFTER:
+                return new Operation.Keys(readString(in));
             default:
                 throw new MalformedMessage("unknown operation kind " + kind);
         }

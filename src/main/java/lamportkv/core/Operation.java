@@ -183,11 +183,46 @@ public sealed interface Operation
         }
     }
 
-    /** {@code keys}: every key, sorted, space-separated. */
-    record Keys() implements Operation {
+    /**
+     * {@code keys [AFTER]}: the keys, sorted, space-separated; with AFTER, only the keys after it.
+     * A result holds at most {@value #MAX_KEYS_BYTES} bytes of keys, so that every result fits in
+     * a message; a longer listing ends with {@code (and N more: keys LAST)}, the command for the
+     * next page.
+     *
+     * @param after the key the listing starts after, or the empty string for the first key
+     */
+    record Keys(String after) implements Operation {
+        public Keys {
+            Objects.requireNonNull(after, "after");
+            if (!after.isEmpty()) {
+                checkKey(after);
+            }
+        }
+
+        /** Every key from the first. */
+        public Keys() {
+            this("");
+        }
+
         @Override
         public Result apply(SortedMap<String, Value> data) {
-            return Result.ok(String.join(" ", data.keySet()));
+            SortedMap<String, Value> rest = after.isEmpty() ? data : data.tailMap(after + "\0");
+            StringBuilder line = new StringBuilder();
+            int bytes = 0;
+            int listed = 0;
+            String last = null;
+            for (String key : rest.keySet()) {
+                int size = key.getBytes(StandardCharsets.UTF_8).length + (listed == 0 ? 0 : 1);
+                if (bytes + size > MAX_KEYS_BYTES) {
+                    line.append(" (and ").append(rest.size() - listed).append(" more: keys ").append(last).append(')');
+                    break;
+                }
+                line.append(listed == 0 ? "" : " ").append(key);
+                bytes += size;
+                listed++;
+                last = key;
+            }
+            return Result.ok(line.toString());
         }
 
         @Override
@@ -202,9 +237,12 @@ public sealed interface Operation
 
         @Override
         public List<String> words() {
-            return List.of(name());
+            return after.isEmpty() ? List.of(name()) : List.of(name(), after);
         }
     }
+
+    /** The most bytes of keys one {@code keys} result lists; the rest is one more command away. */
+    int MAX_KEYS_BYTES = 60 * 1024;
 
     /** The command words that are replicated operations. */
     List<String> NAMES = List.of("set", "get", "add", "mult", "del", "keys");
@@ -245,8 +283,10 @@ public sealed interface Operation
                 yield new Del(words.get(1));
             }
             case "keys" -> {
-                arity(words, 1, "keys");
-                yield new Keys();
+                if (words.size() > 2) {
+                    arity(words, 1, "keys [AFTER]");
+                }
+                yield words.size() == 2 ? new Keys(words.get(1)) : new Keys();
             }
             default -> throw new OperationException("unknown command: " + abbreviate(name));
         };

@@ -123,8 +123,8 @@ class ClientMainTest {
                 "error: bad key: a?b (no whitespace or control characters)\n"));
         assertThat(connected("get")).isEqualTo(new ClientRun(1, "",
                 "error: wrong number of arguments for 'get': usage: get KEY\n"));
-        assertThat(connected("keys", "x")).isEqualTo(new ClientRun(1, "",
-                "error: wrong number of arguments for 'keys': usage: keys\n"));
+        assertThat(connected("keys", "x", "y")).isEqualTo(new ClientRun(1, "",
+                "error: wrong number of arguments for 'keys': usage: keys [AFTER]\n"));
         assertThat(connected("tick", "now")).isEqualTo(new ClientRun(1, "",
                 "error: wrong number of arguments for 'tick': usage: tick\n"));
         assertThat(connected("foo", "bar")).isEqualTo(new ClientRun(1, "",

@@ -48,6 +48,7 @@ class CodecTest {
                 request(8, 2, op("mult", "x", "-12345678901234567890.5")),
                 request(9, 3, op("del", "k".repeat(256))),
                 request(10, 1, op("keys")),
+                request(11, 1, op("keys", "k")),
                 new PeerMessage.RequestMsg(new Request(new RequestId(Long.MAX_VALUE, Integer.MAX_VALUE), op("get", "x"),
                         new ClientTag(-7, Long.MAX_VALUE, 1_700_000_000_000L))),
                 new PeerMessage.RequestMsg(new Request(new RequestId(11, 1), new Operation.Set("t", new Value.Text("5")))),
@@ -245,7 +246,7 @@ class CodecTest {
             assertMalformed(new Raw().i32(1).u8(0).done(), "unknown message type 0");
             assertMalformed(new Raw().i32(1).u8(4).done(), "unknown message type 4");
             assertMalformed(new Raw().i32(1).u8(-1).done(), "unknown message type -1");
-            assertMalformed(Raw.requestHeader().u8(7).anonymous().done(), "unknown operation kind 7");
+            assertMalformed(Raw.requestHeader().u8(8).anonymous().done(), "unknown operation kind 8");
             assertMalformed(Raw.requestHeader().u8(0).done(), "unknown operation kind 0");
             assertMalformed(Raw.requestHeader().u8(1).str("x").u8(2).str("v").anonymous().done(), "unknown value type 2");
         }

@@ -218,6 +218,51 @@ class OperationTest {
             run("del alpha");
             assertThat(run("keys")).isEqualTo(ok("Mid beta zeta"));
         }
+
+        @Test
+        @DisplayName("keys AFTER lists only the keys after AFTER, whether or not AFTER exists")
+        void keysAfter() {
+            run("set a 1");
+            run("set b 1");
+            run("set bb 1");
+            run("set c 1");
+            assertThat(run("keys b")).isEqualTo(ok("bb c"));
+            assertThat(run("keys ba")).isEqualTo(ok("bb c"));
+            assertThat(run("keys c")).isEqualTo(ok(""));
+            assertThat(Operation.parse(List.of("keys", "b")).words()).containsExactly("keys", "b");
+            assertThatThrownBy(() -> Operation.parse(List.of("keys", "a", "b")))
+                    .hasMessageContaining("usage: keys [AFTER]");
+        }
+
+        @Test
+        @DisplayName("a long listing is cut at 60 KiB of keys and names the command for the next page; paging sees every key once")
+        void keysPaged() {
+            int n = 1000;
+            for (int i = 0; i < n; i++) {
+                run("set " + String.format("%03d", i) + "k".repeat(200) + " 1");
+            }
+            List<String> seen = new java.util.ArrayList<>();
+            String command = "keys";
+            int pages = 0;
+            while (command != null) {
+                String text = run(command).text();
+                pages++;
+                assertThat(text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length)
+                        .isLessThanOrEqualTo(Operation.MAX_KEYS_BYTES + 300);
+                java.util.regex.Matcher more = java.util.regex.Pattern.compile(" \\(and (\\d+) more: (keys \\S+)\\)$").matcher(text);
+                if (more.find()) {
+                    String listed = text.substring(0, more.start());
+                    seen.addAll(List.of(listed.split(" ")));
+                    assertThat(Integer.parseInt(more.group(1))).isEqualTo(n - seen.size());
+                    command = more.group(2);
+                } else {
+                    seen.addAll(List.of(text.split(" ")));
+                    command = null;
+                }
+            }
+            assertThat(pages).isEqualTo(4);
+            assertThat(seen).hasSize(n).doesNotHaveDuplicates().isSorted();
+        }
     }
 
     @Nested
@@ -368,8 +413,8 @@ class OperationTest {
                     .hasMessage("wrong number of arguments for 'mult': usage: mult KEY N");
             assertThatThrownBy(() -> Operation.parse(List.of("del", "a", "b")))
                     .hasMessage("wrong number of arguments for 'del': usage: del KEY");
-            assertThatThrownBy(() -> Operation.parse(List.of("keys", "x")))
-                    .hasMessage("wrong number of arguments for 'keys': usage: keys");
+            assertThatThrownBy(() -> Operation.parse(List.of("keys", "x", "y")))
+                    .hasMessage("wrong number of arguments for 'keys': usage: keys [AFTER]");
         }
 
         @Test

@@ -46,6 +46,9 @@ public final class LocalCluster implements AutoCloseable {
     /** As {@link #create(int, Path)}, with more settings ({@code "snapshot.every=50\n"}). */
     public static LocalCluster create(int replicas, Path dir, String settings) {
         StringBuilder text = new StringBuilder("# written by LocalCluster\ndata.dir=data\n").append(settings);
+        if (!settings.isEmpty() && !settings.endsWith("\n")) {
+            text.append('\n');
+        }
         for (int id = 1; id <= replicas; id++) {
             text.append("replica.").append(id).append("=127.0.0.1:").append(freePort()).append('\n');
         }
