@@ -37,7 +37,11 @@ if [[ "$has_config" == no ]]; then
     fi
 fi
 
+# Deserialization allow-list (JEP 290) for every stream without its own filter: stubs, replies,
+# exceptions. Each exported object has a stricter one of its own (lamportkv.rmi.SerialFilters).
+serial_filter='maxdepth=20;maxrefs=100000;maxarray=100000;maxbytes=16777216;lamportkv.rmi.*;java.lang.*;java.util.Collections$*;java.util.ArrayList;java.lang.reflect.Proxy;jdk.proxy*;com.sun.proxy.*;java.rmi.**;javax.rmi.ssl.SslRMIClientSocketFactory;java.io.ObjectStreamException;java.io.InvalidClassException;java.io.InvalidObjectException;java.io.IOException;java.io.EOFException;java.io.StreamCorruptedException;java.io.NotSerializableException;java.io.UncheckedIOException;!*'
+
 # Client runs are short: favour start-up time over peak speed.
 # shellcheck disable=SC2086
-exec java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto ${JAVA_OPTS:-} \
+exec java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto "-Djdk.serialFilter=$serial_filter" ${JAVA_OPTS:-} \
     -cp "$jar" lamportkv.client.ClientMain "${args[@]}"

@@ -113,6 +113,7 @@ public final class Bench {
         ClusterConfig config;
         try {
             config = ClusterConfig.load(settings.config());
+            lamportkv.rmi.Transport.useClientConfig(config);   // TLS when tls.enabled=true
         } catch (ConfigException e) {
             err.println("error: " + e.getMessage());
             return USAGE;

@@ -179,6 +179,7 @@ public final class ClientMain implements Callable<Integer> {
             return new Connection(List.of(Endpoint.parse(connect)), false, false, wait, err);
         }
         ClusterConfig config = ClusterConfig.load(configFile);
+        lamportkv.rmi.Transport.useClientConfig(config);   // TLS when tls.enabled=true
         if (replicaId != null) {
             // The named replica first; the others only for retrying a replicated operation, never for tick/hash/status.
             List<Endpoint> candidates = new ArrayList<>();

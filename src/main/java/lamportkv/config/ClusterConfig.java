@@ -40,6 +40,9 @@ public final class ClusterConfig {
     private static final Pattern HOSTNAME = Pattern.compile(
             "(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
     private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]+");
+    /** The TLS settings, read only with {@code tls.enabled=true}. */
+    private static final List<String> TLS_KEYS = List.of("tls.enabled", "tls.keystore", "tls.keystore.password",
+            "tls.client.keystore", "tls.client.keystore.password", "tls.truststore", "tls.truststore.password");
 
     /** Default for {@code snapshot.every}: applied operations between snapshots. */
     public static final long DEFAULT_SNAPSHOT_EVERY = 10_000;
@@ -51,14 +54,39 @@ public final class ClusterConfig {
     private final Path dataDir;
     private final long snapshotEvery;
     private final long clientExpirySeconds;
+    private final Path clusterSecretFile;
+    private final Tls tls;
+
+    /** Default for {@code cluster.secret.file}, beside the configuration file. */
+    public static final String DEFAULT_SECRET_FILE = "cluster.secret";
+
+    /**
+     * The TLS settings ({@code tls.enabled=true}): PKCS12 stores, paths absolute. {@code keystore}
+     * may contain {@code {id}}, replaced by the replica's id, so one shared file names each
+     * replica's own store; {@code clientKeystore} is the client's (null if not configured).
+     */
+    public record Tls(String keystore, String keystorePassword, Path clientKeystore, String clientKeystorePassword,
+                      Path truststore, String truststorePassword) {
+        /** Replica {@code id}'s own key store. */
+        public Path keystoreOf(int id) {
+            return Path.of(keystore.replace("{id}", String.valueOf(id)));
+        }
+
+        @Override
+        public String toString() {           // never the passwords
+            return "Tls[keystore=" + keystore + ", clientKeystore=" + clientKeystore + ", truststore=" + truststore + "]";
+        }
+    }
 
     private ClusterConfig(Path file, SortedMap<Integer, ReplicaAddress> replicas, Path dataDir,
-                          long snapshotEvery, long clientExpirySeconds) {
+                          long snapshotEvery, long clientExpirySeconds, Path clusterSecretFile, Tls tls) {
         this.file = file;
         this.replicas = Collections.unmodifiableSortedMap(replicas);
         this.dataDir = dataDir;
         this.snapshotEvery = snapshotEvery;
         this.clientExpirySeconds = clientExpirySeconds;
+        this.clusterSecretFile = clusterSecretFile;
+        this.tls = tls;
     }
 
     /** A configuration made in code (tests, tools); {@code dataDir} as given. */
@@ -73,7 +101,7 @@ public final class ClusterConfig {
             throw new IllegalArgumentException("a cluster has at least one replica");
         }
         return new ClusterConfig(dataDir.resolve(DEFAULT_FILE), byId, dataDir, DEFAULT_SNAPSHOT_EVERY,
-                DEFAULT_CLIENT_EXPIRY_SECONDS);
+                DEFAULT_CLIENT_EXPIRY_SECONDS, dataDir.resolve(DEFAULT_SECRET_FILE), null);
     }
 
     /** Reads and checks a configuration file. */
@@ -94,6 +122,8 @@ public final class ClusterConfig {
         Path dataDir = base.resolve("data");
         long snapshotEvery = DEFAULT_SNAPSHOT_EVERY;
         long clientExpirySeconds = DEFAULT_CLIENT_EXPIRY_SECONDS;
+        Path secretFile = base.resolve(DEFAULT_SECRET_FILE);
+        SortedMap<String, String> tlsSettings = new TreeMap<>();
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i).strip();
             if (line.isEmpty() || line.startsWith("#") || line.startsWith("!")) {
@@ -130,15 +160,67 @@ public final class ClusterConfig {
                 snapshotEvery = parsePositive(value, where + "bad snapshot.every \"" + value + "\"");
             } else if (key.equals("client.expiry.seconds")) {
                 clientExpirySeconds = parsePositive(value, where + "bad client.expiry.seconds \"" + value + "\"");
+            } else if (key.equals("cluster.secret.file")) {
+                secretFile = parsePath(base, value, where, key);
+            } else if (TLS_KEYS.contains(key)) {
+                if (value.isEmpty()) {
+                    throw new ConfigException(where + key + " is empty");
+                }
+                tlsSettings.put(key, value);
             } else {
                 throw new ConfigException(where + "unknown setting \"" + key + "\" (known: replica.<id>=<host>:<port>,"
-                        + " data.dir, snapshot.every, client.expiry.seconds)");
+                        + " data.dir, snapshot.every, client.expiry.seconds, cluster.secret.file, "
+                        + String.join(", ", TLS_KEYS) + ")");
             }
         }
         if (replicas.isEmpty()) {
             throw new ConfigException(file + ": no replicas (add lines like replica.1=127.0.0.1:7101)");
         }
-        return new ClusterConfig(file, replicas, dataDir, snapshotEvery, clientExpirySeconds);
+        return new ClusterConfig(file, replicas, dataDir, snapshotEvery, clientExpirySeconds, secretFile,
+                parseTls(file, base, tlsSettings, seenKeys));
+    }
+
+    private static Tls parseTls(Path file, Path base, SortedMap<String, String> settings, SortedMap<String, Integer> lines)
+            throws ConfigException {
+        String enabled = settings.getOrDefault("tls.enabled", "false");
+        if (!enabled.equals("true") && !enabled.equals("false")) {
+            throw new ConfigException(file + ":" + lines.get("tls.enabled") + ": bad tls.enabled \"" + enabled
+                    + "\" (expected true or false)");
+        }
+        if (enabled.equals("false")) {
+            return null;
+        }
+        for (String required : List.of("tls.keystore", "tls.keystore.password", "tls.truststore",
+                "tls.truststore.password")) {
+            if (!settings.containsKey(required)) {
+                throw new ConfigException(file + ": tls.enabled=true needs " + required
+                        + " (the settings are tls.keystore, tls.keystore.password, tls.truststore,"
+                        + " tls.truststore.password, and for clients tls.client.keystore, tls.client.keystore.password)");
+            }
+        }
+        if (settings.containsKey("tls.client.keystore") != settings.containsKey("tls.client.keystore.password")) {
+            throw new ConfigException(file + ": tls.client.keystore and tls.client.keystore.password go together");
+        }
+        String where = file + ":" + lines.get("tls.keystore") + ": ";
+        String keystore = parsePath(base, settings.get("tls.keystore"), where, "tls.keystore").toString();
+        Path client = settings.containsKey("tls.client.keystore")
+                ? parsePath(base, settings.get("tls.client.keystore"), file + ":" + lines.get("tls.client.keystore") + ": ",
+                "tls.client.keystore") : null;
+        Path trust = parsePath(base, settings.get("tls.truststore"), file + ":" + lines.get("tls.truststore") + ": ",
+                "tls.truststore");
+        return new Tls(keystore, settings.get("tls.keystore.password"), client,
+                settings.get("tls.client.keystore.password"), trust, settings.get("tls.truststore.password"));
+    }
+
+    private static Path parsePath(Path base, String value, String where, String key) throws ConfigException {
+        if (value.isEmpty()) {
+            throw new ConfigException(where + key + " is empty");
+        }
+        try {
+            return base.resolve(value).normalize();
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new ConfigException(where + "bad " + key + " \"" + value + "\": " + e.getReason());
+        }
     }
 
     private static String describe(String key) {
@@ -239,7 +321,20 @@ public final class ClusterConfig {
 
     /** A copy with another snapshot interval (tests). */
     public ClusterConfig withSnapshotEvery(long every) {
-        return new ClusterConfig(file, new TreeMap<>(replicas), dataDir, every, clientExpirySeconds);
+        return new ClusterConfig(file, new TreeMap<>(replicas), dataDir, every, clientExpirySeconds, clusterSecretFile, tls);
+    }
+
+    /**
+     * The file holding the cluster secret every peer call proves knowledge of
+     * ({@code cluster.secret.file}; default {@code cluster.secret} beside the configuration).
+     */
+    public Path clusterSecretFile() {
+        return clusterSecretFile;
+    }
+
+    /** The TLS settings if {@code tls.enabled=true}, else empty (plain RMI). */
+    public Optional<Tls> tls() {
+        return Optional.ofNullable(tls);
     }
 
     /** Where replica {@code id} keeps its files. */

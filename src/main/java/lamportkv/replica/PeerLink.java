@@ -1,9 +1,12 @@
 package lamportkv.replica;
 
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.rmi.NotBoundException;
 import java.rmi.RemoteException;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongConsumer;
@@ -11,11 +14,12 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import lamportkv.config.ReplicaAddress;
 import lamportkv.core.Codec;
-import lamportkv.core.PeerMessage;
 import lamportkv.core.ReplicaCore.Outgoing;
 import lamportkv.rmi.Batch;
 import lamportkv.rmi.PeerService;
 import lamportkv.rmi.Rmi;
+import lamportkv.rmi.SerialFilters;
+import lamportkv.security.PeerAuth;
 import org.tinylog.TaggedLogger;
 
 /**
@@ -39,6 +43,7 @@ final class PeerLink implements AutoCloseable {
     private final int self;
     private final ReplicaAddress peer;
     private final TaggedLogger log;
+    private final PeerAuth auth;
     private final LongConsumer onConfirmed;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
@@ -61,11 +66,12 @@ final class PeerLink implements AutoCloseable {
      * @param nextSeq   the number the next new message will carry
      * @param confirmed where the peer answers are reported, on whatever thread: the core stops keeping them
      */
-    PeerLink(int self, ReplicaAddress peer, TaggedLogger log, List<Outgoing> backlog, long nextSeq,
+    PeerLink(int self, ReplicaAddress peer, TaggedLogger log, PeerAuth auth, List<Outgoing> backlog, long nextSeq,
              LongConsumer onConfirmed) {
         this.self = self;
         this.peer = peer;
         this.log = log;
+        this.auth = auth;
         this.onConfirmed = onConfirmed;
         this.unconfirmed.addAll(backlog);
         this.confirmed = backlog.isEmpty() ? nextSeq - 1 : backlog.get(0).seq() - 1;
@@ -124,15 +130,10 @@ final class PeerLink implements AutoCloseable {
                 if (closed) {
                     return;
                 }
-                List<PeerMessage> messages = new ArrayList<>(Math.min(unconfirmed.size(), MAX_BATCH_MESSAGES));
-                for (Outgoing n : unconfirmed) {
-                    if (messages.size() == MAX_BATCH_MESSAGES) {
-                        break;
-                    }
-                    messages.add(n.message());
-                }
-                count = messages.size();
-                batch = new Batch(self, confirmed + 1, Codec.encode(messages));
+                Encoded encoded = encode(unconfirmed, MAX_BATCH_MESSAGES, SerialFilters.MAX_BATCH_BYTES);
+                count = encoded.count();
+                long firstSeq = confirmed + 1;
+                batch = new Batch(self, firstSeq, encoded.bytes(), auth.sign(self, peer.id(), firstSeq, encoded.bytes()));
             } catch (InterruptedException e) {
                 return;
             } finally {
@@ -166,6 +167,52 @@ final class PeerLink implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /** The first messages of a batch and their encoding ({@link Codec#encode}'s format). */
+    record Encoded(int count, byte[] bytes) {
+    }
+
+    /**
+     * Encodes messages from the front of {@code queue} as one batch of at most {@code maxMessages}
+     * messages and {@code maxBytes} bytes (the peer refuses larger ones); at least one message if
+     * there is any, since one message is far below the limit.
+     */
+    static Encoded encode(Iterable<Outgoing> queue, int maxMessages, int maxBytes) {
+        final class Buffer extends ByteArrayOutputStream {
+            void truncate(int size) {
+                count = size;
+            }
+
+            void putCount(int n) {
+                buf[0] = (byte) (n >>> 24);
+                buf[1] = (byte) (n >>> 16);
+                buf[2] = (byte) (n >>> 8);
+                buf[3] = (byte) n;
+            }
+        }
+        Buffer bytes = new Buffer();
+        int count = 0;
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeInt(0);
+            for (Outgoing n : queue) {
+                if (count == maxMessages) {
+                    break;
+                }
+                int before = bytes.size();
+                Codec.writeMessage(out, n.message());
+                out.flush();
+                if (bytes.size() > maxBytes && count > 0) {
+                    bytes.truncate(before);
+                    break;
+                }
+                count++;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing to memory cannot fail", e);
+        }
+        bytes.putCount(count);
+        return new Encoded(count, bytes.toByteArray());
     }
 
     private long deliver(Batch batch) throws RemoteException, NotBoundException {

@@ -7,6 +7,8 @@ import java.net.SocketException;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.rmi.RemoteException;
+import java.rmi.server.RemoteServer;
+import java.rmi.server.ServerNotActiveException;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
@@ -16,14 +18,17 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
 import lamportkv.config.ClusterConfig;
 import lamportkv.config.ReplicaAddress;
 import lamportkv.core.Codec;
@@ -46,6 +51,10 @@ import lamportkv.rmi.Reply;
 import lamportkv.rmi.ReplicaService;
 import lamportkv.rmi.ReplicaStatus;
 import lamportkv.rmi.RmiServer;
+import lamportkv.rmi.SerialFilters;
+import lamportkv.rmi.Transport;
+import lamportkv.security.ClusterSecret;
+import lamportkv.security.PeerAuth;
 import lamportkv.rmi.StateHash;
 import lamportkv.storage.SnapshotStore;
 import lamportkv.storage.StorageException;
@@ -75,6 +84,11 @@ public final class Replica implements AutoCloseable {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final List<ReplicaListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private RmiServer server;
+    /** Proves our batches and checks our peers' (the cluster secret). */
+    private final PeerAuth auth;
+    /** Source addresses already logged for calling PeerService without the secret (bounded). */
+    private final Set<String> refusedSources = ConcurrentHashMap.newKeySet();
+    private static final int MAX_REFUSED_SOURCES_LOGGED = 1_000;
 
     // Owned by the event loop thread.
     private final Map<Integer, List<Outgoing>> outbox = new TreeMap<>();
@@ -88,8 +102,9 @@ public final class Replica implements AutoCloseable {
         volatile RequestId id;
     }
 
-    private Replica(ClusterConfig config, ReplicaAddress self, DiskJournal journal) throws StartException {
+    private Replica(ClusterConfig config, ReplicaAddress self, DiskJournal journal, PeerAuth auth) throws StartException {
         this.config = config;
+        this.auth = auth;
         this.journal = journal;
         this.self = self;
         this.log = Logger.tag("replica " + self.id());
@@ -99,7 +114,7 @@ public final class Replica implements AutoCloseable {
         for (ReplicaAddress peer : config.replicas()) {
             if (peer.id() != self.id()) {
                 int id = peer.id();
-                links.put(id, new PeerLink(self.id(), peer, log, core.unconfirmed(id), core.nextSeqTo(id),
+                links.put(id, new PeerLink(self.id(), peer, log, auth, core.unconfirmed(id), core.nextSeqTo(id),
                         held -> loop.execute(() -> core.confirmed(id, held))));
             }
         }
@@ -122,6 +137,18 @@ public final class Replica implements AutoCloseable {
         }
         // Stubs carry this host, so peers and clients reach the replica at its configured address.
         System.setProperty("java.rmi.server.hostname", self.host());
+        PeerAuth auth = clusterSecret(config, id);
+        SSLContext tls = null;
+        if (config.tls().isPresent()) {
+            try {
+                tls = Transport.replicaContext(config.tls().get(), id);
+            } catch (IOException e) {
+                throw new StartException(e.getMessage());
+            }
+            Transport.useTls(tls);      // this replica's calls to its peers present its own certificate
+        } else {
+            Transport.usePlain();
+        }
         DiskJournal journal;
         try {
             journal = DiskJournal.open(config.dataDirOf(id));
@@ -130,7 +157,7 @@ public final class Replica implements AutoCloseable {
         }
         Replica replica;
         try {
-            replica = new Replica(config, self, journal);
+            replica = new Replica(config, self, journal, auth);
         } catch (StartException | RuntimeException e) {
             journal.close();
             throw e;
@@ -138,7 +165,7 @@ public final class Replica implements AutoCloseable {
         replica.loop.start();
         try {
             replica.server = RmiServer.start(bindAddress, self.port(), replica.new ClientEndpoint(),
-                    replica.new PeerEndpoint());
+                    replica.new PeerEndpoint(), tls);
         } catch (RemoteException e) {
             replica.loop.close();
             journal.close();
@@ -187,6 +214,24 @@ public final class Replica implements AutoCloseable {
             throw new StartException(e.getMessage());
         } catch (IllegalStateException | java.io.UncheckedIOException e) {
             throw new StartException("cannot read the state in " + config.dataDirOf(self.id()) + ": " + e.getMessage());
+        }
+    }
+
+    /** Reads the cluster secret, or creates it if this is the first replica to start. */
+    private static PeerAuth clusterSecret(ClusterConfig config, int id) throws StartException {
+        try {
+            ClusterSecret.Loaded secret = ClusterSecret.loadOrCreate(config.clusterSecretFile());
+            TaggedLogger log = Logger.tag("replica " + id);
+            if (secret.created()) {
+                log.info("created the cluster secret {} (readable by its owner only); replicas on other hosts"
+                        + " need a copy of it", config.clusterSecretFile());
+            }
+            if (secret.warning() != null) {
+                log.warn("{}", secret.warning());
+            }
+            return new PeerAuth(secret.secret());
+        } catch (IOException e) {
+            throw new StartException(e.getMessage());
         }
     }
 
@@ -300,6 +345,20 @@ public final class Replica implements AutoCloseable {
     // ---- peer messages -----------------------------------------------------------------------
 
     long deliver(Batch batch) {
+        if (batch.messages().length > SerialFilters.MAX_BATCH_BYTES) {
+            throw new IllegalArgumentException("refused: a batch of " + batch.messages().length
+                    + " bytes is over the limit of " + SerialFilters.MAX_BATCH_BYTES);
+        }
+        // Before anything else: only holders of the cluster secret reach the ordering core.
+        if (!auth.verify(batch.from(), self.id(), batch.firstSeq(), batch.messages(), batch.auth())) {
+            String source = callerAddress();
+            if (refusedSources.size() < MAX_REFUSED_SOURCES_LOGGED && refusedSources.add(source)) {
+                log.warn("refused a peer call from {} without a valid cluster secret (claiming to be replica {});"
+                        + " further refusals from there are not logged", source, batch.from());
+            }
+            throw new SecurityException("refused: replica " + self.id() + " accepts peer calls only with the"
+                    + " cluster secret (" + config.clusterSecretFile().getFileName() + "); is this replica's copy the same?");
+        }
         refuseIfFailed();
         int from = batch.from();
         if (from == self.id() || !links.containsKey(from)) {
@@ -314,6 +373,14 @@ public final class Replica implements AutoCloseable {
             throw new IllegalArgumentException("malformed batch: " + e.getMessage());
         }
         return awaitLoop(loop.call(() -> accept(from, batch.firstSeq(), messages)));
+    }
+
+    private static String callerAddress() {
+        try {
+            return RemoteServer.getClientHost();
+        } catch (ServerNotActiveException e) {
+            return "this process";
+        }
     }
 
     /** On the loop: hands the core each message it does not hold yet, in link order. */

@@ -1,11 +1,13 @@
 package lamportkv.replica;
 
+import java.io.ObjectInputFilter;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Callable;
 import lamportkv.config.ClusterConfig;
 import lamportkv.config.ConfigException;
+import lamportkv.rmi.SerialFilters;
 import org.tinylog.Logger;
 import org.tinylog.configuration.Configuration;
 import org.tinylog.provider.ProviderRegistry;
@@ -37,6 +39,10 @@ public final class ReplicaMain implements Callable<Integer> {
             if (System.getProperty(property) == null) {
                 System.setProperty(property, PEER_RESPONSE_TIMEOUT_MILLIS);
             }
+        }
+        // The launch script sets jdk.serialFilter; without it (java -cp ...), the same allow-list.
+        if (System.getProperty("jdk.serialFilter") == null && ObjectInputFilter.Config.getSerialFilter() == null) {
+            ObjectInputFilter.Config.setSerialFilter(ObjectInputFilter.Config.createFilter(SerialFilters.JVM_WIDE_PATTERN));
         }
         System.exit(new CommandLine(new ReplicaMain()).execute(args));
     }

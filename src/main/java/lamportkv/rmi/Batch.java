@@ -1,6 +1,7 @@
 package lamportkv.rmi;
 
 import java.io.Serializable;
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -8,8 +9,11 @@ import java.util.Objects;
  * in the order they were sent. Message {@code k} of the batch has link sequence number
  * {@code firstSeq + k}; the receiver drops the ones it already holds, which makes a re-sent batch
  * harmless. The messages themselves are compactly encoded ({@link lamportkv.core.Codec}).
+ *
+ * @param auth proof that the sender knows the cluster secret: an HMAC over the sender, the
+ *             receiver, {@code firstSeq} and the messages ({@link lamportkv.security.PeerAuth})
  */
-public record Batch(int from, long firstSeq, byte[] messages) implements Serializable {
+public record Batch(int from, long firstSeq, byte[] messages, byte[] auth) implements Serializable {
     public Batch {
         if (from <= 0) {
             throw new IllegalArgumentException("bad sender " + from);
@@ -18,5 +22,22 @@ public record Batch(int from, long firstSeq, byte[] messages) implements Seriali
             throw new IllegalArgumentException("link sequence numbers start at 1: " + firstSeq);
         }
         Objects.requireNonNull(messages, "messages");
+        Objects.requireNonNull(auth, "auth");
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Batch b && b.from == from && b.firstSeq == firstSeq && Arrays.equals(b.messages, messages)
+                && Arrays.equals(b.auth, auth);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(from, firstSeq, Arrays.hashCode(messages), Arrays.hashCode(auth));
+    }
+
+    @Override
+    public String toString() {
+        return "Batch[from=" + from + ", firstSeq=" + firstSeq + ", " + messages.length + " bytes]";
     }
 }

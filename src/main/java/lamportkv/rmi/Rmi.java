@@ -10,9 +10,12 @@ public final class Rmi {
     private Rmi() {
     }
 
-    /** The registry of the replica at {@code host:port}. Connects lazily, on the first call. */
+    /**
+     * The registry of the replica at {@code host:port}, over plain TCP or TLS as this process is
+     * set up ({@link Transport}). Connects lazily, on the first call.
+     */
     public static Registry registry(String host, int port) throws RemoteException {
-        return LocateRegistry.getRegistry(host, port, new ClientSockets());
+        return LocateRegistry.getRegistry(host, port, Transport.clientSockets());
     }
 
     /** The client operations of the replica at {@code host:port}. */
@@ -32,6 +35,11 @@ public final class Rmi {
             root = root.getCause();
         }
         String message = root.getMessage();
+        if (message != null && message.contains("non-JRMP server at remote endpoint")) {
+            // What a plain client reads from a TLS replica: the bytes of a TLS alert.
+            return message + " (a replica with tls.enabled=true speaks only TLS: set tls.enabled=true and the"
+                    + " tls.* settings in this client's configuration)";
+        }
         return message == null || message.isBlank() ? root.getClass().getSimpleName() : message;
     }
 }

@@ -8,30 +8,48 @@ import java.rmi.RemoteException;
 import java.rmi.registry.LocateRegistry;
 import java.rmi.registry.Registry;
 import java.rmi.server.ExportException;
+import java.rmi.server.RMIClientSocketFactory;
+import java.rmi.server.RMIServerSocketFactory;
 import java.rmi.server.UnicastRemoteObject;
 import java.util.List;
+import javax.net.ssl.SSLContext;
 
 /**
  * A replica's RMI presence: its own registry and its two remote objects, all on one port of one
- * address. {@link #close()} takes them all off the network.
+ * address, plain or TLS. Each object reads its arguments through its own deserialization
+ * allow-list ({@link SerialFilters}). {@link #close()} takes them all off the network.
  */
 public final class RmiServer implements AutoCloseable {
+    /** The registry's own deserialization filter, read by the JDK. */
+    static final String REGISTRY_FILTER_PROPERTY = "sun.rmi.registry.registryFilter";
     private final List<Remote> exported;
 
     private RmiServer(List<Remote> exported) {
         this.exported = exported;
     }
 
+    /** As {@link #start(InetAddress, int, ReplicaService, PeerService, SSLContext)}, plain TCP. */
+    public static RmiServer start(InetAddress bindAddress, int port, ReplicaService replica, PeerService peer)
+            throws RemoteException {
+        return start(bindAddress, port, replica, peer, null);
+    }
+
     /**
      * Creates the registry on {@code bindAddress:port}, exports both services on the same port
      * and binds them under {@link ReplicaService#NAME} and {@link PeerService#NAME}.
      *
+     * @param tls the replica's TLS context (TLS 1.3, client certificates required), or null for plain TCP
      * @throws RemoteException with a one-line message if the port cannot be had
      */
-    public static RmiServer start(InetAddress bindAddress, int port, ReplicaService replica, PeerService peer)
-            throws RemoteException {
-        ServerSockets serverSockets = new ServerSockets(bindAddress);
-        ClientSockets clientSockets = new ClientSockets();
+    public static RmiServer start(InetAddress bindAddress, int port, ReplicaService replica, PeerService peer,
+                                  SSLContext tls) throws RemoteException {
+        // Read once, when the JVM's first registry is made; the JDK's default list applies if it came earlier.
+        if (System.getProperty(REGISTRY_FILTER_PROPERTY) == null) {
+            System.setProperty(REGISTRY_FILTER_PROPERTY, SerialFilters.REGISTRY_PATTERN);
+        }
+        RMIServerSocketFactory serverSockets = tls == null ? new ServerSockets(bindAddress)
+                : new TlsServerSockets(bindAddress, tls);
+        RMIClientSocketFactory clientSockets = tls == null ? new ClientSockets() : new TlsClientSockets();
         Registry registry;
         try {
             registry = LocateRegistry.createRegistry(port, clientSockets, serverSockets);
@@ -43,8 +61,10 @@ public final class RmiServer implements AutoCloseable {
             throw e;
         }
         try {
-            Remote replicaStub = UnicastRemoteObject.exportObject(replica, port, clientSockets, serverSockets);
-            Remote peerStub = UnicastRemoteObject.exportObject(peer, port, clientSockets, serverSockets);
+            Remote replicaStub = UnicastRemoteObject.exportObject(replica, port, clientSockets, serverSockets,
+                    SerialFilters.replicaService());
+            Remote peerStub = UnicastRemoteObject.exportObject(peer, port, clientSockets, serverSockets,
+                    SerialFilters.peerService());
             registry.rebind(ReplicaService.NAME, replicaStub);
             registry.rebind(PeerService.NAME, peerStub);
         } catch (RemoteException | RuntimeException e) {
