@@ -117,13 +117,13 @@ class ClusterClientTest {
 
     @Test
     void pipedSessionRunsEveryLineInOrder() {
-        String input = "set p 10\nadd p 5\nbogus\nmult p 2\nget p\nadd p x\ndel p\nkeys x\nget p\n";
+        String input = "set p 10\nadd p 5\nbogus\nmult p 2\nget p\nadd p x\ndel p\nkeys x y\nget p\n";
         ClientRun r = ClientRun.piped(List.of("--config", cluster.configFile().toString(), "--replica", "3"), input);
         assertThat(r.status()).isEqualTo(1);
         assertThat(r.outLines()).containsExactly("OK", "15", "30", "30", "1", "(nil)");
         assertThat(r.errLines()).containsExactly(
                 "error: unknown command: bogus (type help for the list)",
                 "error: not a number: x",
-                "error: wrong number of arguments for 'keys': usage: keys");
+                "error: wrong number of arguments for 'keys': usage: keys [AFTER]");
     }
 }
