@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 
 /**
  * Replicas as separate JVMs, started with the project's own {@code run-replica.sh} and a
@@ -27,10 +28,20 @@ final class ProcessCluster implements AutoCloseable {
     private final Path configFile;
     private final List<Integer> ids = new ArrayList<>();
     private final Map<Integer, Process> running = new TreeMap<>();
+    /** Where {@code run-replica.sh} and {@code run-client.sh} are: {@link #ROOT}, or copies beside another jar. */
+    private final Path scripts;
+    /** The command that runs replica {@code id}'s script (e.g. {@code ip netns exec NS}); empty: run it directly. */
+    private final IntFunction<List<String>> launcher;
 
     private ProcessCluster(Path dir, Path configFile, int replicas) {
+        this(dir, configFile, replicas, ROOT, id -> List.of());
+    }
+
+    private ProcessCluster(Path dir, Path configFile, int replicas, Path scripts, IntFunction<List<String>> launcher) {
         this.dir = dir;
         this.configFile = configFile;
+        this.scripts = scripts;
+        this.launcher = launcher;
         for (int id = 1; id <= replicas; id++) {
             ids.add(id);
         }
@@ -45,6 +56,14 @@ final class ProcessCluster implements AutoCloseable {
         Path file = dir.resolve("replicas.properties");
         Files.writeString(file, text);
         return new ProcessCluster(dir, file, replicas);
+    }
+
+    /**
+     * Replicas 1..{@code replicas} of a configuration the caller wrote, with the scripts in
+     * {@code scripts}; replica {@code id} starts as {@code launcher(id) bash run-replica.sh id --config FILE}.
+     */
+    static ProcessCluster of(Path dir, Path configFile, int replicas, Path scripts, IntFunction<List<String>> launcher) {
+        return new ProcessCluster(dir, configFile, replicas, scripts, launcher);
     }
 
     Path configFile() {
@@ -70,8 +89,10 @@ final class ProcessCluster implements AutoCloseable {
         if (running.containsKey(id)) {
             throw new IllegalStateException("replica " + id + " is running");
         }
-        ProcessBuilder pb = new ProcessBuilder("bash", ROOT.resolve("run-replica.sh").toString(),
-                String.valueOf(id), "--config", configFile.toString())
+        List<String> command = new ArrayList<>(launcher.apply(id));
+        command.addAll(List.of("bash", scripts.resolve("run-replica.sh").toString(),
+                String.valueOf(id), "--config", configFile.toString()));
+        ProcessBuilder pb = new ProcessBuilder(command)
                 .directory(dir.toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("replica-" + id + ".out").toFile()));
@@ -127,7 +148,7 @@ final class ProcessCluster implements AutoCloseable {
 
     /** Runs {@code run-client.sh --config FILE ARGS...} with {@code stdin} as its input. */
     ClientRun client(List<String> args, String stdin) throws Exception {
-        List<String> command = new ArrayList<>(List.of("bash", ROOT.resolve("run-client.sh").toString(),
+        List<String> command = new ArrayList<>(List.of("bash", scripts.resolve("run-client.sh").toString(),
                 "--config", configFile.toString()));
         command.addAll(args);
         Path out = Files.createTempFile(dir, "client", ".out");
