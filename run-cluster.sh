@@ -127,6 +127,14 @@ for id in "${ids[@]}"; do
     await_replica "$id" "${pids[$id]}"
 done
 echo "replicas ${ids[*]} are up; their consoles are in $logs/replica-<id>.log" >&2
+# The dashboards (http.<id>=<port>), each on its replica's host.
+for id in "${ids[@]}"; do
+    port=$(sed -n "s/^[[:space:]]*http\.0*$id[[:space:]]*=[[:space:]]*\([0-9][0-9]*\)[[:space:]]*$/\1/p" "$config")
+    host=$(sed -n "s/^[[:space:]]*replica\.0*$id[[:space:]]*=[[:space:]]*\(.*\):[0-9][0-9]*[[:space:]]*$/\1/p" "$config")
+    if [[ -n "$port" && -n "$host" ]]; then
+        echo "dashboard of replica $id: http://$host:$port/" >&2
+    fi
+done
 
 # Not exec: the replicas must be stopped when the client ends. Its default replica is the first id.
 status=0

@@ -8,8 +8,11 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
@@ -22,6 +25,8 @@ import java.util.stream.Collectors;
  * <pre>
  * # replica.&lt;id&gt;=&lt;host&gt;:&lt;port&gt;, one line per replica
  * replica.1=127.0.0.1:7101
+ * # replica 1's dashboard, on its host: http://127.0.0.1:8081/ (optional)
+ * http.1=8081
  * # replica &lt;id&gt; keeps its files in data/replica-&lt;id&gt;
  * data.dir=data
  * </pre>
@@ -36,6 +41,7 @@ public final class ClusterConfig {
     public static final String DEFAULT_FILE = "replicas.properties";
 
     private static final Pattern REPLICA_KEY = Pattern.compile("replica\\.(.*)");
+    private static final Pattern HTTP_KEY = Pattern.compile("http\\.(.*)");
     private static final Pattern HOST_PORT = Pattern.compile("(\\[[^\\]]*\\]|[^:\\[\\]]*):(.*)");
     private static final Pattern HOSTNAME = Pattern.compile(
             "(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
@@ -56,6 +62,8 @@ public final class ClusterConfig {
     private final long clientExpirySeconds;
     private final Path clusterSecretFile;
     private final Tls tls;
+    /** The dashboards' HTTP ports ({@code http.<id>}), by replica id; on each replica's own host. */
+    private final SortedMap<Integer, Integer> httpPorts;
 
     /** Default for {@code cluster.secret.file}, beside the configuration file. */
     public static final String DEFAULT_SECRET_FILE = "cluster.secret";
@@ -79,7 +87,8 @@ public final class ClusterConfig {
     }
 
     private ClusterConfig(Path file, SortedMap<Integer, ReplicaAddress> replicas, Path dataDir,
-                          long snapshotEvery, long clientExpirySeconds, Path clusterSecretFile, Tls tls) {
+                          long snapshotEvery, long clientExpirySeconds, Path clusterSecretFile, Tls tls,
+                          SortedMap<Integer, Integer> httpPorts) {
         this.file = file;
         this.replicas = Collections.unmodifiableSortedMap(replicas);
         this.dataDir = dataDir;
@@ -87,6 +96,7 @@ public final class ClusterConfig {
         this.clientExpirySeconds = clientExpirySeconds;
         this.clusterSecretFile = clusterSecretFile;
         this.tls = tls;
+        this.httpPorts = Collections.unmodifiableSortedMap(httpPorts);
     }
 
     /** A configuration made in code (tests, tools); {@code dataDir} as given. */
@@ -101,7 +111,7 @@ public final class ClusterConfig {
             throw new IllegalArgumentException("a cluster has at least one replica");
         }
         return new ClusterConfig(dataDir.resolve(DEFAULT_FILE), byId, dataDir, DEFAULT_SNAPSHOT_EVERY,
-                DEFAULT_CLIENT_EXPIRY_SECONDS, dataDir.resolve(DEFAULT_SECRET_FILE), null);
+                DEFAULT_CLIENT_EXPIRY_SECONDS, dataDir.resolve(DEFAULT_SECRET_FILE), null, new TreeMap<>());
     }
 
     /** Reads and checks a configuration file. */
@@ -124,6 +134,8 @@ public final class ClusterConfig {
         long clientExpirySeconds = DEFAULT_CLIENT_EXPIRY_SECONDS;
         Path secretFile = base.resolve(DEFAULT_SECRET_FILE);
         SortedMap<String, String> tlsSettings = new TreeMap<>();
+        SortedMap<Integer, Integer> httpPorts = new TreeMap<>();
+        SortedMap<Integer, Integer> httpLines = new TreeMap<>();
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i).strip();
             if (line.isEmpty() || line.startsWith("#") || line.startsWith("!")) {
@@ -141,12 +153,20 @@ public final class ClusterConfig {
                 throw new ConfigException(where + "duplicate " + describe(key) + " (first on line " + earlier + ")");
             }
             Matcher replicaKey = REPLICA_KEY.matcher(key);
+            Matcher httpKey = HTTP_KEY.matcher(key);
             if (replicaKey.matches()) {
                 int id = parseId(replicaKey.group(1), where + "bad replica id in \"" + line + "\"");
                 if (replicas.containsKey(id)) {
                     throw new ConfigException(where + "duplicate replica id " + id);
                 }
                 replicas.put(id, parseAddress(id, value, where, line));
+            } else if (httpKey.matches()) {
+                int id = parseId(httpKey.group(1), where + "bad replica id in \"" + line + "\"");
+                if (httpPorts.containsKey(id)) {
+                    throw new ConfigException(where + "duplicate http." + id + " (first on line " + httpLines.get(id) + ")");
+                }
+                httpPorts.put(id, parsePort(value, where + "bad port \"" + value + "\" in \"" + line + "\" (expected 1-65535)"));
+                httpLines.put(id, i + 1);
             } else if (key.equals("data.dir")) {
                 if (value.isEmpty()) {
                     throw new ConfigException(where + "data.dir is empty");
@@ -169,15 +189,44 @@ public final class ClusterConfig {
                 tlsSettings.put(key, value);
             } else {
                 throw new ConfigException(where + "unknown setting \"" + key + "\" (known: replica.<id>=<host>:<port>,"
-                        + " data.dir, snapshot.every, client.expiry.seconds, cluster.secret.file, "
+                        + " http.<id>=<port>, data.dir, snapshot.every, client.expiry.seconds, cluster.secret.file, "
                         + String.join(", ", TLS_KEYS) + ")");
             }
         }
         if (replicas.isEmpty()) {
             throw new ConfigException(file + ": no replicas (add lines like replica.1=127.0.0.1:7101)");
         }
+        checkHttpPorts(file, replicas, httpPorts, httpLines);
         return new ClusterConfig(file, replicas, dataDir, snapshotEvery, clientExpirySeconds, secretFile,
-                parseTls(file, base, tlsSettings, seenKeys));
+                parseTls(file, base, tlsSettings, seenKeys), httpPorts);
+    }
+
+    /**
+     * Each {@code http.<id>} names a replica of the file, and its port is free on that replica's
+     * host: not an RMI port there, and not another dashboard's.
+     */
+    private static void checkHttpPorts(Path file, SortedMap<Integer, ReplicaAddress> replicas,
+                                       SortedMap<Integer, Integer> httpPorts, SortedMap<Integer, Integer> lines)
+            throws ConfigException {
+        Map<String, String> taken = new HashMap<>();     // "host port" -> the setting using it
+        for (ReplicaAddress r : replicas.values()) {
+            taken.put(r.host() + " " + r.port(), "replica." + r.id());
+        }
+        for (Map.Entry<Integer, Integer> e : httpPorts.entrySet()) {
+            int id = e.getKey();
+            String where = file + ":" + lines.get(id) + ": ";
+            ReplicaAddress r = replicas.get(id);
+            if (r == null) {
+                throw new ConfigException(where + "http." + id + " names no replica (replicas: "
+                        + replicas.keySet().stream().map(String::valueOf).collect(Collectors.joining(", ")) + ")");
+            }
+            String setting = "http." + id + "=" + e.getValue();
+            String other = taken.putIfAbsent(r.host() + " " + e.getValue(), setting);
+            if (other != null) {
+                throw new ConfigException(where + setting + " uses port " + e.getValue() + " of " + r.host()
+                        + ", which " + other + " uses already");
+            }
+        }
     }
 
     private static Tls parseTls(Path file, Path base, SortedMap<String, String> settings, SortedMap<String, Integer> lines)
@@ -244,6 +293,14 @@ public final class ClusterConfig {
             throw new ConfigException(error + " (expected a positive whole number)");
         }
         return Long.parseLong(raw);
+    }
+
+    private static int parsePort(String raw, String error) throws ConfigException {
+        int port = raw.matches("[0-9]{1,5}") ? Integer.parseInt(raw) : -1;
+        if (port < 1 || port > 65535) {
+            throw new ConfigException(error);
+        }
+        return port;
     }
 
     private static ReplicaAddress parseAddress(int id, String value, String where, String line) throws ConfigException {
@@ -321,7 +378,14 @@ public final class ClusterConfig {
 
     /** A copy with another snapshot interval (tests). */
     public ClusterConfig withSnapshotEvery(long every) {
-        return new ClusterConfig(file, new TreeMap<>(replicas), dataDir, every, clientExpirySeconds, clusterSecretFile, tls);
+        return new ClusterConfig(file, new TreeMap<>(replicas), dataDir, every, clientExpirySeconds, clusterSecretFile, tls,
+                new TreeMap<>(httpPorts));
+    }
+
+    /** The port of replica {@code id}'s dashboard ({@code http.<id>}), on the replica's own host; empty if none. */
+    public OptionalInt httpPort(int id) {
+        Integer port = httpPorts.get(id);
+        return port == null ? OptionalInt.empty() : OptionalInt.of(port);
     }
 
     /**

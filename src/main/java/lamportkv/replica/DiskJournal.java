@@ -2,6 +2,7 @@ package lamportkv.replica;
 
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.function.LongConsumer;
 import lamportkv.storage.SnapshotStore;
 import lamportkv.storage.WriteAheadLog;
 
@@ -18,6 +19,9 @@ final class DiskJournal implements AutoCloseable {
 
     private final WriteAheadLog log;
     private final SnapshotStore snapshots;
+    /** Whether a record was appended since the last force, and who hears how long forces take (metrics). */
+    private boolean appendedSinceForce;
+    private LongConsumer forceTimer = nanos -> { };
 
     private DiskJournal(WriteAheadLog log, SnapshotStore snapshots) {
         this.log = log;
@@ -41,10 +45,23 @@ final class DiskJournal implements AutoCloseable {
 
     public void append(byte[] record) {
         log.append(record);
+        appendedSinceForce = true;
     }
 
     public void force() {
+        if (!appendedSinceForce) {
+            log.force();        // a no-op, except on a failed log
+            return;
+        }
+        long started = System.nanoTime();
         log.force();
+        appendedSinceForce = false;
+        forceTimer.accept(System.nanoTime() - started);
+    }
+
+    /** Hears the duration of every force that had records to make durable, on the forcing thread. */
+    void onForce(LongConsumer timer) {
+        forceTimer = timer;
     }
 
     long logBytes() {

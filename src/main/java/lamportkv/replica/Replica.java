@@ -28,6 +28,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.function.LongFunction;
 import javax.net.ssl.SSLContext;
 import lamportkv.config.ClusterConfig;
 import lamportkv.config.ReplicaAddress;
@@ -45,6 +47,7 @@ import lamportkv.core.Result;
 import lamportkv.core.StateMachine;
 import lamportkv.rmi.Batch;
 import lamportkv.rmi.Command;
+import lamportkv.rmi.Observation;
 import lamportkv.rmi.PeerService;
 import lamportkv.rmi.PeerStatus;
 import lamportkv.rmi.Reply;
@@ -83,6 +86,9 @@ public final class Replica implements AutoCloseable {
     private volatile String failure;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final List<ReplicaListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Dashboard: answers PeerService.observe; slow motion's delay of incoming batches (0: off). */
+    private volatile LongFunction<Observation> observer;
+    private volatile long deliveryDelayMillis;
     private RmiServer server;
     /** Proves our batches and checks our peers' (the cluster secret). */
     private final PeerAuth auth;
@@ -95,6 +101,11 @@ public final class Replica implements AutoCloseable {
     private final Map<Long, ClientWait> waitingClients = new HashMap<>();
     private long nextClientToken = 1;
     private long appliedAtSnapshot;
+    /** A message being taken in, reported to the listeners before anything it causes (dashboard). */
+    private Receiving receiving;
+
+    private record Receiving(int from, long seq, PeerMessage message, long clock) {
+    }
 
     /** A client call waiting for its request to execute. */
     private static final class ClientWait {
@@ -111,6 +122,7 @@ public final class Replica implements AutoCloseable {
         this.core = recover();
         this.appliedAtSnapshot = core.state().appliedCount();
         this.loop = new EventLoop("replica-" + self.id() + "-loop", this::endOfRound);
+        journal.onForce(nanos -> listeners.forEach(l -> l.forced(nanos)));
         for (ReplicaAddress peer : config.replicas()) {
             if (peer.id() != self.id()) {
                 int id = peer.id();
@@ -268,9 +280,64 @@ public final class Replica implements AutoCloseable {
         listeners.add(listener);
     }
 
+    // ---- for the dashboard (lamportkv.web) -----------------------------------------------------
+
+    /** This replica's client operations, called in-process: the same path as an RMI client's. */
+    public ReplicaService clientService() {
+        return new ClientEndpoint();
+    }
+
+    /** Runs {@code reader} on the event loop, between two events, and returns what it read. It must only read. */
+    public <T> T inspect(Function<StateMachine, T> reader) {
+        return awaitLoop(loop.call(() -> reader.apply(core.state())));
+    }
+
+    /** Answers {@link PeerService#observe} from now on. */
+    public void observeWith(LongFunction<Observation> observer) {
+        this.observer = observer;
+    }
+
+    /** Slow motion, for teaching: every batch of peer messages waits this long before it is taken in; 0 is off. */
+    public void setDeliveryDelay(long millis) {
+        if (millis < 0 || millis > MAX_DELIVERY_DELAY_MILLIS) {
+            throw new IllegalArgumentException("a delivery delay is 0 to " + MAX_DELIVERY_DELAY_MILLIS + " ms: " + millis);
+        }
+        deliveryDelayMillis = millis;
+    }
+
+    public long deliveryDelayMillis() {
+        return deliveryDelayMillis;
+    }
+
+    /** Below the peers' response timeout, so slow motion never makes a peer look unreachable. */
+    public static final long MAX_DELIVERY_DELAY_MILLIS = 3_000;
+
+    /** Slow motion: holds a batch that carries messages (heartbeats pass) on the sender's call. */
+    private void delayIfSlowMotion(Batch batch) {
+        long delay = deliveryDelayMillis;
+        if (delay > 0 && batch.messages().length > Integer.BYTES) {
+            try {
+                Thread.sleep(delay);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
     // ---- client operations -------------------------------------------------------------------
 
     Reply execute(Command command) {
+        long started = System.nanoTime();
+        Reply reply = order(command);
+        if (!listeners.isEmpty()) {
+            String[] words = command.words();
+            long nanos = System.nanoTime() - started;
+            listeners.forEach(l -> l.answered(words.length == 0 ? "" : words[0], reply.status(), nanos));
+        }
+        return reply;
+    }
+
+    private Reply order(Command command) {
         if (failure != null) {
             return new Reply(Reply.Status.REFUSED, failure);
         }
@@ -310,7 +377,11 @@ public final class Replica implements AutoCloseable {
 
     long tick() {
         refuseIfFailed();
-        return awaitLoop(loop.call(core::tick));
+        return awaitLoop(loop.call(() -> {
+            long clock = core.tick();
+            listeners.forEach(l -> l.internalEvent(clock));
+            return clock;
+        }));
     }
 
     StateHash hash() {
@@ -345,6 +416,7 @@ public final class Replica implements AutoCloseable {
     // ---- peer messages -----------------------------------------------------------------------
 
     long deliver(Batch batch) {
+        delayIfSlowMotion(batch);
         if (batch.messages().length > SerialFilters.MAX_BATCH_BYTES) {
             throw new IllegalArgumentException("refused: a batch of " + batch.messages().length
                     + " bytes is over the limit of " + SerialFilters.MAX_BATCH_BYTES);
@@ -372,7 +444,11 @@ public final class Replica implements AutoCloseable {
             log.warn("refused a malformed batch from replica {}: {}", from, e.getMessage());
             throw new IllegalArgumentException("malformed batch: " + e.getMessage());
         }
-        return awaitLoop(loop.call(() -> accept(from, batch.firstSeq(), messages)));
+        int bytes = batch.messages().length;
+        return awaitLoop(loop.call(() -> {
+            listeners.forEach(l -> l.batchReceived(from, bytes));
+            return accept(from, batch.firstSeq(), messages);
+        }));
     }
 
     private static String callerAddress() {
@@ -386,7 +462,16 @@ public final class Replica implements AutoCloseable {
     /** On the loop: hands the core each message it does not hold yet, in link order. */
     private long accept(int from, long firstSeq, List<PeerMessage> messages) {
         for (int k = 0; k < messages.size(); k++) {
-            ReplicaCore.Receipt receipt = core.received(from, firstSeq + k, messages.get(k));
+            PeerMessage message = messages.get(k);
+            if (!listeners.isEmpty() && firstSeq + k == core.heldFrom(from) + 1) {
+                receiving = new Receiving(from, firstSeq + k, message,
+                        Math.max(core.state().clock().time(), message.clock()) + 1);
+            }
+            ReplicaCore.Receipt receipt = core.received(from, firstSeq + k, message);
+            if (receipt == ReplicaCore.Receipt.ACCEPTED) {
+                announceReceipt();
+            }
+            receiving = null;
             if (receipt == ReplicaCore.Receipt.GAP) {
                 break;              // the sender re-sends from what we hold
             }
@@ -413,11 +498,16 @@ public final class Replica implements AutoCloseable {
 
         @Override
         public void send(int to, long seq, PeerMessage message) {
+            announceReceipt();
+            for (ReplicaListener l : listeners) {
+                l.sent(to, seq, message);
+            }
             outbox.computeIfAbsent(to, k -> new ArrayList<>()).add(new Outgoing(seq, message));
         }
 
         @Override
         public void applied(Request request, Result result) {
+            announceReceipt();
             for (ReplicaListener l : listeners) {
                 l.applied(request, result);
             }
@@ -429,6 +519,17 @@ public final class Replica implements AutoCloseable {
             if (wait != null) {
                 loop.afterRound(() -> wait.result.complete(result),
                         () -> wait.result.completeExceptionally(new IllegalStateException(failureMessage())));
+            }
+        }
+    }
+
+    /** Tells the listeners of the message being taken in, once, before its first effect. */
+    private void announceReceipt() {
+        Receiving r = receiving;
+        if (r != null) {
+            receiving = null;
+            for (ReplicaListener l : listeners) {
+                l.received(r.from(), r.seq(), r.message(), r.clock());
             }
         }
     }
@@ -577,6 +678,16 @@ public final class Replica implements AutoCloseable {
         @Override
         public long deliver(Batch batch) {
             return Replica.this.deliver(batch);
+        }
+
+        @Override
+        public Observation observe(long afterEvent) {
+            LongFunction<Observation> answer = observer;
+            if (answer == null) {
+                throw new IllegalStateException("replica " + self.id()
+                        + " records no events (its configuration names no dashboard, http.<id>)");
+            }
+            return answer.apply(afterEvent);
         }
     }
 

@@ -1,5 +1,6 @@
 package lamportkv.replica;
 
+import java.io.IOException;
 import java.io.ObjectInputFilter;
 import java.nio.file.Path;
 import java.util.Map;
@@ -8,6 +9,7 @@ import java.util.concurrent.Callable;
 import lamportkv.config.ClusterConfig;
 import lamportkv.config.ConfigException;
 import lamportkv.rmi.SerialFilters;
+import lamportkv.web.Dashboard;
 import org.tinylog.Logger;
 import org.tinylog.configuration.Configuration;
 import org.tinylog.provider.ProviderRegistry;
@@ -66,8 +68,18 @@ public final class ReplicaMain implements Callable<Integer> {
             System.err.println("error: " + e.getMessage());
             return 1;
         }
+        Dashboard dashboard;
+        try {
+            dashboard = Dashboard.start(replica, config);
+        } catch (IOException e) {
+            Logger.tag("replica " + id).error("cannot start: {}", e.getMessage());
+            System.err.println("error: " + e.getMessage());
+            replica.close();
+            return 1;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            dashboard.close();
             replica.close();
             stopped.countDown();
             shutDownLogging();   // last, so "stopped" is written (tinylog's own hook would race ours)

@@ -17,4 +17,13 @@ public interface PeerService extends Remote {
      *         the sender re-sends everything after it
      */
     long deliver(Batch batch) throws RemoteException;
+
+    /**
+     * For the dashboards: this replica's state and its recorded events numbered above
+     * {@code afterEvent} (-1: the newest few). Read-only, and it tells no more than {@code status},
+     * {@code keys} and {@code get} tell any client, so it asks for no secret.
+     *
+     * @throws IllegalStateException if this replica records no events (no replica of its configuration serves a dashboard)
+     */
+    Observation observe(long afterEvent) throws RemoteException;
 }

@@ -129,6 +129,80 @@ class ClusterConfigTest {
     }
 
     @Nested
+    @DisplayName("http.<id>: the dashboards' ports")
+    class HttpPorts {
+        @Test
+        @DisplayName("set per replica, before or after its replica line; absent means no dashboard")
+        void ports() throws Exception {
+            ClusterConfig config = ClusterConfig.load(write("http.2 = 8082", "replica.1=127.0.0.1:7101",
+                    "replica.2=127.0.0.1:7102", "replica.3=127.0.0.1:7103", "http.1=8081"));
+            assertThat(config.httpPort(1)).hasValue(8081);
+            assertThat(config.httpPort(2)).hasValue(8082);
+            assertThat(config.httpPort(3)).isEmpty();
+            assertThat(config.withSnapshotEvery(5).httpPort(1)).hasValue(8081);
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"replicas.properties", "deploy/docker/replicas.properties"})
+        @DisplayName("the shipped files give replicas 1 to 3 their dashboards on 8081 to 8083")
+        void shippedFiles(String name) throws Exception {
+            ClusterConfig config = ClusterConfig.load(Path.of("").toAbsolutePath().resolve(name));
+            assertThat(config.ids()).containsExactly(1, 2, 3);
+            for (int id : config.ids()) {
+                assertThat(config.httpPort(id)).as("http.%d", id).hasValue(8080 + id);
+            }
+        }
+
+        @Test
+        @DisplayName("the same port on different hosts is fine")
+        void samePortOtherHost() throws Exception {
+            ClusterConfig config = ClusterConfig.load(write("replica.1=a:7101", "replica.2=b:7101", "http.1=8080",
+                    "http.2=8080"));
+            assertThat(config.httpPort(2)).hasValue(8080);
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"", "0", "65536", "80a", "-1", " 1 2", "123456"})
+        @DisplayName("a bad port")
+        void badPort(String port) throws IOException {
+            Path file = write("replica.1=127.0.0.1:7101", "http.1=" + port);
+            assertErrorAt(file, 2).hasMessageContaining("bad port \"" + port.strip() + "\"")
+                    .hasMessageContaining("expected 1-65535");
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"", "x", "0", "-1", "1.5"})
+        @DisplayName("a bad replica id")
+        void badId(String id) throws IOException {
+            Path file = write("replica.1=127.0.0.1:7101", "http." + id + "=8081");
+            assertErrorAt(file, 2).hasMessageContaining("bad replica id").hasMessageContaining("http." + id);
+        }
+
+        @Test
+        @DisplayName("an id that names no replica")
+        void noSuchReplica() throws IOException {
+            Path file = write("replica.1=127.0.0.1:7101", "http.4=8084", "replica.2=127.0.0.1:7102");
+            assertErrorAt(file, 2).hasMessageEndingWith("http.4 names no replica (replicas: 1, 2)");
+        }
+
+        @Test
+        @DisplayName("a duplicate, also written with a leading zero")
+        void duplicate() throws IOException {
+            Path file = write("replica.1=127.0.0.1:7101", "http.1=8081", "http.01=8082");
+            assertErrorAt(file, 3).hasMessageContaining("duplicate http.1 (first on line 2)");
+        }
+
+        @Test
+        @DisplayName("a port that an RMI port or another dashboard uses on the same host")
+        void portTaken() throws IOException {
+            assertErrorAt(writeAt("a/replicas.properties", "replica.1=127.0.0.1:7101", "replica.2=127.0.0.1:7102",
+                    "http.2=7101"), 3).hasMessageEndingWith("http.2=7101 uses port 7101 of 127.0.0.1, which replica.1 uses already");
+            assertErrorAt(writeAt("b/replicas.properties", "replica.1=h:7101", "replica.2=h:7102",
+                    "http.1=8080", "http.2=8080"), 4).hasMessageEndingWith("http.2=8080 uses port 8080 of h, which http.1=8080 uses already");
+        }
+    }
+
+    @Nested
     @DisplayName("errors name the file and line")
     class Errors {
         @Test

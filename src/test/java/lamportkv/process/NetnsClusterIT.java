@@ -34,7 +34,7 @@ class NetnsClusterIT {
     void replicasOnThreeAddressesWithOnePort() throws Exception {
         long started = System.nanoTime();
         try (NetnsTopology net = NetnsTopology.create(REPLICAS);
-             ProcessCluster cluster = ProcessCluster.of(dir, writeConfig(), REPLICAS, scripts(), net::exec)) {
+             ProcessCluster cluster = ProcessCluster.of(dir, writeConfig(), REPLICAS, ProcessCluster.scriptsBesideThisBuild(dir), net::exec)) {
             System.out.println(net.describe());
             for (int id = 1; id <= REPLICAS; id++) {
                 cluster.start(id);      // all at once: the first to start makes cluster.secret, the others read it
@@ -116,23 +116,6 @@ class NetnsClusterIT {
         return file;
     }
 
-    /**
-     * The project's run-replica.sh and run-client.sh, copied beside a link to the jar this build
-     * made (they run {@code target/lamportkv.jar} beside themselves; this build's may be elsewhere,
-     * {@code mvn -Dbuild.dir=...}).
-     */
-    private Path scripts() throws Exception {
-        Path testClasses = Path.of(NetnsClusterIT.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        Path jar = testClasses.getParent().resolve("lamportkv.jar");
-        assertThat(jar).as("the jar of this build (mvn package runs before the *IT tests)").isRegularFile();
-        Path bin = dir.resolve("bin");
-        Files.createDirectories(bin.resolve("target"));
-        for (String script : List.of("run-replica.sh", "run-client.sh")) {
-            Files.copy(ProcessCluster.ROOT.resolve(script), bin.resolve(script));
-        }
-        Files.createSymbolicLink(bin.resolve("target/lamportkv.jar"), jar);
-        return bin;
-    }
 
     /** Runs one command on {@code replica}, which must succeed; its output. */
     private static String run(ProcessCluster cluster, int replica, String... command) throws Exception {

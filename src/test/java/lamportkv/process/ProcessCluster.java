@@ -66,6 +66,26 @@ final class ProcessCluster implements AutoCloseable {
         return new ProcessCluster(dir, configFile, replicas, scripts, launcher);
     }
 
+    /**
+     * The project's scripts, copied into {@code dir/bin} beside a link to the jar this build made
+     * (they run {@code target/lamportkv.jar} beside themselves; this build's may be elsewhere,
+     * {@code mvn -Dbuild.dir=...}). Returns {@code dir/bin}.
+     */
+    static Path scriptsBesideThisBuild(Path dir) throws Exception {
+        Path testClasses = Path.of(ProcessCluster.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Path jar = testClasses.getParent().resolve("lamportkv.jar");
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException("no " + jar + ": mvn package runs before the *IT tests");
+        }
+        Path bin = dir.resolve("bin");
+        Files.createDirectories(bin.resolve("target"));
+        for (String script : List.of("run-replica.sh", "run-client.sh", "run-cluster.sh")) {
+            Files.copy(ROOT.resolve(script), bin.resolve(script));
+        }
+        Files.createSymbolicLink(bin.resolve("target/lamportkv.jar"), jar);
+        return bin;
+    }
+
     Path configFile() {
         return configFile;
     }
@@ -202,7 +222,7 @@ final class ProcessCluster implements AutoCloseable {
         }
     }
 
-    private static int freePort() {
+    static int freePort() {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         } catch (IOException e) {

@@ -1,0 +1,63 @@
+package lamportkv.rmi;
+
+import java.io.Serializable;
+import java.util.Objects;
+
+/**
+ * A replica's state as its dashboard shows it, bounded in size: the clock, the head of the buffer,
+ * the first keys of the data and what the replica knows of its peers.
+ *
+ * @param bufferLength      requests in the buffer; {@code buffer} holds the first of them, in order
+ * @param digest            the data's digest ({@code hash}): equal on replicas with equal data
+ * @param keyCount          keys in the data; {@code keys} and {@code values} hold the first of them,
+ *                          sorted, values shortened for display
+ * @param deliveryDelayMillis the slow-motion delay of each incoming batch, 0 when off
+ */
+public record ReplicaView(int id, String address, long clock, int bufferLength, Pending[] buffer, long applied,
+                          String digest, int keyCount, String[] keys, String[] values, PeerStatus[] peers,
+                          long deliveryDelayMillis) implements Serializable {
+
+    /**
+     * A request in the buffer.
+     *
+     * @param oks      at its origin, the OKs it holds; elsewhere 0
+     * @param released elsewhere, whether its origin sent APPLY for it (it waits to head the buffer)
+     */
+    public record Pending(long ts, int origin, String op, int oks, boolean released) implements Serializable {
+        public Pending {
+            Objects.requireNonNull(op, "op");
+        }
+    }
+
+    public ReplicaView {
+        Objects.requireNonNull(address, "address");
+        Objects.requireNonNull(digest, "digest");
+        buffer = buffer.clone();
+        keys = keys.clone();
+        values = values.clone();
+        peers = peers.clone();
+        if (keys.length != values.length) {
+            throw new IllegalArgumentException(keys.length + " keys but " + values.length + " values");
+        }
+    }
+
+    @Override
+    public Pending[] buffer() {
+        return buffer.clone();
+    }
+
+    @Override
+    public String[] keys() {
+        return keys.clone();
+    }
+
+    @Override
+    public String[] values() {
+        return values.clone();
+    }
+
+    @Override
+    public PeerStatus[] peers() {
+        return peers.clone();
+    }
+}

@@ -1,0 +1,106 @@
+package lamportkv.web;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The dashboard's HTTP API as JSON (Jackson maps these records field by field). Times are epoch
+ * milliseconds; absent text is {@code ""} and absent times are {@code 0}, never null.
+ */
+public final class JsonModel {
+    private JsonModel() {
+    }
+
+    /** Every error answer: one line saying what was wrong. */
+    public record ErrorJson(String error) {
+    }
+
+    /** A request waiting in a buffer; {@code oks} of {@code oksNeeded} at its origin. */
+    public record PendingJson(long ts, int origin, String op, int oks, int oksNeeded, boolean released) {
+    }
+
+    /** What a replica knows of one of its peers (its own link to it). */
+    public record PeerJson(int id, String address, boolean reachable, long unreachableSince, int waiting) {
+    }
+
+    /**
+     * One replica as the serving dashboard sees it.
+     *
+     * @param reachable   whether the serving dashboard reached it at its last try
+     * @param error       why it was not reached, or ""
+     * @param lastSeen    when its state below was read (0: never)
+     * @param executed    operations it executed as their origin since it started
+     * @param slowMotion  the delay it puts on each incoming batch of messages, 0 when off
+     * @param autoTick    whether its dashboard makes internal events at random intervals
+     */
+    public record ReplicaJson(int id, String address, String dashboard, boolean reachable, String error,
+                              long unreachableSince, long lastSeen, long clock, int bufferLength,
+                              List<PendingJson> buffer, long applied, long executed, String digest, int keyCount,
+                              List<PeerJson> peers, long slowMotion, boolean autoTick) {
+    }
+
+    public record EntryJson(String key, String value) {
+    }
+
+    /** The first keys of one replica's data, sorted; {@code keyCount} in all. */
+    public record DataJson(int replica, int keyCount, List<EntryJson> entries) {
+    }
+
+    /**
+     * One event at one replica.
+     *
+     * @param id      unique in the cluster: replica, recorder and number
+     * @param kind    {@code tick}, {@code send}, {@code receive}, {@code execute} (the origin applies
+     *                its own request), {@code apply} (another replica's request)
+     * @param message for sends and receives: {@code REQUEST}, {@code OK} or {@code APPLY}, else ""
+     * @param peer    for sends the receiver, for receives the sender, else 0
+     * @param link    the link sequence number: a send and its receive have the same (from, to, link)
+     * @param request the request's id {@code "ts.origin"}, or "" for a tick
+     */
+    public record EventJson(String id, int replica, long seq, long time, String kind, String message, long clock,
+                            int peer, long link, String request, long requestTs, int requestOrigin, String op,
+                            String result, boolean ok) {
+    }
+
+    /** The switches of the serving replica. */
+    public record SwitchesJson(boolean autoTick, long slowMotion) {
+    }
+
+    /** {@code GET /api/status}. */
+    public record StatusJson(ReplicaJson replica, DataJson data) {
+    }
+
+    /** {@code GET /api/cluster} and the first message of {@code /api/events}. */
+    public record ClusterJson(int self, long time, List<ReplicaJson> replicas, List<DataJson> data,
+                              SwitchesJson switches, List<EventJson> events, long missedEvents) {
+    }
+
+    /** Later messages of {@code /api/events}: data only of replicas whose data may have changed. */
+    public record UpdateJson(long time, List<ReplicaJson> replicas, List<DataJson> data, SwitchesJson switches,
+                             List<EventJson> events, long missedEvents) {
+    }
+
+    // ---- requests and their answers ----------------------------------------------------------
+
+    public record TickRequest(Integer replica) {
+    }
+
+    public record TickResult(int replica, long clock) {
+    }
+
+    /** {@code value} is the value of {@code set} and the number of {@code add} and {@code mult}. */
+    public record OpRequest(Integer replica, String op, String key, String value) {
+    }
+
+    /** @param status {@code OK}, or {@code FAILED}: ordered and applied everywhere, and failed everywhere */
+    public record OpResult(int replica, String command, String status, String result) {
+    }
+
+    /** @param local set this replica only (dashboards use it to pass a switch on to each other) */
+    public record SwitchRequest(Boolean on, Boolean local) {
+    }
+
+    /** @param replicas per replica id: "on", "off", or why it could not be set */
+    public record SwitchResult(boolean on, Map<String, String> replicas) {
+    }
+}

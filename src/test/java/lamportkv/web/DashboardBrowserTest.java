@@ -1,0 +1,316 @@
+package lamportkv.web;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import lamportkv.rmi.Reply;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.condition.EnabledIf;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.interactions.Actions;
+import org.openqa.selenium.support.ui.Select;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The dashboard in a real browser: Debian's headless Chromium through its chromedriver
+ * ({@code apt-get install chromium chromium-driver}; nothing is downloaded). Each test saves a
+ * screenshot under the build directory's {@code dashboard-screenshots/} for a person to look at.
+ * Where Chromium is missing the tests are skipped, saying so.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@EnabledIf(value = "browserInstalled", disabledReason = "the browser tests need /usr/bin/chromium and /usr/bin/chromedriver"
+        + " (apt-get install chromium chromium-driver; or -Ddashboard.chromium=... -Ddashboard.chromedriver=...)")
+class DashboardBrowserTest {
+    static final Path CHROMIUM = Path.of(System.getProperty("dashboard.chromium", "/usr/bin/chromium"));
+    static final Path CHROMEDRIVER = Path.of(System.getProperty("dashboard.chromedriver", "/usr/bin/chromedriver"));
+    static final Duration WAIT = Duration.ofSeconds(10);
+    /** A laptop's width; headless Chromium keeps 143 px of the height for its window, so the page sees 1366x900. */
+    static final Dimension WINDOW = new Dimension(1366, 1043);
+
+    @TempDir
+    static Path dir;
+    static DashboardCluster cluster;
+    static WebDriver browser;
+    static Path screenshots;
+
+    /** Whether Chromium and its driver are there; else every test is skipped, saying why (surefire lists them as skipped). */
+    static boolean browserInstalled() {
+        boolean installed = Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER);
+        if (!installed) {
+            System.err.println("browser tests skipped: " + CHROMIUM + " or " + CHROMEDRIVER + " is missing");
+        }
+        return installed;
+    }
+
+    @BeforeAll
+    static void start() throws Exception {
+        screenshots = buildDirectory().resolve("dashboard-screenshots");
+        Files.createDirectories(screenshots);
+        cluster = DashboardCluster.start(3, dir);
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=" + WINDOW.width + "," + WINDOW.height, "--force-device-scale-factor=1", "--lang=en-US",
+                "--hide-scrollbars");
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
+        browser = new ChromeDriver(service, options);
+        browser.manage().window().setSize(WINDOW);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (browser != null) {
+            browser.quit();
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    /** The build directory (target/ unless -Dbuild.dir says otherwise): where test-classes is. */
+    static Path buildDirectory() throws URISyntaxException {
+        return Path.of(DashboardBrowserTest.class.getProtectionDomain().getCodeSource().getLocation().toURI()).getParent();
+    }
+
+    @BeforeEach
+    void open() {
+        browser.get(cluster.url(1, "/").toString());
+        waitFor("every replica's clock", () -> cluster.ids().stream().allMatch(id -> clock(id) >= 0));
+    }
+
+    @AfterEach
+    void screenshot(TestInfo test) throws IOException {
+        if (browser != null) {
+            screenshot(test, "");
+        }
+    }
+
+    /** Saves what the browser shows as {@code <order>-<test><suffix>.png}. */
+    static void screenshot(TestInfo test, String suffix) throws IOException {
+        Path to = screenshots.resolve(String.format("%02d-%s%s.png",
+                test.getTestMethod().orElseThrow().getAnnotation(Order.class).value(),
+                test.getTestMethod().orElseThrow().getName(), suffix));
+        Files.write(to, ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+        System.out.println("screenshot: " + to);
+    }
+
+    interface Condition {
+        boolean holds();
+    }
+
+    static void waitFor(String what, Condition condition) {
+        new WebDriverWait(browser, WAIT).withMessage(what).until(d -> condition.holds());
+    }
+
+    static WebElement byId(String id) {
+        return browser.findElement(By.id(id));
+    }
+
+    /**
+     * The texts of the elements {@code selector} matches, read in one step: the page re-renders
+     * as events arrive, so elements found in one call may be gone by the next.
+     */
+    @SuppressWarnings("unchecked")
+    static List<String> texts(String selector) {
+        return (List<String>) ((JavascriptExecutor) browser).executeScript(
+                "return [...document.querySelectorAll(arguments[0])].map(e => e.textContent.trim());", selector);
+    }
+
+    static String text(String id) {
+        List<String> t = texts("#" + id);
+        return t.isEmpty() ? "" : t.get(0);
+    }
+
+    static int count(String selector) {
+        return texts(selector).size();
+    }
+
+    /** Replica {@code id}'s clock on the page, or -1 while it shows none. */
+    static long clock(int id) {
+        String text = text("clock-" + id);
+        return text.matches("[0-9]+") ? Long.parseLong(text) : -1;
+    }
+
+    static Map<Integer, Long> clocks() {
+        Map<Integer, Long> clocks = new TreeMap<>();
+        for (int id : cluster.ids()) {
+            clocks.put(id, clock(id));
+        }
+        return clocks;
+    }
+
+    static void runFromForm(int replica, String op, String key, String value) {
+        new Select(byId("op-replica")).selectByValue(String.valueOf(replica));
+        new Select(byId("op-kind")).selectByValue(op);
+        byId("op-key").clear();
+        byId("op-key").sendKeys(key);
+        if (value != null) {
+            byId("op-value").clear();
+            byId("op-value").sendKeys(value);
+        }
+        byId("op-run").click();
+    }
+
+    static String dataValue(String key) {
+        List<String> keys = texts("#data-table tbody td:first-child");
+        List<String> values = texts("#data-table tbody td:nth-child(2)");
+        int i = keys.indexOf(key);
+        return i < 0 || i >= values.size() ? "" : values.get(i);
+    }
+
+    @Test
+    @Order(1)
+    @DisplayName("the page loads with every replica's clock, reachable, and the cluster's data")
+    void pageLoadsWithEveryClock() {
+        for (int id : cluster.ids()) {
+            assertThat(clock(id)).as("replica %d's clock", id).isGreaterThanOrEqualTo(0);
+            assertThat(text("reach-" + id)).isEqualTo("reachable");
+        }
+        waitFor("the stream is live", () -> text("connection").equals("live"));
+        assertThat(text("served-by")).contains("served by replica 1");
+        assertThat(texts(".lane-label")).containsExactly("replica 1", "replica 2", "replica 3");
+    }
+
+    @Test
+    @Order(2)
+    @DisplayName("add from the form updates the data table and the clocks on all lanes, without a reload")
+    void addFromFormUpdatesDataAndClocks() {
+        ((JavascriptExecutor) browser).executeScript("window.notReloaded = true;");
+        runFromForm(2, "set", "counter", "10");
+        waitFor("counter = 10 in the table", () -> dataValue("counter").equals("10"));
+        Map<Integer, Long> before = clocks();
+        runFromForm(3, "add", "counter", "5");
+        waitFor("the add's answer", () -> text("op-result").contains("add counter 5 → 15"));
+        waitFor("counter = 15 in the table", () -> dataValue("counter").equals("15"));
+        waitFor("every clock moved on", () -> cluster.ids().stream().allMatch(id -> clock(id) > before.get(id)));
+        assertThat(((JavascriptExecutor) browser).executeScript("return window.notReloaded === true;")).isEqualTo(true);
+        waitFor("the replicas' agreement", () -> text("agreement").startsWith("✓ replicas 1, 2, 3 hold the same data"));
+    }
+
+    @Test
+    @Order(3)
+    @DisplayName("the internal-event button increments that replica's clock by one")
+    void internalEventButton() {
+        long before = clock(3);
+        byId("tick-3").click();
+        waitFor("replica 3's clock + 1", () -> clock(3) == before + 1);
+        // An internal event is a dot of its own on replica 3's lane, labelled with the new clock.
+        waitFor("the tick's dot", () -> count("#diagram circle.dot.tick") > 0);
+        waitFor("its stamp", () -> texts("#diagram text.stamp").contains(String.valueOf(before + 1)));
+    }
+
+    @Test
+    @Order(4)
+    @DisplayName("the diagram draws REQUEST, OK and APPLY arrows for an operation; clicking it highlights them")
+    void diagramShowsTheProtocol() throws InterruptedException {
+        // A little traffic first, from every replica, for the operations-per-second chart.
+        for (int i = 0; i < 90; i++) {
+            int id = 1 + i % 3;
+            assertThat(cluster.run(id, "set", "k" + (i % 6), String.valueOf(i)).ok()).isTrue();
+            Thread.sleep(i % 3 == 0 ? 20 : 40 + i);
+        }
+        assertThat(cluster.run(1, "set", "greeting", "hello")).isEqualTo(new Reply(Reply.Status.OK, "OK"));
+        assertThat(cluster.run(2, "mult", "counter", "2")).isEqualTo(new Reply(Reply.Status.OK, "30"));
+        byId("tick-2").click();
+        assertThat(cluster.run(3, "add", "counter", "0.5")).isEqualTo(new Reply(Reply.Status.OK, "30.5"));
+        waitFor("the APPLY arrows of all three operations", () -> arrows("APPLY") >= 8);
+        assertThat(arrows("REQUEST")).isGreaterThanOrEqualTo(6);
+        assertThat(arrows("OK")).isGreaterThanOrEqualTo(6);
+
+        // Select the add through the event log: its six arrows light up, the rest fade.
+        waitFor("the add's execution in the log, clicked", () -> (Boolean) ((JavascriptExecutor) browser).executeScript(
+                "const li = [...document.querySelectorAll('#event-log li')].find(l => l.textContent.includes('executed')"
+                + " && l.textContent.includes('add counter 0.5')); if (li) li.click(); return !!li;"));
+        waitFor("the selection", () -> text("selection").contains("add counter 0.5"));
+        waitFor("its six arrows lit", () -> count("#diagram line.arrow.hl") == 6);
+        for (String m : List.of("REQUEST", "OK", "APPLY")) {
+            assertThat(count("#diagram line.arrow.hl." + m)).as(m).isEqualTo(2);
+        }
+        assertThat(text("selection")).contains("REQUEST → 1, 2").contains("OK ← 1, 2")
+                .contains("executed = 30.5").contains("applied at 1, 2");
+
+        // Hovering the execution's diamond (a real mouse move) shows the event.
+        @SuppressWarnings("unchecked")
+        Map<String, Number> at = (Map<String, Number>) ((JavascriptExecutor) browser).executeScript(
+                "const d = document.querySelector('#diagram path.dot.execute.hl');"
+                + " const r = d.getBoundingClientRect(); return {x: r.x + r.width / 2, y: r.y + r.height / 2};");
+        new Actions(browser).moveToLocation(at.get("x").intValue(), at.get("y").intValue()).perform();
+        waitFor("the tooltip", () -> byId("tooltip").isDisplayed());
+        assertThat(text("tooltip")).startsWith("replica 3 · L=").contains("executed its (")
+                .contains("add counter 0.5 = 30.5");
+        new Actions(browser).moveToLocation(5, 5).perform();
+        waitFor("the tooltip hidden", () -> !byId("tooltip").isDisplayed());
+
+        // The diagram follows the newest events; the chart drew each replica's operations per second.
+        assertThat((Boolean) ((JavascriptExecutor) browser).executeScript("const s = document.getElementById"
+                + "('diagram-scroll'); return s.scrollLeft + s.clientWidth >= s.scrollWidth - 4;")).isTrue();
+        assertThat(count("#rate-chart polyline.series")).isEqualTo(3);
+        assertThat((Boolean) ((JavascriptExecutor) browser).executeScript("const c = document.getElementById('rate-chart');"
+                + " const floor = c.viewBox.baseVal.height - 16;"   // where dashboard.js draws 0 ops/s
+                + " return [...c.querySelectorAll('polyline')].some(p => [...p.points].some(q => q.y < floor - 10));"))
+                .as("a rate above the chart's floor").isTrue();
+    }
+
+    static int arrows(String message) {
+        return count("#diagram line.arrow." + message + ":not(.flight)");
+    }
+
+    @Test
+    @Order(5)
+    @DisplayName("slow motion: the waiting request in its origin's buffer with its OKs, its messages drawn in flight")
+    void slowMotion(TestInfo test) throws IOException {
+        WebElement slowMotion = byId("slow-motion").findElement(By.xpath(".."));
+        slowMotion.click();
+        waitFor("slow motion on every replica", () -> texts(".buffer caption").stream()
+                .filter(c -> c.endsWith(" · slow motion")).count() == 3);
+        runFromForm(1, "set", "slow", "1");
+        waitFor("the request in replica 1's buffer, without OKs", () -> texts("#buffer-1 td").contains("set slow 1")
+                && texts("#buffer-1 td.oks").equals(List.of("0/2")));
+        waitFor("its REQUESTs in flight", () -> count("#diagram line.arrow.REQUEST.flight") == 2);
+        screenshot(test, "-in-flight");
+        waitFor("its OKs in flight", () -> count("#diagram line.arrow.OK.flight") == 2);
+        waitFor("the answer", () -> text("op-result").contains("set slow 1 → OK"));
+        slowMotion.click();
+        waitFor("slow motion off", () -> texts(".buffer caption").stream().noneMatch(c -> c.contains("slow motion")));
+    }
+
+    @Test
+    @Order(6)
+    @DisplayName("a stopped replica shows as unreachable within a few seconds")
+    void stoppedReplicaShowsUnreachable() {
+        cluster.stop(3);
+        new WebDriverWait(browser, Duration.ofSeconds(5)).withMessage("replica 3 shown unreachable")
+                .until(d -> text("reach-3").startsWith("unreachable"));
+        assertThat(byId("replica-3").getAttribute("class")).contains("down");
+        assertThat(text("reach-1")).isEqualTo("reachable");
+        waitFor("replica 1's link to 3 marked down", () -> text("links-1").contains("→3 ✗"));
+        waitFor("replica 3's lane marked down", () -> texts(".lane-label.down").equals(List.of("replica 3unreachable")));
+    }
+}
