@@ -53,6 +53,8 @@ final class PeerLink implements AutoCloseable {
     private long confirmed;
     private boolean closed;
     private boolean peerLostState;
+    /** Why the peer last refused a batch (logged once), or null while it takes them. */
+    private String refusal;
     private final Thread thread;
 
     private PeerService stub;
@@ -142,6 +144,10 @@ final class PeerLink implements AutoCloseable {
             try {
                 long held = deliver(batch);
                 markReachable();
+                if (refusal != null) {
+                    refusal = null;
+                    log.info("replica {} takes batches from replica {} again", peer.id(), self);
+                }
                 if (confirm(held)) {
                     onConfirmed.accept(held);
                     backoff = 50;
@@ -160,8 +166,14 @@ final class PeerLink implements AutoCloseable {
                 }
                 backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
             } catch (RuntimeException e) {
-                // The peer refused the batch itself: a bug or a mismatched version. Say so, retry slowly.
-                log.error("replica {} refused a batch from replica {}: {}", peer.id(), self, Rmi.rootMessage(e));
+                // The peer refused the batch itself: another cluster secret, a bug or a mismatched
+                // version. Say so once per reason (not every second), retry slowly.
+                String why = Rmi.rootMessage(e);
+                if (!why.equals(refusal)) {
+                    refusal = why;
+                    log.error("replica {} refused a batch from replica {}: {} (retrying every second;"
+                            + " logged again only if the reason changes)", peer.id(), self, why);
+                }
                 if (!pause(MAX_BACKOFF_MILLIS)) {
                     return;
                 }
