@@ -181,6 +181,17 @@ public final class OrderingCore {
         }
     }
 
+    /** The replicas this replica's own pending requests wait for, all of them ({@link #waitingFor} of the last). */
+    public SortedSet<Integer> waitingForOwnRequests() {
+        RequestId last = null;
+        for (PendingRequest p : state.bufferInOrder()) {
+            if (p.id().origin() == self) {
+                last = p.id();
+            }
+        }
+        return last == null ? new TreeSet<>() : waitingFor(last);
+    }
+
     void writeTo(java.io.DataOutput out) throws java.io.IOException {
         out.writeInt(lastRequestFrom.size());
         for (Map.Entry<Integer, Long> e : lastRequestFrom.entrySet()) {

@@ -32,6 +32,8 @@ public final class StateMachine {
     private final PriorityBlockingQueue<PendingRequest> buffer =
             new PriorityBlockingQueue<>(64, Comparator.comparing(PendingRequest::id));
     private final Map<RequestId, PendingRequest> byId = new HashMap<>();
+    /** How many requests of each origin the buffer holds. */
+    private final Map<Integer, Integer> pendingByOrigin = new HashMap<>();
     private final LamportClock clock = new LamportClock();
     private long applied;
     /**
@@ -116,9 +118,15 @@ public final class StateMachine {
         return Optional.ofNullable(byId.get(id));
     }
 
+    /** How many requests stamped by {@code origin} wait in the buffer. */
+    public int pendingFrom(int origin) {
+        return pendingByOrigin.getOrDefault(origin, 0);
+    }
+
     void enqueue(PendingRequest p) {
         byId.put(p.id(), p);
         buffer.add(p);
+        pendingByOrigin.merge(p.id().origin(), 1, Integer::sum);
     }
 
     /** How many clients the client table remembers. */
@@ -136,6 +144,7 @@ public final class StateMachine {
             throw new IllegalStateException("buffer is empty");
         }
         byId.remove(head.id());
+        pendingByOrigin.computeIfPresent(head.id().origin(), (origin, n) -> n == 1 ? null : n - 1);
         applied++;
         Request r = head.request();
         ClientTag tag = r.client();

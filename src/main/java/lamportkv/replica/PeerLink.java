@@ -63,13 +63,28 @@ final class PeerLink implements AutoCloseable {
 
     enum Reachability { UNKNOWN, REACHABLE, UNREACHABLE }
 
+    /** Finds the peer's service (its RMI stub); called again after a failed call. */
+    @FunctionalInterface
+    interface Connector {
+        PeerService connect() throws RemoteException, NotBoundException;
+    }
+
+    private final Connector connector;
+
     /**
      * @param backlog   messages not yet confirmed, to send first (after a restart)
      * @param nextSeq   the number the next new message will carry
-     * @param confirmed where the peer answers are reported, on whatever thread: the core stops keeping them
+     * @param onConfirmed where the peer answers are reported, on whatever thread: the core stops keeping them
      */
     PeerLink(int self, ReplicaAddress peer, TaggedLogger log, PeerAuth auth, List<Outgoing> backlog, long nextSeq,
              LongConsumer onConfirmed) {
+        this(self, peer, log, auth, backlog, nextSeq, onConfirmed, () -> Rmi.peerService(peer.host(), peer.port()));
+    }
+
+    /** As above, reaching the peer through {@code connector} (tests hand in a service of their own). */
+    PeerLink(int self, ReplicaAddress peer, TaggedLogger log, PeerAuth auth, List<Outgoing> backlog, long nextSeq,
+             LongConsumer onConfirmed, Connector connector) {
+        this.connector = connector;
         this.self = self;
         this.peer = peer;
         this.log = log;
@@ -229,7 +244,7 @@ final class PeerLink implements AutoCloseable {
 
     private long deliver(Batch batch) throws RemoteException, NotBoundException {
         if (stub == null) {
-            stub = Rmi.peerService(peer.host(), peer.port());
+            stub = connector.connect();
         }
         return stub.deliver(batch);
     }

@@ -71,6 +71,8 @@ import org.tinylog.TaggedLogger;
 public final class Replica implements AutoCloseable {
     /** Client operations accepted at once; beyond that a client is told to retry (back-pressure). */
     static final int MAX_IN_FLIGHT = 50_000;
+    /** The most client operations stamped in one round (one REQUEST batch to each peer). */
+    static final int MAX_BATCH = 1_024;
     private static final long LOOP_ANSWER_MILLIS = 30_000;
     private static final DateTimeFormatter CLOCK_TIME =
             DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneId.systemDefault());
@@ -99,6 +101,8 @@ public final class Replica implements AutoCloseable {
     // Owned by the event loop thread.
     private final Map<Integer, List<Outgoing>> outbox = new TreeMap<>();
     private final Map<Long, ClientWait> waitingClients = new HashMap<>();
+    /** Client operations not stamped yet: they wait for this replica's previous batch to execute. */
+    private final Admission<ClientWait> admission = new Admission<>(MAX_BATCH);
     private long nextClientToken = 1;
     private long appliedAtSnapshot;
     /** A message being taken in, reported to the listeners before anything it causes (dashboard). */
@@ -110,7 +114,16 @@ public final class Replica implements AutoCloseable {
     /** A client call waiting for its request to execute. */
     private static final class ClientWait {
         final CompletableFuture<Result> result = new CompletableFuture<>();
+        final Operation op;
+        final ClientTag tag;
+        long token;
+        /** Its request, once stamped. */
         volatile RequestId id;
+
+        ClientWait(Operation op, ClientTag tag) {
+            this.op = op;
+            this.tag = tag;
+        }
     }
 
     private Replica(ClusterConfig config, ReplicaAddress self, DiskJournal journal, PeerAuth auth) throws StartException {
@@ -352,15 +365,21 @@ public final class Replica implements AutoCloseable {
             return new Reply(Reply.Status.REFUSED, "replica " + self.id() + " is busy with " + MAX_IN_FLIGHT
                     + " operations in flight; retry shortly");
         }
-        ClientWait wait = new ClientWait();
+        ClientWait wait = new ClientWait(op, new ClientTag(command.clientId(), command.seq(), System.currentTimeMillis()));
         try {
-            loop.call(() -> {
-                long token = nextClientToken++;
-                waitingClients.put(token, wait);
-                wait.id = core.clientOperation(op,
-                        new ClientTag(command.clientId(), command.seq(), System.currentTimeMillis()), token);
-                return token;
+            CompletableFuture<Long> queued = loop.call(() -> {
+                if (failure != null) {
+                    wait.result.completeExceptionally(new IllegalStateException(failureMessage()));
+                } else {
+                    wait.token = nextClientToken++;
+                    waitingClients.put(wait.token, wait);
+                    admission.add(wait);        // stamped at the end of a round: see Admission
+                }
+                return wait.token;
             });
+            if (queued.isCompletedExceptionally()) {
+                return new Reply(Reply.Status.REFUSED, "replica " + self.id() + " is stopping; try another replica");
+            }
             Result result = wait.result.get(command.timeoutMillis(), TimeUnit.MILLISECONDS);
             return new Reply(result.ok() ? Reply.Status.OK : Reply.Status.FAILED, result.text());
         } catch (TimeoutException e) {
@@ -536,6 +555,11 @@ public final class Replica implements AutoCloseable {
 
     /** The end of an event-loop round: durable first, then the messages leave (answers follow in the loop). */
     private boolean endOfRound() {
+        for (ClientWait wait : admission.next(core.state().pendingFrom(self.id()))) {
+            if (failure == null) {
+                wait.id = core.clientOperation(wait.op, wait.tag, wait.token);
+            }
+        }
         if (failure != null) {
             outbox.clear();
             return false;
@@ -579,6 +603,7 @@ public final class Replica implements AutoCloseable {
             IllegalStateException stopped = new IllegalStateException(failureMessage());
             waitingClients.values().forEach(w -> w.result.completeExceptionally(stopped));
             waitingClients.clear();
+            admission.drain();
         }
     }
 
@@ -613,8 +638,9 @@ public final class Replica implements AutoCloseable {
         SortedSet<Integer> waitingFor;
         try {
             RequestId id = wait.id;
-            waitingFor = id == null ? new TreeSet<>()
-                    : loop.call(() -> core.ordering().waitingFor(id)).get(2, TimeUnit.SECONDS);
+            // Not stamped yet: it waits for this replica's earlier requests.
+            waitingFor = loop.call(() -> id == null ? core.ordering().waitingForOwnRequests()
+                    : core.ordering().waitingFor(id)).get(2, TimeUnit.SECONDS);
         } catch (ExecutionException | TimeoutException e) {
             waitingFor = new TreeSet<>();
         } catch (InterruptedException e) {

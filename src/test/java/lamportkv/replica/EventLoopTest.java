@@ -1,0 +1,105 @@
+package lamportkv.replica;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** Group commit: one commit per round, and nobody hears of a task before its round committed. */
+class EventLoopTest {
+
+    /** A commit that waits for the test's permission, and counts. */
+    private static final class GatedCommit implements EventLoop.RoundEnd {
+        final Semaphore permits = new Semaphore(0);
+        final CountDownLatch firstCommitStarted = new CountDownLatch(1);
+        final AtomicInteger commits = new AtomicInteger();
+        final AtomicBoolean fail = new AtomicBoolean();
+
+        @Override
+        public boolean commit() {
+            firstCommitStarted.countDown();
+            permits.acquireUninterruptibly();
+            commits.incrementAndGet();
+            return !fail.get();
+        }
+    }
+
+    @Test
+    void aTaskIsAnsweredOnlyAfterItsRoundCommitted() throws Exception {
+        GatedCommit commit = new GatedCommit();
+        try (EventLoop loop = new EventLoop("test-loop", commit)) {
+            loop.start();
+            CompletableFuture<String> answer = loop.call(() -> "done");
+            assertThat(commit.firstCommitStarted.await(5, TimeUnit.SECONDS)).isTrue();
+            Thread.sleep(50);
+            assertThat(answer).isNotDone();          // the task ran; its commit has not finished
+            commit.permits.release();
+            assertThat(answer.get(5, TimeUnit.SECONDS)).isEqualTo("done");
+            assertThat(commit.commits).hasValue(1);
+            commit.permits.release(100);
+        }
+    }
+
+    @Test
+    void everyTaskThatArrivesDuringACommitSharesTheNextOne() throws Exception {
+        GatedCommit commit = new GatedCommit();
+        try (EventLoop loop = new EventLoop("test-loop", commit)) {
+            loop.start();
+            CompletableFuture<Integer> first = loop.call(() -> 0);
+            assertThat(commit.firstCommitStarted.await(5, TimeUnit.SECONDS)).isTrue();
+            List<Integer> ran = new ArrayList<>();        // touched only on the loop
+            List<CompletableFuture<Integer>> answers = new ArrayList<>();
+            for (int i = 1; i <= 100; i++) {
+                int n = i;
+                answers.add(loop.call(() -> {
+                    ran.add(n);
+                    return n;
+                }));
+            }
+            commit.permits.release();                      // the first round ends
+            assertThat(first.get(5, TimeUnit.SECONDS)).isZero();
+            commit.permits.release();                      // the second: all 100 tasks
+            for (int i = 0; i < 100; i++) {
+                assertThat(answers.get(i).get(5, TimeUnit.SECONDS)).isEqualTo(i + 1);
+            }
+            assertThat(commit.commits).hasValue(2);
+            commit.permits.release();                      // a third round, to read what ran
+            assertThat(loop.call(() -> List.copyOf(ran)).get(5, TimeUnit.SECONDS))
+                    .containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(1, 100).boxed().toList());
+            commit.permits.release(100);
+        }
+    }
+
+    @Test
+    void aFailedCommitFailsItsRoundsAnswersAndLaterRoundsGoOn() throws Exception {
+        GatedCommit commit = new GatedCommit();
+        commit.fail.set(true);
+        commit.permits.release(100);
+        try (EventLoop loop = new EventLoop("test-loop", commit)) {
+            loop.start();
+            CompletableFuture<String> lost = loop.call(() -> "not durable");
+            assertThatThrownBy(() -> lost.get(5, TimeUnit.SECONDS))
+                    .isInstanceOf(ExecutionException.class)
+                    .hasMessageContaining("could not commit");
+            commit.fail.set(false);
+            assertThat(loop.call(() -> "durable").get(5, TimeUnit.SECONDS)).isEqualTo("durable");
+        }
+    }
+
+    @Test
+    void aClosedLoopRefusesWork() {
+        EventLoop loop = new EventLoop("test-loop", () -> true);
+        loop.start();
+        loop.close();
+        assertThat(loop.call(() -> 1)).isCompletedExceptionally();
+    }
+}

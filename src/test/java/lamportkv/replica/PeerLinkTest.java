@@ -1,0 +1,203 @@
+package lamportkv.replica;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.rmi.ConnectException;
+import java.rmi.RemoteException;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.ToLongFunction;
+import lamportkv.config.ReplicaAddress;
+import lamportkv.core.Codec;
+import lamportkv.core.PeerMessage;
+import lamportkv.core.ReplicaCore.Outgoing;
+import lamportkv.core.RequestId;
+import lamportkv.rmi.Batch;
+import lamportkv.rmi.Observation;
+import lamportkv.rmi.PeerService;
+import lamportkv.security.PeerAuth;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.tinylog.Logger;
+
+/**
+ * Batching on one link, against an in-process stand-in for the peer's {@link PeerService} (the
+ * RMI transport itself is exercised by the cluster tests): whatever waits goes in one call, in
+ * order, numbered without gaps; what the peer does not confirm is sent again.
+ */
+class PeerLinkTest {
+    private static final ReplicaAddress PEER = new ReplicaAddress(2, "127.0.0.1", 1);
+    private final PeerAuth auth = new PeerAuth(new SecureRandom().generateSeed(32));
+    private final List<PeerLink> links = new ArrayList<>();
+
+    /** The peer's side: records each batch, answers with {@code answer} (what it holds). */
+    private final class FakePeer implements PeerService {
+        final BlockingQueue<Received> batches = new LinkedBlockingQueue<>();
+        volatile ToLongFunction<Received> answer = r -> r.lastSeq();
+
+        @Override
+        public long deliver(Batch batch) throws RemoteException {
+            assertThat(auth.verify(batch.from(), 2, batch.firstSeq(), batch.messages(), batch.auth())).isTrue();
+            List<PeerMessage> messages;
+            try {
+                messages = Codec.decode(batch.messages());
+            } catch (Codec.MalformedMessage e) {
+                throw new AssertionError(e);
+            }
+            Received r = new Received(batch.firstSeq(), messages);
+            batches.add(r);
+            return answer.applyAsLong(r);
+        }
+
+        @Override
+        public Observation observe(long afterEvent) {
+            throw new UnsupportedOperationException();
+        }
+
+        /** The next batch with messages in it (heartbeats skipped). */
+        Received next() throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (true) {
+                Received r = batches.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+                assertThat(r).as("a batch with messages within 10 s").isNotNull();
+                if (!r.messages().isEmpty()) {
+                    return r;
+                }
+            }
+        }
+    }
+
+    private record Received(long firstSeq, List<PeerMessage> messages) {
+        long lastSeq() {
+            return firstSeq + messages.size() - 1;
+        }
+
+        /** The message numbers, read back from the test messages' stamps. */
+        List<Long> stamps() {
+            return messages.stream().map(m -> m.requestId().ts()).toList();
+        }
+    }
+
+    private static Outgoing message(long seq) {
+        return new Outgoing(seq, new PeerMessage.OkMsg(new RequestId(seq, 2), seq));
+    }
+
+    private static List<Outgoing> messages(long from, long to) {
+        List<Outgoing> list = new ArrayList<>();
+        for (long seq = from; seq <= to; seq++) {
+            list.add(message(seq));
+        }
+        return list;
+    }
+
+    private PeerLink link(PeerLink.Connector connector, AtomicLong confirmed) {
+        PeerLink link = new PeerLink(1, PEER, Logger.tag("test"), auth, List.of(), 1, confirmed::set, connector);
+        links.add(link);
+        link.start();
+        return link;
+    }
+
+    @AfterEach
+    void close() {
+        links.forEach(PeerLink::close);
+    }
+
+    @Test
+    void whatWaitsDuringACallGoesInTheNextOneInOrder() throws Exception {
+        FakePeer peer = new FakePeer();
+        CountDownLatch release = new CountDownLatch(1);
+        peer.answer = r -> {
+            try {
+                release.await(10, TimeUnit.SECONDS);      // the first call is slow to answer
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return r.lastSeq();
+        };
+        AtomicLong confirmed = new AtomicLong();
+        PeerLink link = link(() -> peer, confirmed);
+        link.send(List.of(message(1)));
+        assertThat(peer.next().stamps()).containsExactly(1L);
+        for (long seq = 2; seq <= 61; seq += 10) {            // six sends while the call is out
+            link.send(messages(seq, seq + 9));
+        }
+        release.countDown();
+        Received second = peer.next();
+        assertThat(second.firstSeq()).isEqualTo(2);
+        assertThat(second.stamps()).containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(2, 61).boxed().toList());
+        waitFor(() -> confirmed.get() == 61);
+        assertThat(link.backlog()).isZero();
+    }
+
+    @Test
+    void aFailedCallIsSentAgainWholeAndThePeerDropsNothingItNeeds() throws Exception {
+        FakePeer peer = new FakePeer();
+        List<Integer> connects = new ArrayList<>();
+        AtomicLong confirmed = new AtomicLong();
+        PeerLink link = link(() -> {
+            synchronized (connects) {
+                connects.add(1);
+                if (connects.size() == 1) {
+                    throw new ConnectException("connection refused");
+                }
+            }
+            return peer;
+        }, confirmed);
+        link.send(messages(1, 5));
+        Received r = peer.next();
+        assertThat(r.firstSeq()).isEqualTo(1);
+        assertThat(r.stamps()).containsExactly(1L, 2L, 3L, 4L, 5L);
+        waitFor(() -> confirmed.get() == 5);
+        assertThat(link.reachable()).isTrue();
+    }
+
+    @Test
+    void thePeerHoldingOnlyPartOfABatchGetsTheRestAgain() throws Exception {
+        FakePeer peer = new FakePeer();
+        peer.answer = r -> r.firstSeq() == 1 ? 3 : r.lastSeq();   // it took 1..3 of the first batch
+        AtomicLong confirmed = new AtomicLong();
+        PeerLink link = link(() -> peer, confirmed);
+        link.send(messages(1, 5));
+        assertThat(peer.next().stamps()).containsExactly(1L, 2L, 3L, 4L, 5L);
+        Received again = peer.next();
+        assertThat(again.firstSeq()).isEqualTo(4);
+        assertThat(again.stamps()).containsExactly(4L, 5L);
+        waitFor(() -> confirmed.get() == 5);
+    }
+
+    @Test
+    void aBatchStopsAtTheMessageOrByteLimitButNeverEmpty() {
+        List<Outgoing> queue = messages(1, 100);
+        PeerLink.Encoded byCount = PeerLink.encode(queue, 10, 1 << 20);
+        assertThat(byCount.count()).isEqualTo(10);
+        int one = PeerLink.encode(queue, 1, 1 << 20).bytes().length;
+        PeerLink.Encoded byBytes = PeerLink.encode(queue, 100, one + 3 * (one - 4));
+        assertThat(byBytes.count()).isEqualTo(4);
+        assertThat(byBytes.bytes().length).isLessThanOrEqualTo(one + 3 * (one - 4));
+        PeerLink.Encoded tiny = PeerLink.encode(queue, 100, 1);
+        assertThat(tiny.count()).isEqualTo(1);
+        assertThat(decodedStamps(byBytes.bytes())).containsExactly(1L, 2L, 3L, 4L);
+    }
+
+    private static List<Long> decodedStamps(byte[] bytes) {
+        try {
+            return Codec.decode(bytes).stream().map(m -> m.requestId().ts()).toList();
+        } catch (Codec.MalformedMessage e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static void waitFor(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("condition within 10 s").isLessThan(deadline);
+            Thread.sleep(5);
+        }
+    }
+}
