@@ -5,10 +5,11 @@
 # appends the lines to bench/results/compare-<date>.jsonl.
 #
 # Usage: bench/compare.sh [CLIENTS...]          (default: 1 64 256)
-#   DURATION=20          measured seconds per run (after a 3 s warm-up in both loads)
+#   DURATION=20          measured seconds per run
+#   WARMUP=30            our side's warm-up seconds (the JVMs compile for their first 20-30 s on
+#                        2 cores); the etcd load always warms up 3 s
 #   BENCH_JAVA_OPTS=...  the bench client's JVM options (default: full JIT, G1, as the etcd load)
-#   BENCH_ARGS='--warmup 20'   more bench options for our side (word-split), e.g. a longer
-#                        warm-up for the replicas' JIT (the etcd load always warms up 3 s)
+#   BENCH_ARGS='--mix set:60,get:40'   more bench options for our side (word-split)
 #   REPLICA_JAVA_OPTS=.. the replicas' JVM options (all replicas share one working directory,
 #                        so a JFR file name would collide: rather profile a running replica with
 #                        `jcmd PID JFR.start duration=10s settings=profile filename=/tmp/r1.jfr`)

@@ -89,11 +89,21 @@ stop_cluster() {
 }
 
 # run_ours CLIENTS SECONDS [BENCH OPTIONS...]: one JSON line on stdout, progress on stderr.
+# The line gains "warmup_s" and "heap_mb": the largest live heap of the replicas right after the
+# run (each one's used heap after a full collection, jcmd GC.run), which shows that memory stays
+# bounded under load. Warm-up: WARMUP seconds (default 30: on 2 cores the replicas' JIT compiler
+# takes most of a core for their first 20 to 30 s; measured cold, throughput is about half).
 run_ours() {
-    local clients=$1 seconds=$2
+    local clients=$1 seconds=$2 line heap=0 pid used
     shift 2
-    JAVA_OPTS="$BENCH_JAVA_OPTS" "$root/run-client.sh" --config "$cluster_dir/replicas.properties" bench \
-        --clients "$clients" --duration "$seconds" --json "$@"
+    line=$(JAVA_OPTS="$BENCH_JAVA_OPTS" "$root/run-client.sh" --config "$cluster_dir/replicas.properties" bench \
+        --clients "$clients" --duration "$seconds" --warmup "${WARMUP:-30}" --json "$@")
+    for pid in "${cluster_pids[@]}"; do
+        jcmd "$pid" GC.run >/dev/null 2>&1 || continue
+        used=$(jcmd "$pid" GC.heap_info 2>/dev/null | sed -nE 's/.* heap +total [0-9]+K, used ([0-9]+)K.*/\1/p' | head -1)
+        [[ -n "$used" && "$used" -gt "$heap" ]] && heap=$used
+    done
+    echo "${line%\}},\"warmup_s\":${WARMUP:-30},\"heap_mb\":$(( (heap + 1023) / 1024 ))}"
 }
 
 # The etcd reference load, shared/peers/etcd/run.sh beside the project. It builds its Java load
