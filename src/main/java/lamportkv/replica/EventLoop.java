@@ -70,11 +70,13 @@ final class EventLoop implements AutoCloseable {
         return done;
     }
 
-    /** Runs {@code task} on the loop, without waiting for it. */
-    void execute(Runnable task) {
-        if (running) {
-            inbox.add(task);
+    /** Runs {@code task} on the loop, without waiting for it; false if the loop is stopping (it will not run). */
+    boolean execute(Runnable task) {
+        if (!running) {
+            return false;
         }
+        inbox.add(task);
+        return true;
     }
 
     /** From a task on the loop: runs {@code onCommit} once this round has committed, else {@code onFailure}. */

@@ -367,7 +367,7 @@ public final class Replica implements AutoCloseable {
         }
         ClientWait wait = new ClientWait(op, new ClientTag(command.clientId(), command.seq(), System.currentTimeMillis()));
         try {
-            CompletableFuture<Long> queued = loop.call(() -> {
+            boolean queued = loop.execute(() -> {
                 if (failure != null) {
                     wait.result.completeExceptionally(new IllegalStateException(failureMessage()));
                 } else {
@@ -375,9 +375,8 @@ public final class Replica implements AutoCloseable {
                     waitingClients.put(wait.token, wait);
                     admission.add(wait);        // stamped at the end of a round: see Admission
                 }
-                return wait.token;
             });
-            if (queued.isCompletedExceptionally()) {
+            if (!queued) {
                 return new Reply(Reply.Status.REFUSED, "replica " + self.id() + " is stopping; try another replica");
             }
             Result result = wait.result.get(command.timeoutMillis(), TimeUnit.MILLISECONDS);

@@ -101,5 +101,6 @@ class EventLoopTest {
         loop.start();
         loop.close();
         assertThat(loop.call(() -> 1)).isCompletedExceptionally();
+        assertThat(loop.execute(() -> { })).as("execute says the task will not run").isFalse();
     }
 }
