@@ -22,7 +22,8 @@ final class StatusFormat {
         List<String> lines = new ArrayList<>();
         lines.add("replica " + s.id() + " at " + s.address());
         lines.add("clock:   " + s.clock());
-        lines.add("buffer:  " + count(s.bufferLength(), "request") + " waiting to be applied");
+        lines.add("buffer:  " + count(s.bufferLength(), "request") + " waiting to be applied"
+                + (s.unstamped() == 0 ? "" : "; " + count(s.unstamped(), "operation") + " queued to be stamped"));
         lines.add("applied: " + count(s.applied(), "operation"));
         lines.add("digest:  " + s.digest());
         lines.add("clients: " + s.clients() + " remembered for retries");

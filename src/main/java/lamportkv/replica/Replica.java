@@ -407,7 +407,8 @@ public final class Replica implements AutoCloseable {
     }
 
     ReplicaStatus status() {
-        record Snapshot(long clock, int buffer, long applied, String digest, int clients, Map<Integer, Integer> waiting) {
+        record Snapshot(long clock, int buffer, int unstamped, long applied, String digest, int clients,
+                        Map<Integer, Integer> waiting) {
         }
         Snapshot s = awaitLoop(loop.call(() -> {
             StateMachine state = core.state();
@@ -419,16 +420,16 @@ public final class Replica implements AutoCloseable {
                     }
                 }
             }
-            return new Snapshot(state.clock().time(), state.bufferLength(), state.appliedCount(), state.digest(),
-                    state.clientCount(), waiting);
+            return new Snapshot(state.clock().time(), state.bufferLength(), admission.size(), state.appliedCount(),
+                    state.digest(), state.clientCount(), waiting);
         }));
         List<PeerStatus> peers = new ArrayList<>();
         for (PeerLink link : links.values()) {
             peers.add(new PeerStatus(link.peer().id(), link.peer().hostPort(), link.reachable(),
                     link.unreachableSinceMillis(), s.waiting().getOrDefault(link.peer().id(), 0)));
         }
-        return new ReplicaStatus(self.id(), self.hostPort(), s.clock(), s.buffer(), s.applied(), s.digest(),
-                s.clients(), peers.toArray(PeerStatus[]::new));
+        return new ReplicaStatus(self.id(), self.hostPort(), s.clock(), s.buffer(), s.unstamped(), s.applied(),
+                s.digest(), s.clients(), peers.toArray(PeerStatus[]::new));
     }
 
     // ---- peer messages -----------------------------------------------------------------------

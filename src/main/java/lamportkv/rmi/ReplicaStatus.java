@@ -8,8 +8,8 @@ import java.util.Objects;
  *
  * @param clients how many clients the replicated client table remembers (for exactly-once retries)
  */
-public record ReplicaStatus(int id, String address, long clock, int bufferLength, long applied, String digest,
-                            int clients, PeerStatus[] peers) implements Serializable {
+public record ReplicaStatus(int id, String address, long clock, int bufferLength, int unstamped, long applied,
+                            String digest, int clients, PeerStatus[] peers) implements Serializable {
     public ReplicaStatus {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(digest, "digest");

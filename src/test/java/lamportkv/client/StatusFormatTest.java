@@ -14,7 +14,7 @@ class StatusFormatTest {
     void showsTheReplicaThenEachPeer() {
         Instant now = Instant.parse("2024-05-01T12:00:00Z");
         long since = now.minusSeconds(95).toEpochMilli();
-        ReplicaStatus status = new ReplicaStatus(1, "127.0.0.1:7101", 42, 1, 17, "ab12", 3, new PeerStatus[] {
+        ReplicaStatus status = new ReplicaStatus(1, "127.0.0.1:7101", 42, 1, 5, 17, "ab12", 3, new PeerStatus[] {
             new PeerStatus(3, "127.0.0.1:7103", false, since, 2),
             new PeerStatus(2, "127.0.0.1:7102", true, 0, 0),
             new PeerStatus(4, "127.0.0.1:7104", false, 0, 0),
@@ -22,7 +22,7 @@ class StatusFormatTest {
         assertThat(StatusFormat.lines(status, Clock.fixed(now, ZoneOffset.UTC))).containsExactly(
                 "replica 1 at 127.0.0.1:7101",
                 "clock:   42",
-                "buffer:  1 request waiting to be applied",
+                "buffer:  1 request waiting to be applied; 5 operations queued to be stamped",
                 "applied: 17 operations",
                 "digest:  ab12",
                 "clients: 3 remembered for retries",

@@ -41,6 +41,14 @@ class UnreachablePeerTest {
             assertThat(three.waiting()).isEqualTo(1);
             assertThat(peer(status, 2).reachable()).isTrue();
             assertThat(status.bufferLength()).isEqualTo(1);
+            assertThat(status.unstamped()).isZero();
+
+            // A second operation is not stamped while the first waits: it queues, and says why it times out.
+            Reply second = r1.execute(Command.of(7, 3, List.of("add", "x", "2"), 700));
+            assertThat(second.text()).matches("timed out after 0\\.7s waiting for replica 3 "
+                    + "\\(unreachable since \\d\\d:\\d\\d:\\d\\d\\); the operation may still be applied");
+            assertThat(r1.status().bufferLength()).isEqualTo(1);
+            assertThat(r1.status().unstamped()).isEqualTo(1);
 
             // Replica 2 still answers everything that does not need the protocol.
             ReplicaService r2 = service(cluster, 2);
