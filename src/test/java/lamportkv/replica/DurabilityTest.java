@@ -50,6 +50,7 @@ class DurabilityTest {
             for (int i = 1; i <= 150; i++) {
                 assertThat(run(cluster, 1 + i % 3, "add", "n", "1")).isEqualTo(ok(String.valueOf(i)));
             }
+            assertEqualHashes(cluster);     // every APPLY has arrived: what each replica acknowledged is all there
             String before = service(cluster, 2).hash().toString();
             cluster.close();
             assertThat(snapshots(dir.resolve("data/replica-2"))).as("snapshots taken").isNotEmpty();
