@@ -56,6 +56,11 @@ final class Admission<T> {
         return batch;
     }
 
+    /** Takes back an operation that has not been stamped (its client gave up); false if it is not waiting. */
+    boolean withdraw(T operation) {
+        return waiting.remove(operation);
+    }
+
     /** Everything waiting, removed (when the replica stops accepting work). */
     List<T> drain() {
         List<T> all = new ArrayList<>(waiting);

@@ -382,7 +382,7 @@ public final class Replica implements AutoCloseable {
             Result result = wait.result.get(command.timeoutMillis(), TimeUnit.MILLISECONDS);
             return new Reply(result.ok() ? Reply.Status.OK : Reply.Status.FAILED, result.text());
         } catch (TimeoutException e) {
-            return new Reply(Reply.Status.TIMEOUT, timeoutMessage(wait, command.timeoutMillis()));
+            return new Reply(Reply.Status.TIMEOUT, timeoutMessage(wait, command.timeoutMillis(), withdraw(wait)));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new Reply(Reply.Status.TIMEOUT, "interrupted; the operation may still be applied");
@@ -633,7 +633,28 @@ public final class Replica implements AutoCloseable {
         }
     }
 
-    private String timeoutMessage(ClientWait wait, long timeoutMillis) {
+    /**
+     * Takes a client's operation back if it was never stamped (it waited in {@link Admission}):
+     * then it will never be applied, and the client can be told so. False if it was stamped.
+     */
+    private boolean withdraw(ClientWait wait) {
+        try {
+            return loop.call(() -> {
+                if (wait.id == null && admission.withdraw(wait)) {
+                    waitingClients.remove(wait.token);
+                    return true;
+                }
+                return false;
+            }).get(2, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private String timeoutMessage(ClientWait wait, long timeoutMillis, boolean withdrawn) {
         String after = "timed out after " + seconds(timeoutMillis);
         SortedSet<Integer> waitingFor;
         try {
@@ -656,7 +677,9 @@ public final class Replica implements AutoCloseable {
                     : " (unreachable since " + CLOCK_TIME.format(Instant.ofEpochMilli(since)) + ")"));
         }
         String waiting = who.isEmpty() ? "" : " waiting for " + String.join(", ", who);
-        return after + waiting + "; the operation may still be applied";
+        return after + waiting + (withdrawn
+                ? "; not applied: it was still queued behind this replica's earlier requests"
+                : "; the operation may still be applied");
     }
 
     static String seconds(long millis) {

@@ -41,6 +41,17 @@ class AdmissionTest {
     }
 
     @Test
+    void aWithdrawnOperationIsNeverStamped() {
+        Admission<String> admission = new Admission<>(10);
+        admission.add("a");
+        admission.add("b");
+        assertThat(admission.withdraw("a")).isTrue();
+        assertThat(admission.withdraw("a")).as("only once").isFalse();
+        assertThat(admission.next(0)).containsExactly("b");
+        assertThat(admission.withdraw("b")).as("already stamped").isFalse();
+    }
+
+    @Test
     void drainEmptiesIt() {
         Admission<String> admission = new Admission<>(2);
         admission.add("a");

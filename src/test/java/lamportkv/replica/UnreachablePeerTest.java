@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import lamportkv.config.ReplicaAddress;
 import lamportkv.rmi.Command;
 import lamportkv.rmi.PeerStatus;
@@ -43,12 +45,25 @@ class UnreachablePeerTest {
             assertThat(status.bufferLength()).isEqualTo(1);
             assertThat(status.unstamped()).isZero();
 
-            // A second operation is not stamped while the first waits: it queues, and says why it times out.
-            Reply second = r1.execute(Command.of(7, 3, List.of("add", "x", "2"), 700));
-            assertThat(second.text()).matches("timed out after 0\\.7s waiting for replica 3 "
-                    + "\\(unreachable since \\d\\d:\\d\\d:\\d\\d\\); the operation may still be applied");
+            // A second operation is not stamped while the first waits: it queues, and when its
+            // client gives up it is taken back, so the answer is definite.
+            CompletableFuture<Reply> second = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return r1.execute(Command.of(7, 3, List.of("add", "x", "2"), 1_500));
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            long deadline = System.nanoTime() + Duration.ofSeconds(1).toNanos();
+            while (r1.status().unstamped() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(r1.status().unstamped()).as("queued, not stamped").isEqualTo(1);
             assertThat(r1.status().bufferLength()).isEqualTo(1);
-            assertThat(r1.status().unstamped()).isEqualTo(1);
+            assertThat(second.get(10, TimeUnit.SECONDS).text()).matches("timed out after 1\\.5s waiting for replica 3 "
+                    + "\\(unreachable since \\d\\d:\\d\\d:\\d\\d\\); not applied: it was still queued behind"
+                    + " this replica's earlier requests");
+            assertThat(r1.status().unstamped()).as("taken back").isZero();
 
             // Replica 2 still answers everything that does not need the protocol.
             ReplicaService r2 = service(cluster, 2);
