@@ -435,7 +435,6 @@ public final class Replica implements AutoCloseable {
     // ---- peer messages -----------------------------------------------------------------------
 
     long deliver(Batch batch) {
-        delayIfSlowMotion(batch);
         if (batch.messages().length > SerialFilters.MAX_BATCH_BYTES) {
             throw new IllegalArgumentException("refused: a batch of " + batch.messages().length
                     + " bytes is over the limit of " + SerialFilters.MAX_BATCH_BYTES);
@@ -456,6 +455,7 @@ public final class Replica implements AutoCloseable {
             log.warn("refused a batch claiming to come from replica {}, which is not a peer", from);
             throw new IllegalArgumentException("replica " + from + " is not a peer of replica " + self.id());
         }
+        delayIfSlowMotion(batch);       // only a peer's batch: a refused caller is never kept waiting
         List<PeerMessage> messages;
         try {
             messages = Codec.decode(batch.messages());

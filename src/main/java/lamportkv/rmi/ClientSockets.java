@@ -20,6 +20,11 @@ public final class ClientSockets implements RMIClientSocketFactory, Serializable
 
     @Override
     public Socket createSocket(String host, int port) throws IOException {
+        return connect(host, port);
+    }
+
+    /** A plain TCP connection as every replica and client makes it (TLS ones start here too). */
+    static Socket connect(String host, int port) throws IOException {
         Socket socket = new Socket();
         try {
             socket.setTcpNoDelay(true);

@@ -30,9 +30,14 @@ public final class ServerSockets implements RMIServerSocketFactory {
                 return accepted;
             }
         };
+        return bind(socket, bindAddress, port);
+    }
+
+    /** Binds {@code socket} to {@code address}:{@code port} (TLS server sockets too); closes it if that fails. */
+    static ServerSocket bind(ServerSocket socket, InetAddress address, int port) throws IOException {
         try {
             socket.setReuseAddress(true);
-            socket.bind(new InetSocketAddress(bindAddress, port), 256);
+            socket.bind(new InetSocketAddress(address, port), 256);
             return socket;
         } catch (IOException | RuntimeException e) {
             socket.close();

@@ -1,7 +1,6 @@
 package lamportkv.rmi;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
@@ -23,11 +22,8 @@ public final class TlsClientSockets extends SslRMIClientSocketFactory {
             throw new IOException("the replica at " + host + ":" + port + " requires TLS (tls.enabled=true), but this"
                     + " process is not configured for it: set tls.enabled=true and the tls.* settings in its configuration");
         }
-        Socket plain = new Socket();
+        Socket plain = ClientSockets.connect(host, port);
         try {
-            plain.setTcpNoDelay(true);
-            plain.setKeepAlive(true);
-            plain.connect(new InetSocketAddress(host, port), ClientSockets.CONNECT_TIMEOUT_MILLIS);
             SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket(plain, host, port, true);
             socket.setEnabledProtocols(Transport.PROTOCOLS);
             socket.setUseClientMode(true);

@@ -2,7 +2,6 @@ package lamportkv.rmi;
 
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.Objects;
@@ -48,14 +47,7 @@ public final class TlsServerSockets extends SslRMIServerSocketFactory {
                 }
             }
         };
-        try {
-            socket.setReuseAddress(true);
-            socket.bind(new InetSocketAddress(bindAddress, port), 256);
-            return socket;
-        } catch (IOException | RuntimeException e) {
-            socket.close();
-            throw e;
-        }
+        return ServerSockets.bind(socket, bindAddress, port);
     }
 
     @Override
