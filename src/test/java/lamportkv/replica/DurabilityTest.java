@@ -15,6 +15,7 @@ import lamportkv.rmi.Command;
 import lamportkv.rmi.Reply;
 import lamportkv.rmi.ReplicaService;
 import lamportkv.rmi.Rmi;
+import lamportkv.rmi.StateHash;
 import lamportkv.testing.LocalCluster;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,7 +39,7 @@ class DurabilityTest {
             cluster.start(3);
             assertThat(waiting.get(20, TimeUnit.SECONDS)).isEqualTo(ok("6"));
             assertThat(run(cluster, 3, "get", "x")).isEqualTo(ok("6"));
-            assertEqualHashes(cluster);
+            cluster.awaitConverged();
         }
     }
 
@@ -50,15 +51,14 @@ class DurabilityTest {
             for (int i = 1; i <= 150; i++) {
                 assertThat(run(cluster, 1 + i % 3, "add", "n", "1")).isEqualTo(ok(String.valueOf(i)));
             }
-            assertEqualHashes(cluster);     // every APPLY has arrived: what each replica acknowledged is all there
-            String before = service(cluster, 2).hash().toString();
+            StateHash before = cluster.awaitConverged();     // what every replica acknowledged, all APPLYs in
             cluster.close();
             assertThat(snapshots(dir.resolve("data/replica-2"))).as("snapshots taken").isNotEmpty();
 
             cluster.ids().forEach(cluster::start);
-            assertThat(service(cluster, 2).hash().toString()).isEqualTo(before);
+            assertThat(service(cluster, 2).hash()).isEqualTo(before);
             assertThat(run(cluster, 3, "add", "n", "1")).isEqualTo(ok("151"));
-            assertEqualHashes(cluster);
+            cluster.awaitConverged();
         }
     }
 
@@ -108,20 +108,6 @@ class DurabilityTest {
         return new Reply(Reply.Status.OK, text);
     }
 
-    private static void assertEqualHashes(LocalCluster cluster) throws Exception {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (true) {
-            List<String> hashes = new java.util.ArrayList<>();
-            for (int id : cluster.ids()) {
-                hashes.add(service(cluster, id).hash().toString());
-            }
-            if (hashes.stream().distinct().count() == 1 || System.nanoTime() > deadline) {
-                assertThat(hashes).as("hashes of all replicas").containsOnly(hashes.get(0));
-                return;
-            }
-            Thread.sleep(20);
-        }
-    }
 
     private static List<Path> snapshots(Path replicaDir) throws IOException {
         try (Stream<Path> files = Files.walk(replicaDir)) {

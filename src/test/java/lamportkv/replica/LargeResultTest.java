@@ -42,7 +42,7 @@ class LargeResultTest {
             // The APPLY carrying that result reached the peers: the next operation is ordered after it.
             Reply after = service(cluster, 2).execute(Command.of(10, 1, List.of("set", "next", "1"), 10_000));
             assertThat(after.ok()).as(after.text()).isTrue();
-            assertThat(service(cluster, 3).hash()).isEqualTo(r1.hash());
+            assertThat(cluster.awaitConverged().applied()).isEqualTo(n + 2);
 
             // Replica 1 replays its log (and snapshot) holding that message, and serves on.
             cluster.stop(1);
@@ -50,7 +50,7 @@ class LargeResultTest {
             Reply again = service(cluster, 1).execute(Command.of(9, n + 2, List.of("keys", "250" + filler), 10_000));
             assertThat(again.text()).isEqualTo(String.join(" ", java.util.stream.IntStream.range(251, n)
                     .mapToObj(i -> i + filler).toList()) + " next");
-            assertThat(service(cluster, 2).hash()).isEqualTo(service(cluster, 1).hash());
+            assertThat(cluster.awaitConverged().applied()).isEqualTo(n + 3);
         }
     }
 

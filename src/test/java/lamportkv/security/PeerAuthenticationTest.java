@@ -8,8 +8,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import lamportkv.config.ReplicaAddress;
 import lamportkv.core.ClientTag;
 import lamportkv.core.Codec;
@@ -69,21 +67,6 @@ class PeerAuthenticationTest {
         return reply;
     }
 
-    /** Every replica's hash, once they agree (APPLYs may still be on the way). */
-    private Map<Integer, StateHash> settledHashes() throws Exception {
-        Map<Integer, StateHash> hashes = new TreeMap<>();
-        for (int attempt = 0; attempt < 100; attempt++) {
-            hashes.clear();
-            for (int id : cluster.ids()) {
-                hashes.put(id, client(id).hash());
-            }
-            if (hashes.values().stream().distinct().count() == 1) {
-                return hashes;
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("replicas disagree: " + hashes);
-    }
 
     /** Well-formed messages of every kind, as a peer would send them. */
     private static byte[] wellFormed(int from) {
@@ -114,7 +97,7 @@ class PeerAuthenticationTest {
     @Test
     @DisplayName("a rogue without the secret: every PeerService call refused, hashes unchanged, the cluster keeps serving")
     void rogueWithoutTheSecret() throws Exception {
-        Map<Integer, StateHash> before = settledHashes();
+        StateHash before = cluster.awaitConverged();
         PeerAuth wrongSecret = new PeerAuth("not the cluster's secret at all".getBytes());
         for (int target : cluster.ids()) {
             for (int from : cluster.ids()) {
@@ -136,7 +119,7 @@ class PeerAuthenticationTest {
                         .isInstanceOf(SecurityException.class);
             }
         }
-        assertThat(settledHashes()).isEqualTo(before);
+        assertThat(cluster.awaitConverged()).isEqualTo(before);
         run(2, "add", "k1", "1");
         assertThat(run(3, "get", "k1").text()).isEqualTo("12");
     }
@@ -144,7 +127,7 @@ class PeerAuthenticationTest {
     @Test
     @DisplayName("forged with the secret: another sender, another receiver or another first number than signed are refused")
     void forgedBatches() throws Exception {
-        Map<Integer, StateHash> before = settledHashes();
+        StateHash before = cluster.awaitConverged();
         PeerAuth auth = secret();
         byte[] messages = wellFormed(2);
         byte[] signed = auth.sign(2, 1, 1_000, messages);          // for the link 2 → 1, from number 1000
@@ -158,7 +141,7 @@ class PeerAuthenticationTest {
         altered[altered.length - 1] ^= 1;
         assertThatThrownBy(() -> peer(1).deliver(new Batch(2, 1_000, altered, signed)))       // altered
                 .isInstanceOf(SecurityException.class);
-        assertThat(settledHashes()).isEqualTo(before);
+        assertThat(cluster.awaitConverged()).isEqualTo(before);
         run(1, "add", "k1", "1");
         assertThat(run(2, "get", "k1").text()).isEqualTo("12");
     }
@@ -166,7 +149,7 @@ class PeerAuthenticationTest {
     @Test
     @DisplayName("replayed with the secret: old link numbers are dropped, a gap is not taken; nothing changes")
     void replayedBatches() throws Exception {
-        Map<Integer, StateHash> before = settledHashes();
+        StateHash before = cluster.awaitConverged();
         PeerAuth auth = secret();
         byte[] messages = wellFormed(2);
         // Numbers replica 1 already holds from replica 2 (a captured batch replayed): dropped.
@@ -180,7 +163,7 @@ class PeerAuthenticationTest {
             assertThatThrownBy(() -> peer(1).deliver(new Batch(from, held + 1, messages,
                     auth.sign(from, 1, held + 1, messages)))).hasMessageContaining("is not a peer of replica 1");
         }
-        assertThat(settledHashes()).isEqualTo(before);
+        assertThat(cluster.awaitConverged()).isEqualTo(before);
         run(3, "add", "k1", "1");
         assertThat(run(1, "get", "k1").text()).isEqualTo("12");
     }
@@ -188,7 +171,7 @@ class PeerAuthenticationTest {
     @Test
     @DisplayName("with the secret, at the right number: an OK or APPLY naming an unknown request is refused, state untouched")
     void unknownRequestIsRefused() throws Exception {
-        Map<Integer, StateHash> before = settledHashes();
+        StateHash before = cluster.awaitConverged();
         PeerAuth auth = secret();
         cluster.stop(2);        // the real replica 2 would race us for link 2 → 1's next number
         long held = peer(1).deliver(new Batch(2, 1, Codec.encode(List.of()), auth.sign(2, 1, 1, Codec.encode(List.of()))));
@@ -198,6 +181,6 @@ class PeerAuthenticationTest {
         byte[] messages = Codec.encode(unknown);
         assertThat(peer(1).deliver(new Batch(2, held + 1, messages, auth.sign(2, 1, held + 1, messages))))
                 .isEqualTo(held + 2);
-        assertThat(client(1).hash()).isEqualTo(before.get(1));
+        assertThat(client(1).hash()).isEqualTo(before);
     }
 }

@@ -12,9 +12,7 @@ import java.rmi.registry.LocateRegistry;
 import java.rmi.server.RMIClientSocketFactory;
 import java.security.KeyStore;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
@@ -25,7 +23,6 @@ import lamportkv.rmi.Command;
 import lamportkv.rmi.Reply;
 import lamportkv.rmi.ReplicaService;
 import lamportkv.rmi.Rmi;
-import lamportkv.rmi.StateHash;
 import lamportkv.rmi.Transport;
 import lamportkv.testing.LocalCluster;
 import org.junit.jupiter.api.AfterAll;
@@ -89,18 +86,7 @@ class TlsTest {
         }
         ReplicaService s = Rmi.replicaService(first.host(), first.port());
         assertThat(s.execute(Command.of(9, ++seq, List.of("get", "n"), 10_000)).text()).isEqualTo("3");
-        Set<StateHash> hashes = new HashSet<>();
-        for (int attempt = 0; attempt < 100; attempt++) {
-            hashes.clear();
-            for (ReplicaAddress r : cluster.config().replicas()) {
-                hashes.add(Rmi.replicaService(r.host(), r.port()).hash());
-            }
-            if (hashes.size() == 1) {
-                break;
-            }
-            Thread.sleep(50);
-        }
-        assertThat(hashes).hasSize(1);
+        cluster.awaitConverged();
         assertThat(Rmi.replicaService(first.host(), first.port()).status().peers())
                 .allSatisfy(p -> assertThat(p.reachable()).isTrue());
     }

@@ -13,6 +13,7 @@ import java.util.TreeMap;
 import lamportkv.config.ClusterConfig;
 import lamportkv.config.ConfigException;
 import lamportkv.replica.Replica;
+import lamportkv.rmi.StateHash;
 
 /**
  * A cluster of real replicas inside the test's JVM, talking real RMI on loopback ports that were
@@ -105,6 +106,30 @@ public final class LocalCluster implements AutoCloseable {
             throw new IllegalStateException("replica " + id + " is not running");
         }
         return r;
+    }
+
+    /**
+     * The state hash every running replica reports, once they all report the same one. An
+     * operation returns when its origin has executed it; its APPLY may still be on the way to the
+     * others, so comparing hashes right away is a race. Fails after ten seconds of disagreement,
+     * naming each replica's hash.
+     */
+    public StateHash awaitConverged() throws Exception {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (true) {
+            Map<Integer, StateHash> hashes = new TreeMap<>();
+            for (Map.Entry<Integer, Replica> r : running.entrySet()) {
+                hashes.put(r.getKey(), r.getValue().clientService().hash());
+            }
+            if (hashes.values().stream().distinct().count() <= 1) {
+                return hashes.values().stream().findFirst().orElseThrow(
+                        () -> new IllegalStateException("no replica is running"));
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("replicas still disagree after 10 s: " + hashes);
+            }
+            Thread.sleep(20);
+        }
     }
 
     @Override
