@@ -8,12 +8,14 @@ import java.util.Objects;
  * the first keys of the data and what the replica knows of its peers.
  *
  * @param bufferLength      requests in the buffer; {@code buffer} holds the first of them, in order
+ * @param unstamped         client operations queued behind the replica's own requests, not stamped yet
  * @param digest            the data's digest ({@code hash}): equal on replicas with equal data
  * @param keyCount          keys in the data; {@code keys} and {@code values} hold the first of them,
  *                          sorted, values shortened for display
  * @param deliveryDelayMillis the slow-motion delay of each incoming batch, 0 when off
  */
-public record ReplicaView(int id, String address, long clock, int bufferLength, Pending[] buffer, long applied,
+public record ReplicaView(int id, String address, long clock, int bufferLength, int unstamped, Pending[] buffer,
+                          long applied,
                           String digest, int keyCount, String[] keys, String[] values, PeerStatus[] peers,
                           long deliveryDelayMillis) implements Serializable {
 

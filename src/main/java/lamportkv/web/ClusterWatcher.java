@@ -336,7 +336,7 @@ final class ClusterWatcher implements AutoCloseable {
     private ReplicaJson replica(Member m) {
         if (m.last == null) {
             return new ReplicaJson(m.address.id(), m.address.hostPort(), m.dashboard, m.reachable, m.error,
-                    m.unreachableSince, 0, 0, 0, List.of(), 0, 0, "", 0, List.of(), 0, false);
+                    m.unreachableSince, 0, 0, 0, 0, List.of(), 0, 0, "", 0, List.of(), 0, false);
         }
         return replicaJson(m.last, m.dashboard, m.reachable, m.error, m.unreachableSince, m.lastSeen, members.size() - 1);
     }
@@ -355,7 +355,7 @@ final class ClusterWatcher implements AutoCloseable {
             peers.add(new PeerJson(p.id(), p.address(), p.reachable(), p.unreachableSinceMillis(), p.waiting()));
         }
         return new ReplicaJson(v.id(), v.address(), dashboard, reachable, error, unreachableSince, lastSeen,
-                v.clock(), v.bufferLength(), buffer, v.applied(), o.executed(), v.digest(), v.keyCount(), peers,
+                v.clock(), v.bufferLength(), v.unstamped(), buffer, v.applied(), o.executed(), v.digest(), v.keyCount(), peers,
                 v.deliveryDelayMillis(), o.autoTick());
     }
 

@@ -29,13 +29,14 @@ public final class JsonModel {
      * @param reachable   whether the serving dashboard reached it at its last try
      * @param error       why it was not reached, or ""
      * @param lastSeen    when its state below was read (0: never)
+     * @param unstamped   client operations it holds back, not stamped yet, until its own requests leave its buffer
      * @param executed    operations it executed as their origin since it started
      * @param slowMotion  the delay it puts on each incoming batch of messages, 0 when off
      * @param autoTick    whether its dashboard makes internal events at random intervals
      */
     public record ReplicaJson(int id, String address, String dashboard, boolean reachable, String error,
                               long unreachableSince, long lastSeen, long clock, int bufferLength,
-                              List<PendingJson> buffer, long applied, long executed, String digest, int keyCount,
+                              int unstamped, List<PendingJson> buffer, long applied, long executed, String digest, int keyCount,
                               List<PeerJson> peers, long slowMotion, boolean autoTick) {
     }
 

@@ -39,14 +39,17 @@ final class ReplicaViews {
     ReplicaView read() {
         Loop s = replica.inspect(this::readOnLoop);
         PeerStatus[] peers;
+        int unstamped;
         try {
             ReplicaStatus status = replica.clientService().status();
             peers = status.peers();
+            unstamped = status.unstamped();
         } catch (RemoteException | RuntimeException e) {
             peers = new PeerStatus[0];      // an in-process call: only if the replica is stopping
+            unstamped = 0;
         }
-        return new ReplicaView(replica.id(), replica.address().hostPort(), s.clock(), s.bufferLength(), s.buffer(),
-                s.applied(), s.digest(), s.keyCount(), s.keys(), s.values(), peers, replica.deliveryDelayMillis());
+        return new ReplicaView(replica.id(), replica.address().hostPort(), s.clock(), s.bufferLength(), unstamped,
+                s.buffer(), s.applied(), s.digest(), s.keyCount(), s.keys(), s.values(), peers, replica.deliveryDelayMillis());
     }
 
     private Loop readOnLoop(StateMachine state) {

@@ -352,7 +352,8 @@ class DashboardApiTest {
 
     @Test
     @Order(8)
-    @DisplayName("slow motion on every replica from one page: each batch waits 1.5 s, so an operation takes 3 s; then off")
+    @DisplayName("slow motion on every replica from one page: each batch waits 1.5 s, so an operation takes 3 s,"
+            + " and one that arrives meanwhile is queued unstamped; then off")
     void slowMotion() throws Exception {
         Answer on = post(2, "/api/slow-motion", "{\"on\":true}");
         assertThat(on.status()).isEqualTo(200);
@@ -374,9 +375,15 @@ class DashboardApiTest {
         assertThat(peer.get("ts").asLong()).isEqualTo(origin.get("ts").asLong());
         assertThat(peer.get("oksNeeded").asInt()).isZero();
         assertThat(peer.get("released").asBoolean()).isFalse();
+        // An operation arriving at replica 1 meanwhile waits unstamped behind replica 1's own request.
+        CompletableFuture<Reply> second = CompletableFuture.supplyAsync(() -> cluster.run(1, "add", "slow", "1"));
+        JsonNode queued = until(2, "/api/cluster", n -> n.at("/replicas/0/unstamped").asInt() == 1).at("/replicas/0");
+        assertThat(queued.get("bufferLength").asInt()).isEqualTo(1);
         assertThat(set.get().ok()).isTrue();
         // REQUEST in, OK back: two delayed deliveries before the origin can execute.
         assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofMillis(2 * 1_450));
+        assertThat(second.get().text()).isEqualTo("2");
+        assertThat(get(1, "/api/status").json().at("/replica/unstamped").asInt()).isZero();
         Answer off = post(3, "/api/slow-motion", "{\"on\":false}");
         assertThat(off.json().get("replicas").findValuesAsText("1")).containsExactly("off");
         for (int id : cluster.ids()) {

@@ -10,6 +10,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import lamportkv.rmi.Reply;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -284,8 +286,9 @@ class DashboardBrowserTest {
 
     @Test
     @Order(5)
-    @DisplayName("slow motion: the waiting request in its origin's buffer with its OKs, its messages drawn in flight")
-    void slowMotion(TestInfo test) throws IOException {
+    @DisplayName("slow motion: the waiting request in its origin's buffer with its OKs, its messages drawn in flight,"
+            + " an operation queued behind it")
+    void slowMotion(TestInfo test) throws Exception {
         WebElement slowMotion = byId("slow-motion").findElement(By.xpath(".."));
         slowMotion.click();
         waitFor("slow motion on every replica", () -> texts(".buffer caption").stream()
@@ -294,9 +297,14 @@ class DashboardBrowserTest {
         waitFor("the request in replica 1's buffer, without OKs", () -> texts("#buffer-1 td").contains("set slow 1")
                 && texts("#buffer-1 td.oks").equals(List.of("0/2")));
         waitFor("its REQUESTs in flight", () -> count("#diagram line.arrow.REQUEST.flight") == 2);
+        CompletableFuture<Reply> queued = CompletableFuture.supplyAsync(() -> cluster.run(1, "add", "slow", "1"));
+        waitFor("a second operation queued at replica 1, not stamped", () -> text("buffer-1")
+                .contains("1 request waits · 1 operation queued to be stamped · slow motion"));
         screenshot(test, "-in-flight");
         waitFor("its OKs in flight", () -> count("#diagram line.arrow.OK.flight") == 2);
         waitFor("the answer", () -> text("op-result").contains("set slow 1 → OK"));
+        assertThat(queued.get(20, TimeUnit.SECONDS).text()).isEqualTo("2");
+        waitFor("nothing queued", () -> !text("buffer-1").contains("queued"));
         slowMotion.click();
         waitFor("slow motion off", () -> texts(".buffer caption").stream().noneMatch(c -> c.contains("slow motion")));
     }

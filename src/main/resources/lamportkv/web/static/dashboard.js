@@ -198,7 +198,7 @@
     const c = $('replica-' + id);
     if (!r || !c) return;
     const shown = JSON.stringify([r.address, r.reachable, r.error, r.unreachableSince, r.lastSeen > 0, r.clock, r.applied,
-      r.executed, r.digest, r.peers, r.bufferLength, r.buffer, r.slowMotion]);
+      r.executed, r.digest, r.peers, r.bufferLength, r.unstamped, r.buffer, r.slowMotion]);
     if (c.dataset.shown === shown) return;     // nothing it shows changed: leave the page alone
     c.dataset.shown = shown;
     c.querySelector('.addr').textContent = r.address;
@@ -252,9 +252,12 @@
     const cap = el('caption', '', 'buffer: ' + (r.bufferLength === 0 ? (r.slowMotion ? 'empty' : 'empty, nothing waits to be applied')
       : r.bufferLength + (r.bufferLength === 1 ? ' request waits' : ' requests wait')
         + (r.bufferLength > r.buffer.length ? ' (first ' + r.buffer.length + ' shown)' : ''))
+      + (r.unstamped ? ' · ' + r.unstamped + (r.unstamped === 1 ? ' operation' : ' operations') + ' queued to be stamped' : '')
       + (r.slowMotion ? ' · slow motion' : ''));
-    cap.title = r.slowMotion ? 'slow motion: replica ' + r.id + ' holds each incoming batch of messages '
-      + (r.slowMotion / 1000) + ' s before taking it in' : '';
+    cap.title = [r.unstamped ? 'client operations that arrived while this replica\'s own requests wait: they are stamped'
+      + ' together, as one batch, once those have left its buffer' : '',
+    r.slowMotion ? 'slow motion: replica ' + r.id + ' holds each incoming batch of messages '
+      + (r.slowMotion / 1000) + ' s before taking it in' : ''].filter(Boolean).join('; ');
     table.append(cap);
     if (r.buffer.length === 0) return;
     const head = el('tr');
