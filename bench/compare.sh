@@ -2,7 +2,9 @@
 # lamportkv against etcd under the same closed-loop write load (shared/peers/etcd/run.sh):
 # for each client count, a fresh 3-replica lamportkv cluster on free loopback ports, the bench
 # with --json, then etcd's reference run; prints both JSON lines and the ratios ours/etcd, and
-# appends the lines to bench/results/compare-<date>.jsonl.
+# appends the lines to bench/results/compare-<date>.jsonl. First it measures what this machine
+# allows any implementation of the protocol (lamportkv.bench.Floor: one disk force of the log, one
+# RMI round trip, empty RMI calls per second), and at the end sets the issue's targets beside it.
 #
 # Usage: bench/compare.sh [CLIENTS...]          (default: 1 64 256)
 #   DURATION=20          measured seconds per run
@@ -41,7 +43,13 @@ results="$here/results/compare-$(date +%Y%m%d-%H%M%S).jsonl"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
+echo "== this machine's floor: log forces, RMI round trips and empty RMI calls" >&2
+floor=$(java -cp "$root/target/lamportkv.jar" lamportkv.bench.Floor "${TMPDIR:-/tmp}")
+echo "$floor"
+echo "$floor" >>"$results"
+
 summary=()
+targets=()
 for n in "${clients[@]}"; do
     echo "== $n clients, $duration s: lamportkv (3 replicas)" >&2
     start_cluster 3
@@ -61,11 +69,26 @@ for n in "${clients[@]}"; do
         "$(ratio "$(field p50_us "$ours")" "$(field p50_us "$theirs")")" "$(field p50_us "$ours")" "$(field p50_us "$theirs")" \
         "$(ratio "$(field p99_us "$ours")" "$(field p99_us "$theirs")")" "$(field p99_us "$ours")" "$(field p99_us "$theirs")")
     summary+=("$line")
+    if [[ "$n" == 1 ]]; then
+        targets+=("$(printf '    1 client:  target p50 <= etcd p50 / 3 = %s us; ours %s us; the floor for this protocol here is %s us (3 log forces of %s us + 2 RMI round trips of %s us)' \
+            "$(awk -v p="$(field p50_us "$theirs")" 'BEGIN { printf "%d", p / 3 }')" "$(field p50_us "$ours")" \
+            "$(field one_client_floor_us "$floor")" "$(field force_p50_us "$floor")" "$(field rmi_rtt_p50_us "$floor")")")
+    elif [[ "$n" == 64 ]]; then
+        targets+=("$(printf '   64 clients: target >= 5 x etcd = %s ops/s; ours %s ops/s; 64 clients making empty RMI calls to 3 JVMs here reach %s calls/s' \
+            "$(awk -v t="$(field ops_per_s "$theirs")" 'BEGIN { printf "%d", t * 5 }')" "$(field ops_per_s "$ours")" \
+            "$(field rmi_calls_per_s "$floor")")")
+    fi
 done
 
 if [[ ${#summary[@]} -gt 0 ]]; then
     echo
     echo "ratios lamportkv / etcd (throughput: higher is better for us; latency: lower is better for us)"
     printf '%s\n' "${summary[@]}"
+fi
+if [[ ${#targets[@]} -gt 0 ]]; then
+    echo
+    echo "issue 4's targets beside what this machine allows (each operation is one client RMI call and needs"
+    echo "three log forces in sequence; see lamportkv.bench.Floor)"
+    printf '%s\n' "${targets[@]}"
 fi
 echo "results appended to $results" >&2
