@@ -59,6 +59,11 @@ final class DiskJournal implements AutoCloseable {
         forceTimer.accept(System.nanoTime() - started);
     }
 
+    /** Whether records were appended since the last force. */
+    boolean unforced() {
+        return appendedSinceForce;
+    }
+
     /** Hears the duration of every force that had records to make durable, on the forcing thread. */
     void onForce(LongConsumer timer) {
         forceTimer = timer;

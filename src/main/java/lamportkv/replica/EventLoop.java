@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.tinylog.Logger;
 
@@ -13,17 +14,32 @@ import org.tinylog.Logger;
  * never touch the state: they hand the loop a task and wait on a future.
  *
  * <p>The loop works in rounds: it takes every task that is waiting, runs them one after another,
- * then asks {@link RoundEnd#commit()} once. The replica forces its log there and hands on the
+ * then asks {@link RoundEnd#commit} once. The replica forces its log there and hands on the
  * round's messages, so one round's many events cost one disk force (group commit). Only if the
  * commit succeeds are the round's answers given ({@link #afterRound}); if it fails, nobody is
  * told anything the replica could not make durable.
+ *
+ * <p>A round that sends nothing and answers nobody need not force: its records wait for the next
+ * round that does. When the loop then finds nothing to do for {@link #IDLE_FORCE_MILLIS}, it asks
+ * for a commit anyway, so a quiet replica's log does not stay unforced.
  */
 final class EventLoop implements AutoCloseable {
+    /** How long a quiet loop leaves records unforced (a timed wait for work, not a poll). */
+    static final long IDLE_FORCE_MILLIS = 10;
 
     /** The end of a round. */
     interface RoundEnd {
-        /** Makes the round durable and sends its messages; false if that failed. */
-        boolean commit();
+        /**
+         * Hands on the round's messages, durable first; false if that failed. Must force if
+         * {@link EventLoop#answersWaiting()} (answers are given only once their round is durable).
+         *
+         * @param forceAnyway the loop is quiet with records unforced, or stopping: force even if
+         *                    nothing leaves
+         */
+        boolean commit(boolean forceAnyway);
+
+        /** Whether records were appended and not forced yet. */
+        boolean unforced();
     }
 
     private record Completion(Runnable onCommit, Runnable onFailure) {
@@ -70,6 +86,27 @@ final class EventLoop implements AutoCloseable {
         return done;
     }
 
+    /**
+     * Runs {@code task} on the loop; the future completes with its value as soon as it ran, before
+     * its round commits: only for answers that claim nothing about the disk (see
+     * {@link lamportkv.rmi.Ack}).
+     */
+    <T> CompletableFuture<T> callBeforeCommit(Supplier<T> task) {
+        CompletableFuture<T> done = new CompletableFuture<>();
+        if (!running) {
+            done.completeExceptionally(new IllegalStateException("the replica is stopping"));
+            return done;
+        }
+        inbox.add(() -> {
+            try {
+                done.complete(task.get());
+            } catch (RuntimeException e) {
+                done.completeExceptionally(e);
+            }
+        });
+        return done;
+    }
+
     /** Runs {@code task} on the loop, without waiting for it; false if the loop is stopping (it will not run). */
     boolean execute(Runnable task) {
         if (!running) {
@@ -85,6 +122,12 @@ final class EventLoop implements AutoCloseable {
         completions.add(new Completion(onCommit, onFailure));
     }
 
+    /** From a task on the loop (or the commit): whether answers wait for this round's commit. */
+    boolean answersWaiting() {
+        assert inLoop();
+        return !completions.isEmpty();
+    }
+
     boolean inLoop() {
         return Thread.currentThread() == thread;
     }
@@ -93,7 +136,17 @@ final class EventLoop implements AutoCloseable {
         List<Runnable> round = new ArrayList<>();
         while (true) {
             try {
-                round.add(inbox.take());
+                Runnable first;
+                if (roundEnd.unforced()) {
+                    first = inbox.poll(IDLE_FORCE_MILLIS, TimeUnit.MILLISECONDS);
+                    if (first == null) {
+                        commitRound(true);      // quiet: make the last rounds durable
+                        continue;
+                    }
+                } else {
+                    first = inbox.take();
+                }
+                round.add(first);
             } catch (InterruptedException e) {
                 return;
             }
@@ -111,21 +164,25 @@ final class EventLoop implements AutoCloseable {
                 }
             }
             round.clear();
-            boolean committed;
-            try {
-                committed = roundEnd.commit();
-            } catch (RuntimeException e) {
-                Logger.error(e, "unexpected failure at the end of an event-loop round");
-                committed = false;
-            }
-            for (Completion c : completions) {
-                (committed ? c.onCommit() : c.onFailure()).run();
-            }
-            completions.clear();
+            commitRound(stop);
             if (stop) {
                 return;
             }
         }
+    }
+
+    private void commitRound(boolean forceAnyway) {
+        boolean committed;
+        try {
+            committed = roundEnd.commit(forceAnyway);
+        } catch (RuntimeException e) {
+            Logger.error(e, "unexpected failure at the end of an event-loop round");
+            committed = false;
+        }
+        for (Completion c : completions) {
+            (committed ? c.onCommit() : c.onFailure()).run();
+        }
+        completions.clear();
     }
 
     @Override

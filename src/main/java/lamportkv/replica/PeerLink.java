@@ -15,6 +15,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import lamportkv.config.ReplicaAddress;
 import lamportkv.core.Codec;
 import lamportkv.core.ReplicaCore.Outgoing;
+import lamportkv.rmi.Ack;
 import lamportkv.rmi.Batch;
 import lamportkv.rmi.PeerService;
 import lamportkv.rmi.Rmi;
@@ -29,8 +30,10 @@ import org.tinylog.TaggedLogger;
  * arrive in any order. So every message for a peer goes through this link's queue and its single
  * thread, which sends whatever is waiting as one batch per call, in order, and waits for the
  * answer before sending more. Each message has a link sequence number; the peer answers with the
- * highest number it holds, and the link re-sends everything after it. A batch that reached the
- * peer but whose answer was lost is therefore re-sent harmlessly: the peer drops what it holds.
+ * highest number it holds and the highest it holds durably ({@link Ack}). The link sends on after
+ * the first and keeps every message until the second covers it; after a failed call it re-sends
+ * everything it keeps. A batch that reached the peer but whose answer was lost is therefore
+ * re-sent harmlessly: the peer drops what it holds.
  *
  * <p>When idle the link sends an empty batch every {@link #HEARTBEAT_MILLIS}, so a peer that
  * goes away is noticed even when there is nothing to tell it.
@@ -49,8 +52,10 @@ final class PeerLink implements AutoCloseable {
     private final Condition changed = lock.newCondition();
     /** Sent or not, every message the peer has not confirmed, in sequence order. */
     private final ArrayDeque<Outgoing> unconfirmed = new ArrayDeque<>();
-    /** The highest number the peer has confirmed holding (or, before it answers, the number before our first). */
+    /** The highest number the peer has confirmed holding durably (or, before it answers, the number before our first). */
     private long confirmed;
+    /** The highest number the peer has taken in, durably or not: the next batch starts after it. */
+    private long received;
     private boolean closed;
     private boolean peerLostState;
     /** Why the peer last refused a batch (logged once), or null while it takes them. */
@@ -92,6 +97,7 @@ final class PeerLink implements AutoCloseable {
         this.onConfirmed = onConfirmed;
         this.unconfirmed.addAll(backlog);
         this.confirmed = backlog.isEmpty() ? nextSeq - 1 : backlog.get(0).seq() - 1;
+        this.received = confirmed;
         this.thread = new Thread(this::run, "link-" + self + "-to-" + peer.id());
         this.thread.setDaemon(true);
     }
@@ -141,15 +147,15 @@ final class PeerLink implements AutoCloseable {
             int count;
             lock.lock();
             try {
-                if (unconfirmed.isEmpty() && !closed) {
+                if (!hasUnsent() && !closed) {
                     changed.await(HEARTBEAT_MILLIS, TimeUnit.MILLISECONDS);
                 }
                 if (closed) {
                     return;
                 }
-                Encoded encoded = encode(unconfirmed, MAX_BATCH_MESSAGES, SerialFilters.MAX_BATCH_BYTES);
+                Encoded encoded = encode(unsent(), MAX_BATCH_MESSAGES, SerialFilters.MAX_BATCH_BYTES);
                 count = encoded.count();
-                long firstSeq = confirmed + 1;
+                long firstSeq = received + 1;
                 batch = new Batch(self, firstSeq, encoded.bytes(), auth.sign(self, peer.id(), firstSeq, encoded.bytes()));
             } catch (InterruptedException e) {
                 return;
@@ -157,16 +163,19 @@ final class PeerLink implements AutoCloseable {
                 lock.unlock();
             }
             try {
-                long held = deliver(batch);
+                Ack ack = deliver(batch);
                 markReachable();
                 if (refusal != null) {
                     refusal = null;
                     log.info("replica {} takes batches from replica {} again", peer.id(), self);
                 }
-                if (confirm(held)) {
-                    onConfirmed.accept(held);
-                    backoff = 50;
-                } else if (count == 0) {
+                boolean tookSome = ack.held() >= batch.firstSeq() && count > 0;
+                boolean rewound = ack.held() < batch.firstSeq() - 1;     // it restarted: re-send at once
+                long durable = confirmed;
+                if (confirm(ack)) {
+                    onConfirmed.accept(ack.durable());
+                }
+                if (tookSome || rewound || count == 0 || confirmed > durable) {
                     backoff = 50;
                 } else if (!pause(backoff)) {   // the peer took none of it: don't spin re-sending
                     return;
@@ -175,6 +184,7 @@ final class PeerLink implements AutoCloseable {
                 }
             } catch (RemoteException | NotBoundException e) {
                 stub = null;
+                resendAll();
                 markUnreachable(e);
                 if (!pause(backoff)) {
                     return;
@@ -242,32 +252,59 @@ final class PeerLink implements AutoCloseable {
         return new Encoded(count, bytes.toByteArray());
     }
 
-    private long deliver(Batch batch) throws RemoteException, NotBoundException {
+    /** Whether a message waits that the peer has not taken in. */
+    private boolean hasUnsent() {
+        return !unconfirmed.isEmpty() && unconfirmed.peekLast().seq() > received;
+    }
+
+    /** The kept messages the peer has not taken in, in order (under the lock). */
+    private Iterable<Outgoing> unsent() {
+        return () -> unconfirmed.stream().dropWhile(m -> m.seq() <= received).iterator();
+    }
+
+    /** After a failed call the peer may have taken in anything or, restarted, lost what it did not force. */
+    private void resendAll() {
+        lock.lock();
+        try {
+            received = confirmed;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private Ack deliver(Batch batch) throws RemoteException, NotBoundException {
         if (stub == null) {
             stub = connector.connect();
         }
         return stub.deliver(batch);
     }
 
-    /** Drops what the peer now holds; true if that was anything. */
-    private boolean confirm(long held) {
+    /**
+     * Sends on after what the peer holds and drops what it holds durably; true if the latter grew.
+     * A peer that restarted may hold less than it had taken in (it lost what it had not forced):
+     * the link then re-sends from there, since it kept those messages.
+     */
+    private boolean confirm(Ack ack) {
         lock.lock();
         try {
-            if (held < confirmed) {
+            if (ack.held() < confirmed) {
                 if (!peerLostState) {
                     peerLostState = true;
                     log.error("replica {} holds messages only up to {} from replica {}, which it had confirmed"
                             + " up to {}: it restarted without its state; stop and restart the whole cluster",
-                            peer.id(), held, self, confirmed);
+                            peer.id(), ack.held(), self, confirmed);
                 }
                 return false;
             }
-            boolean progress = held > confirmed;
-            while (!unconfirmed.isEmpty() && unconfirmed.peekFirst().seq() <= held) {
+            received = ack.held();
+            if (ack.durable() <= confirmed) {
+                return false;
+            }
+            while (!unconfirmed.isEmpty() && unconfirmed.peekFirst().seq() <= ack.durable()) {
                 unconfirmed.pollFirst();
             }
-            confirmed = held;
-            return progress;
+            confirmed = ack.durable();
+            return true;
         } finally {
             lock.unlock();
         }

@@ -45,6 +45,7 @@ import lamportkv.core.Request;
 import lamportkv.core.RequestId;
 import lamportkv.core.Result;
 import lamportkv.core.StateMachine;
+import lamportkv.rmi.Ack;
 import lamportkv.rmi.Batch;
 import lamportkv.rmi.Command;
 import lamportkv.rmi.Observation;
@@ -105,6 +106,8 @@ public final class Replica implements AutoCloseable {
     private final Admission<ClientWait> admission = new Admission<>(MAX_BATCH);
     private long nextClientToken = 1;
     private long appliedAtSnapshot;
+    /** Per peer, the highest link number whose receipt is forced to disk (what {@link Ack#durable} reports). */
+    private final Map<Integer, Long> durableHeld = new HashMap<>();
     /** A message being taken in, reported to the listeners before anything it causes (dashboard). */
     private Receiving receiving;
 
@@ -134,11 +137,22 @@ public final class Replica implements AutoCloseable {
         this.log = Logger.tag("replica " + self.id());
         this.core = recover();
         this.appliedAtSnapshot = core.state().appliedCount();
-        this.loop = new EventLoop("replica-" + self.id() + "-loop", this::endOfRound);
+        this.loop = new EventLoop("replica-" + self.id() + "-loop", new EventLoop.RoundEnd() {
+            @Override
+            public boolean commit(boolean forceAnyway) {
+                return endOfRound(forceAnyway);
+            }
+
+            @Override
+            public boolean unforced() {
+                return failure == null && journal.unforced();
+            }
+        });
         journal.onForce(nanos -> listeners.forEach(l -> l.forced(nanos)));
         for (ReplicaAddress peer : config.replicas()) {
             if (peer.id() != self.id()) {
                 int id = peer.id();
+                durableHeld.put(id, core.heldFrom(id));        // what recovery read is on disk
                 links.put(id, new PeerLink(self.id(), peer, log, auth, core.unconfirmed(id), core.nextSeqTo(id),
                         held -> loop.execute(() -> core.confirmed(id, held))));
             }
@@ -434,7 +448,7 @@ public final class Replica implements AutoCloseable {
 
     // ---- peer messages -----------------------------------------------------------------------
 
-    long deliver(Batch batch) {
+    Ack deliver(Batch batch) {
         if (batch.messages().length > SerialFilters.MAX_BATCH_BYTES) {
             throw new IllegalArgumentException("refused: a batch of " + batch.messages().length
                     + " bytes is over the limit of " + SerialFilters.MAX_BATCH_BYTES);
@@ -464,9 +478,11 @@ public final class Replica implements AutoCloseable {
             throw new IllegalArgumentException("malformed batch: " + e.getMessage());
         }
         int bytes = batch.messages().length;
-        return awaitLoop(loop.call(() -> {
+        // Answered once taken in, before the round's force: the Ack says how much is durable.
+        return awaitLoop(loop.callBeforeCommit(() -> {
             listeners.forEach(l -> l.batchReceived(from, bytes));
-            return accept(from, batch.firstSeq(), messages);
+            long held = accept(from, batch.firstSeq(), messages);
+            return new Ack(held, Math.min(held, durableHeld.get(from)));
         }));
     }
 
@@ -553,8 +569,11 @@ public final class Replica implements AutoCloseable {
         }
     }
 
-    /** The end of an event-loop round: durable first, then the messages leave (answers follow in the loop). */
-    private boolean endOfRound() {
+    /**
+     * The end of an event-loop round: durable first, then the messages leave (answers follow in
+     * the loop). A round with nothing to send and nobody waiting leaves its records unforced.
+     */
+    private boolean endOfRound(boolean forceAnyway) {
         for (ClientWait wait : admission.next(core.state().pendingFrom(self.id()))) {
             if (failure == null) {
                 wait.id = core.clientOperation(wait.op, wait.tag, wait.token);
@@ -564,6 +583,9 @@ public final class Replica implements AutoCloseable {
             outbox.clear();
             return false;
         }
+        if (outbox.isEmpty() && !loop.answersWaiting() && !forceAnyway) {
+            return true;        // nothing leaves: the force waits for a round that sends (or a quiet moment)
+        }
         try {
             journal.force();
         } catch (StorageException e) {
@@ -571,6 +593,7 @@ public final class Replica implements AutoCloseable {
             outbox.clear();
             return false;
         }
+        durableHeld.replaceAll((peer, held) -> core.heldFrom(peer));
         for (Map.Entry<Integer, List<Outgoing>> e : outbox.entrySet()) {
             links.get(e.getKey()).send(e.getValue());
         }
@@ -725,7 +748,7 @@ public final class Replica implements AutoCloseable {
 
     private final class PeerEndpoint implements PeerService {
         @Override
-        public long deliver(Batch batch) {
+        public Ack deliver(Batch batch) {
             return Replica.this.deliver(batch);
         }
 

@@ -11,12 +11,12 @@ public interface PeerService extends Remote {
     String NAME = "PeerService";
 
     /**
-     * Hands a batch of messages to this replica and waits until it has taken them in.
+     * Hands a batch of messages to this replica and waits until it has taken them in (not until
+     * they are on its disk: see {@link Ack}).
      *
-     * @return the highest link sequence number from {@code batch.from()} this replica now holds;
-     *         the sender re-sends everything after it
+     * @return how far this replica holds the link from {@code batch.from()}, and how far durably
      */
-    long deliver(Batch batch) throws RemoteException;
+    Ack deliver(Batch batch) throws RemoteException;
 
     /**
      * For the dashboards: this replica's state and its recorded events numbered above

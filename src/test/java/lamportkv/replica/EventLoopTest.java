@@ -25,11 +25,38 @@ class EventLoopTest {
         final AtomicBoolean fail = new AtomicBoolean();
 
         @Override
-        public boolean commit() {
+        public boolean commit(boolean forceAnyway) {
             firstCommitStarted.countDown();
             permits.acquireUninterruptibly();
             commits.incrementAndGet();
             return !fail.get();
+        }
+
+        @Override
+        public boolean unforced() {
+            return false;
+        }
+    }
+
+    /** A commit that notes what it was told, and how long records stay unforced (set by the test). */
+    private static final class RecordingCommit implements EventLoop.RoundEnd {
+        EventLoop loop;
+        final java.util.concurrent.BlockingQueue<String> seen = new java.util.concurrent.LinkedBlockingQueue<>();
+        volatile boolean unforced;
+
+        @Override
+        public boolean commit(boolean forceAnyway) {
+            boolean force = forceAnyway || loop.answersWaiting();
+            seen.add(forceAnyway ? "quiet" : loop.answersWaiting() ? "answers wait" : "nothing waits");
+            if (force) {
+                unforced = false;
+            }
+            return true;
+        }
+
+        @Override
+        public boolean unforced() {
+            return unforced;
         }
     }
 
@@ -96,8 +123,47 @@ class EventLoopTest {
     }
 
     @Test
+    void theCommitHearsWhetherAnswersWaitAndABeforeCommitCallIsAnsweredWithoutThem() throws Exception {
+        RecordingCommit commit = new RecordingCommit();
+        try (EventLoop loop = new EventLoop("test-loop", commit)) {
+            commit.loop = loop;
+            loop.start();
+            assertThat(loop.call(() -> 1).get(5, TimeUnit.SECONDS)).isEqualTo(1);
+            assertThat(commit.seen.poll(5, TimeUnit.SECONDS)).isEqualTo("answers wait");
+            assertThat(loop.callBeforeCommit(() -> 2).get(5, TimeUnit.SECONDS)).isEqualTo(2);
+            assertThat(commit.seen.poll(5, TimeUnit.SECONDS)).isEqualTo("nothing waits");
+        }
+    }
+
+    @Test
+    void aQuietLoopWithUnforcedRecordsAsksForAForceSoonAndThenWaitsWithoutCommitting() throws Exception {
+        RecordingCommit commit = new RecordingCommit();
+        try (EventLoop loop = new EventLoop("test-loop", commit)) {
+            commit.loop = loop;
+            loop.start();
+            long started = System.nanoTime();
+            loop.execute(() -> commit.unforced = true);         // a round that appended and sent nothing
+            assertThat(commit.seen.poll(5, TimeUnit.SECONDS)).isEqualTo("nothing waits");
+            assertThat(commit.seen.poll(5, TimeUnit.SECONDS)).isEqualTo("quiet");
+            assertThat(System.nanoTime() - started).isGreaterThanOrEqualTo(
+                    TimeUnit.MILLISECONDS.toNanos(EventLoop.IDLE_FORCE_MILLIS));
+            assertThat(commit.seen.poll(200, TimeUnit.MILLISECONDS)).as("nothing unforced: no more commits").isNull();
+        }
+    }
+
+    @Test
     void aClosedLoopRefusesWork() {
-        EventLoop loop = new EventLoop("test-loop", () -> true);
+        EventLoop loop = new EventLoop("test-loop", new EventLoop.RoundEnd() {
+            @Override
+            public boolean commit(boolean forceAnyway) {
+                return true;
+            }
+
+            @Override
+            public boolean unforced() {
+                return false;
+            }
+        });
         loop.start();
         loop.close();
         assertThat(loop.call(() -> 1)).isCompletedExceptionally();

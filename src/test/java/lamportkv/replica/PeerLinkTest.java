@@ -12,12 +12,13 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.ToLongFunction;
+import java.util.function.Function;
 import lamportkv.config.ReplicaAddress;
 import lamportkv.core.Codec;
 import lamportkv.core.PeerMessage;
 import lamportkv.core.ReplicaCore.Outgoing;
 import lamportkv.core.RequestId;
+import lamportkv.rmi.Ack;
 import lamportkv.rmi.Batch;
 import lamportkv.rmi.Observation;
 import lamportkv.rmi.PeerService;
@@ -36,13 +37,13 @@ class PeerLinkTest {
     private final PeerAuth auth = new PeerAuth(new SecureRandom().generateSeed(32));
     private final List<PeerLink> links = new ArrayList<>();
 
-    /** The peer's side: records each batch, answers with {@code answer} (what it holds). */
+    /** The peer's side: records each batch, answers with {@code answer} (what it holds, and durably). */
     private final class FakePeer implements PeerService {
         final BlockingQueue<Received> batches = new LinkedBlockingQueue<>();
-        volatile ToLongFunction<Received> answer = r -> r.lastSeq();
+        volatile Function<Received, Ack> answer = r -> both(r.lastSeq());
 
         @Override
-        public long deliver(Batch batch) throws RemoteException {
+        public Ack deliver(Batch batch) throws RemoteException {
             assertThat(auth.verify(batch.from(), 2, batch.firstSeq(), batch.messages(), batch.auth())).isTrue();
             List<PeerMessage> messages;
             try {
@@ -52,7 +53,7 @@ class PeerLinkTest {
             }
             Received r = new Received(batch.firstSeq(), messages);
             batches.add(r);
-            return answer.applyAsLong(r);
+            return answer.apply(r);
         }
 
         @Override
@@ -82,6 +83,11 @@ class PeerLinkTest {
         List<Long> stamps() {
             return messages.stream().map(m -> m.requestId().ts()).toList();
         }
+    }
+
+    /** The peer holds up to {@code seq}, all of it on its disk. */
+    private static Ack both(long seq) {
+        return new Ack(seq, seq);
     }
 
     private static Outgoing message(long seq) {
@@ -118,7 +124,7 @@ class PeerLinkTest {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            return r.lastSeq();
+            return both(r.lastSeq());
         };
         AtomicLong confirmed = new AtomicLong();
         PeerLink link = link(() -> peer, confirmed);
@@ -160,7 +166,7 @@ class PeerLinkTest {
     @Test
     void thePeerHoldingOnlyPartOfABatchGetsTheRestAgain() throws Exception {
         FakePeer peer = new FakePeer();
-        peer.answer = r -> r.firstSeq() == 1 ? 3 : r.lastSeq();   // it took 1..3 of the first batch
+        peer.answer = r -> both(r.firstSeq() == 1 ? 3 : r.lastSeq());   // it took 1..3 of the first batch
         AtomicLong confirmed = new AtomicLong();
         PeerLink link = link(() -> peer, confirmed);
         link.send(messages(1, 5));
@@ -169,6 +175,43 @@ class PeerLinkTest {
         assertThat(again.firstSeq()).isEqualTo(4);
         assertThat(again.stamps()).containsExactly(4L, 5L);
         waitFor(() -> confirmed.get() == 5);
+    }
+
+    @Test
+    void messagesThePeerHoldsButHasNotForcedAreKeptNotSentAgainAndDroppedOnceDurable() throws Exception {
+        FakePeer peer = new FakePeer();
+        AtomicLong durable = new AtomicLong();
+        peer.answer = r -> new Ack(r.lastSeq(), Math.min(durable.get(), r.lastSeq()));
+        AtomicLong confirmed = new AtomicLong();
+        PeerLink link = link(() -> peer, confirmed);
+        link.send(messages(1, 5));
+        assertThat(peer.next().stamps()).containsExactly(1L, 2L, 3L, 4L, 5L);
+        link.send(messages(6, 7));
+        Received next = peer.next();
+        assertThat(next.firstSeq()).as("sent on after what the peer holds").isEqualTo(6);
+        assertThat(next.stamps()).containsExactly(6L, 7L);
+        assertThat(link.backlog()).as("kept until durable").isEqualTo(7);
+        assertThat(confirmed).hasValue(0);
+        durable.set(7);                     // the peer forced: the next call (a heartbeat) says so
+        waitFor(() -> confirmed.get() == 7 && link.backlog() == 0);
+    }
+
+    @Test
+    void aPeerThatRestartedHoldingLessGetsWhatItLostAgain() throws Exception {
+        FakePeer peer = new FakePeer();
+        peer.answer = r -> r.firstSeq() == 1 ? new Ack(5, 3)    // took 1..5, forced 1..3
+                : r.firstSeq() == 6 ? both(3)                   // restarted: 4 and 5 were never forced
+                : both(r.lastSeq());
+        AtomicLong confirmed = new AtomicLong();
+        PeerLink link = link(() -> peer, confirmed);
+        link.send(messages(1, 5));
+        assertThat(peer.next().stamps()).containsExactly(1L, 2L, 3L, 4L, 5L);
+        link.send(messages(6, 6));
+        assertThat(peer.next().firstSeq()).isEqualTo(6);
+        Received again = peer.next();
+        assertThat(again.firstSeq()).isEqualTo(4);
+        assertThat(again.stamps()).containsExactly(4L, 5L, 6L);
+        waitFor(() -> confirmed.get() == 6 && link.backlog() == 0);
     }
 
     @Test

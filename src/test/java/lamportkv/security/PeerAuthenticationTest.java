@@ -153,10 +153,10 @@ class PeerAuthenticationTest {
         PeerAuth auth = secret();
         byte[] messages = wellFormed(2);
         // Numbers replica 1 already holds from replica 2 (a captured batch replayed): dropped.
-        long held = peer(1).deliver(new Batch(2, 1, messages, auth.sign(2, 1, 1, messages)));
+        long held = peer(1).deliver(new Batch(2, 1, messages, auth.sign(2, 1, 1, messages))).held();
         assertThat(held).isGreaterThanOrEqualTo(3);
         // A gap: taken in only when the numbers before it are held.
-        assertThat(peer(1).deliver(new Batch(2, held + 5, messages, auth.sign(2, 1, held + 5, messages))))
+        assertThat(peer(1).deliver(new Batch(2, held + 5, messages, auth.sign(2, 1, held + 5, messages))).held())
                 .isEqualTo(held);
         // Not a peer: replica 1 itself, or an id not in the configuration.
         for (int from : new int[] {1, 9}) {
@@ -174,12 +174,13 @@ class PeerAuthenticationTest {
         StateHash before = cluster.awaitConverged();
         PeerAuth auth = secret();
         cluster.stop(2);        // the real replica 2 would race us for link 2 → 1's next number
-        long held = peer(1).deliver(new Batch(2, 1, Codec.encode(List.of()), auth.sign(2, 1, 1, Codec.encode(List.of()))));
+        long held = peer(1).deliver(new Batch(2, 1, Codec.encode(List.of()), auth.sign(2, 1, 1, Codec.encode(List.of()))))
+                .held();
         List<PeerMessage> unknown = new ArrayList<>(List.of(
                 new PeerMessage.OkMsg(new RequestId(999_999, 1), 1_000_000),
                 new PeerMessage.ApplyMsg(new RequestId(999_998, 2), 1_000_001, new Result(true, "OK"))));
         byte[] messages = Codec.encode(unknown);
-        assertThat(peer(1).deliver(new Batch(2, held + 1, messages, auth.sign(2, 1, held + 1, messages))))
+        assertThat(peer(1).deliver(new Batch(2, held + 1, messages, auth.sign(2, 1, held + 1, messages))).held())
                 .isEqualTo(held + 2);
         assertThat(client(1).hash()).isEqualTo(before);
     }

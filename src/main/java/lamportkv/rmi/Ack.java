@@ -1,0 +1,27 @@
+package lamportkv.rmi;
+
+import java.io.Serializable;
+
+/**
+ * A replica's answer to a batch from one peer: how far it has taken that link in, and how much of
+ * that is on its disk.
+ *
+ * <p>The two differ because a replica forces its log only when something must leave (a message, a
+ * client's answer): a round that only takes messages in (an APPLY, a first OK) leaves its records
+ * unforced until the next round that sends, or until it has been quiet a moment. The sender sends
+ * on from {@code held} but keeps every message above {@code durable}: if the receiver crashes
+ * before forcing, it comes back holding less, and the sender still has what it lost.
+ *
+ * @param held    the highest link sequence number the receiver has taken in; the sender sends on
+ *                after it (a receiver that restarted may report less than before: the sender
+ *                re-sends from there)
+ * @param durable the highest number whose receipt is forced to the receiver's disk; the sender may
+ *                forget every message up to it. Never above {@code held}.
+ */
+public record Ack(long held, long durable) implements Serializable {
+    public Ack {
+        if (durable > held) {
+            throw new IllegalArgumentException("durable " + durable + " is above held " + held);
+        }
+    }
+}

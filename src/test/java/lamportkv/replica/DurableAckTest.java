@@ -1,0 +1,75 @@
+package lamportkv.replica;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.List;
+import lamportkv.config.ReplicaAddress;
+import lamportkv.core.ClientTag;
+import lamportkv.core.Codec;
+import lamportkv.core.Operation;
+import lamportkv.core.PeerMessage;
+import lamportkv.core.Request;
+import lamportkv.core.RequestId;
+import lamportkv.core.Result;
+import lamportkv.rmi.Ack;
+import lamportkv.rmi.Batch;
+import lamportkv.rmi.PeerService;
+import lamportkv.rmi.Rmi;
+import lamportkv.security.ClusterSecret;
+import lamportkv.security.PeerAuth;
+import lamportkv.testing.LocalCluster;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A real replica answers a batch once it has taken it in, and says separately how much of the link
+ * is on its disk: never more than it forced. Here the test plays replica 2 (stopped) towards
+ * replica 1.
+ */
+class DurableAckTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void theAckSaysWhatIsHeldAndOnlyWhatIsForcedIsDurable() throws Exception {
+        try (LocalCluster cluster = LocalCluster.start(2, dir)) {
+            cluster.stop(2);
+            ReplicaAddress a = cluster.config().find(1).orElseThrow();
+            PeerService one = Rmi.peerService(a.host(), a.port());
+            PeerAuth auth = new PeerAuth(ClusterSecret.loadOrCreate(cluster.config().clusterSecretFile()).secret());
+            long held = send(one, auth, 1).held();          // a heartbeat: where the link stands
+
+            // A REQUEST: replica 1 takes it in and answers the call before its round's force (the
+            // force comes before the OK it sends back), so the ack cannot say it is durable yet.
+            RequestId id = new RequestId(1_000_000, 2);
+            Request request = new Request(id, Operation.parse(List.of("set", "x", "1")), new ClientTag(7, 1, 0));
+            Ack taken = send(one, auth, held + 1, new PeerMessage.RequestMsg(request));
+            assertThat(taken).isEqualTo(new Ack(held + 1, held));
+            assertThat(awaitDurable(one, auth, held + 2, held + 1)).isEqualTo(new Ack(held + 1, held + 1));
+
+            // An APPLY makes replica 1 send nothing: its round does not force, a quiet moment later
+            // the loop forces anyway.
+            Ack applied = send(one, auth, held + 2, new PeerMessage.ApplyMsg(id, 1_000_005, new Result(true, "OK")));
+            assertThat(applied).isEqualTo(new Ack(held + 2, held + 1));
+            assertThat(awaitDurable(one, auth, held + 3, held + 2)).isEqualTo(new Ack(held + 2, held + 2));
+            assertThat(cluster.replica(1).clientService().hash().applied()).isEqualTo(1);
+        }
+    }
+
+    private static Ack send(PeerService to, PeerAuth auth, long firstSeq, PeerMessage... messages) throws Exception {
+        byte[] bytes = Codec.encode(List.of(messages));
+        return to.deliver(new Batch(2, firstSeq, bytes, auth.sign(2, 1, firstSeq, bytes)));
+    }
+
+    /** Heartbeats until the ack says {@code durable} (the replica forced), for at most 5 s. */
+    private static Ack awaitDurable(PeerService to, PeerAuth auth, long nextSeq, long durable) throws Exception {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        Ack ack = send(to, auth, nextSeq);
+        while (ack.durable() < durable && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+            ack = send(to, auth, nextSeq);
+        }
+        return ack;
+    }
+}
