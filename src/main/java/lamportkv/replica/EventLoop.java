@@ -20,12 +20,13 @@ import org.tinylog.Logger;
  * told anything the replica could not make durable.
  *
  * <p>A round that sends nothing and answers nobody need not force: its records wait for the next
- * round that does. When the loop then finds nothing to do for {@link #IDLE_FORCE_MILLIS}, it asks
- * for a commit anyway, so a quiet replica's log does not stay unforced.
+ * round that does, but never longer than {@link #MAX_UNFORCED_MILLIS}: then the loop asks for a
+ * force anyway, at the end of the round running then or, if there is no work, when the time is up
+ * (a timed wait on its queue, not a poll).
  */
 final class EventLoop implements AutoCloseable {
-    /** How long a quiet loop leaves records unforced (a timed wait for work, not a poll). */
-    static final long IDLE_FORCE_MILLIS = 10;
+    /** How long records may wait for a force when no round needs one. */
+    static final long MAX_UNFORCED_MILLIS = 10;
 
     /** The end of a round. */
     interface RoundEnd {
@@ -69,21 +70,7 @@ final class EventLoop implements AutoCloseable {
      * fails if the commit failed.
      */
     <T> CompletableFuture<T> call(Supplier<T> task) {
-        CompletableFuture<T> done = new CompletableFuture<>();
-        if (!running) {
-            done.completeExceptionally(new IllegalStateException("the replica is stopping"));
-            return done;
-        }
-        inbox.add(() -> {
-            try {
-                T value = task.get();
-                afterRound(() -> done.complete(value),
-                        () -> done.completeExceptionally(new IllegalStateException("the replica could not commit")));
-            } catch (RuntimeException e) {
-                done.completeExceptionally(e);
-            }
-        });
-        return done;
+        return submit(task, true);
     }
 
     /**
@@ -92,6 +79,10 @@ final class EventLoop implements AutoCloseable {
      * {@link lamportkv.rmi.Ack}).
      */
     <T> CompletableFuture<T> callBeforeCommit(Supplier<T> task) {
+        return submit(task, false);
+    }
+
+    private <T> CompletableFuture<T> submit(Supplier<T> task, boolean afterCommit) {
         CompletableFuture<T> done = new CompletableFuture<>();
         if (!running) {
             done.completeExceptionally(new IllegalStateException("the replica is stopping"));
@@ -99,7 +90,13 @@ final class EventLoop implements AutoCloseable {
         }
         inbox.add(() -> {
             try {
-                done.complete(task.get());
+                T value = task.get();
+                if (!afterCommit) {
+                    done.complete(value);
+                    return;
+                }
+                afterRound(() -> done.complete(value),
+                        () -> done.completeExceptionally(new IllegalStateException("the replica could not commit")));
             } catch (RuntimeException e) {
                 done.completeExceptionally(e);
             }
@@ -134,16 +131,22 @@ final class EventLoop implements AutoCloseable {
 
     private void run() {
         List<Runnable> round = new ArrayList<>();
+        long forceBy = 0;       // while records are unforced: when they must be forced at the latest
         while (true) {
             try {
                 Runnable first;
                 if (roundEnd.unforced()) {
-                    first = inbox.poll(IDLE_FORCE_MILLIS, TimeUnit.MILLISECONDS);
+                    if (forceBy == 0) {
+                        forceBy = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(MAX_UNFORCED_MILLIS);
+                    }
+                    first = inbox.poll(forceBy - System.nanoTime(), TimeUnit.NANOSECONDS);
                     if (first == null) {
-                        commitRound(true);      // quiet: make the last rounds durable
+                        commitRound(true);      // no work came: make the last rounds durable
+                        forceBy = 0;
                         continue;
                     }
                 } else {
+                    forceBy = 0;
                     first = inbox.take();
                 }
                 round.add(first);
@@ -164,7 +167,7 @@ final class EventLoop implements AutoCloseable {
                 }
             }
             round.clear();
-            commitRound(stop);
+            commitRound(stop || (forceBy != 0 && System.nanoTime() - forceBy >= 0));
             if (stop) {
                 return;
             }

@@ -170,12 +170,13 @@ final class PeerLink implements AutoCloseable {
                     log.info("replica {} takes batches from replica {} again", peer.id(), self);
                 }
                 boolean tookSome = ack.held() >= batch.firstSeq() && count > 0;
-                boolean rewound = ack.held() < batch.firstSeq() - 1;     // it restarted: re-send at once
-                long durable = confirmed;
+                // It restarted and lost what it had not forced: re-send at once. (Below what it had
+                // confirmed durable it lost its disk: that is no progress, and is logged.)
+                boolean rewound = ack.held() < batch.firstSeq() - 1 && ack.held() >= confirmed;
                 if (confirm(ack)) {
                     onConfirmed.accept(ack.durable());
                 }
-                if (tookSome || rewound || count == 0 || confirmed > durable) {
+                if (tookSome || rewound || count == 0) {
                     backoff = 50;
                 } else if (!pause(backoff)) {   // the peer took none of it: don't spin re-sending
                     return;

@@ -48,8 +48,8 @@ class DurableAckTest {
             assertThat(taken).isEqualTo(new Ack(held + 1, held));
             assertThat(awaitDurable(one, auth, held + 2, held + 1)).isEqualTo(new Ack(held + 1, held + 1));
 
-            // An APPLY makes replica 1 send nothing: its round does not force, a quiet moment later
-            // the loop forces anyway.
+            // An APPLY makes replica 1 send nothing: its round does not force; within 10 ms the
+            // loop forces anyway, even while batches (our heartbeats) keep coming.
             Ack applied = send(one, auth, held + 2, new PeerMessage.ApplyMsg(id, 1_000_005, new Result(true, "OK")));
             assertThat(applied).isEqualTo(new Ack(held + 2, held + 1));
             assertThat(awaitDurable(one, auth, held + 3, held + 2)).isEqualTo(new Ack(held + 2, held + 2));

@@ -136,7 +136,7 @@ class EventLoopTest {
     }
 
     @Test
-    void aQuietLoopWithUnforcedRecordsAsksForAForceSoonAndThenWaitsWithoutCommitting() throws Exception {
+    void unforcedRecordsAreForcedWithinTheLimitWhenNoWorkComesAndThenTheLoopWaits() throws Exception {
         RecordingCommit commit = new RecordingCommit();
         try (EventLoop loop = new EventLoop("test-loop", commit)) {
             commit.loop = loop;
@@ -146,8 +146,28 @@ class EventLoopTest {
             assertThat(commit.seen.poll(5, TimeUnit.SECONDS)).isEqualTo("nothing waits");
             assertThat(commit.seen.poll(5, TimeUnit.SECONDS)).isEqualTo("quiet");
             assertThat(System.nanoTime() - started).isGreaterThanOrEqualTo(
-                    TimeUnit.MILLISECONDS.toNanos(EventLoop.IDLE_FORCE_MILLIS));
+                    TimeUnit.MILLISECONDS.toNanos(EventLoop.MAX_UNFORCED_MILLIS));
             assertThat(commit.seen.poll(200, TimeUnit.MILLISECONDS)).as("nothing unforced: no more commits").isNull();
+        }
+    }
+
+    @Test
+    void unforcedRecordsAreForcedWithinTheLimitEvenWhileWorkKeepsComing() throws Exception {
+        RecordingCommit commit = new RecordingCommit();
+        try (EventLoop loop = new EventLoop("test-loop", commit)) {
+            commit.loop = loop;
+            loop.start();
+            loop.execute(() -> commit.unforced = true);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            String seen = "";
+            while (!seen.equals("quiet") && System.nanoTime() < deadline) {
+                loop.execute(() -> { });        // a round every millisecond, none of them needing a force
+                Thread.sleep(1);
+                for (String s; (s = commit.seen.poll()) != null; ) {
+                    seen = s.equals("quiet") ? s : seen;
+                }
+            }
+            assertThat(seen).as("a forced commit while rounds keep coming").isEqualTo("quiet");
         }
     }
 

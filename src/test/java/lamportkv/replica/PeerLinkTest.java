@@ -11,6 +11,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import lamportkv.config.ReplicaAddress;
@@ -212,6 +213,24 @@ class PeerLinkTest {
         assertThat(again.firstSeq()).isEqualTo(4);
         assertThat(again.stamps()).containsExactly(4L, 5L, 6L);
         waitFor(() -> confirmed.get() == 6 && link.backlog() == 0);
+    }
+
+    @Test
+    void aPeerThatLostItsDiskIsNotFloodedWithResends() throws Exception {
+        FakePeer peer = new FakePeer();
+        AtomicBoolean lostDisk = new AtomicBoolean();
+        peer.answer = r -> lostDisk.get() ? both(0) : both(r.lastSeq());
+        AtomicLong confirmed = new AtomicLong();
+        PeerLink link = link(() -> peer, confirmed);
+        link.send(messages(1, 5));
+        peer.next();
+        waitFor(() -> confirmed.get() == 5);
+        lostDisk.set(true);                 // it comes back empty: holds nothing of what it confirmed
+        peer.batches.clear();
+        link.send(messages(6, 6));
+        Thread.sleep(500);
+        assertThat(peer.batches.size()).as("calls in 500 ms, backing off").isLessThan(10);
+        assertThat(link.backlog()).as("nothing dropped").isEqualTo(1);
     }
 
     @Test
