@@ -34,8 +34,8 @@ final class EventLoop implements AutoCloseable {
          * Hands on the round's messages, durable first; false if that failed. Must force if
          * {@link EventLoop#answersWaiting()} (answers are given only once their round is durable).
          *
-         * @param forceAnyway the loop is quiet with records unforced, or stopping: force even if
-         *                    nothing leaves
+         * @param forceAnyway unforced records have waited {@link EventLoop#MAX_UNFORCED_MILLIS}, or
+         *                    the loop is stopping: force even if nothing leaves
          */
         boolean commit(boolean forceAnyway);
 

@@ -584,7 +584,7 @@ public final class Replica implements AutoCloseable {
             return false;
         }
         if (outbox.isEmpty() && !loop.answersWaiting() && !forceAnyway) {
-            return true;        // nothing leaves: the force waits for a round that sends (or a quiet moment)
+            return true;        // nothing leaves: the force waits for a round that sends (10 ms at most)
         }
         try {
             journal.force();
