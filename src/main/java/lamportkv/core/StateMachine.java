@@ -36,6 +36,9 @@ public final class StateMachine {
     private final Map<Integer, Integer> pendingByOrigin = new HashMap<>();
     private final LamportClock clock = new LamportClock();
     private long applied;
+    /** {@link #digest()} as it was at {@code digestApplied} applied operations (-1: not yet). */
+    private long digestApplied = -1;
+    private String digest;
     /**
      * The last result of each client's latest write, so a retried write that gets ordered twice
      * takes effect once. Least recently written first; entries idle longer than
@@ -94,9 +97,19 @@ public final class StateMachine {
 
     /**
      * A digest of the data over sorted keys: equal on replicas with equal data. The first 64 bits
-     * of SHA-256, in hex.
+     * of SHA-256, in hex. Computed again only after an operation applied (nothing else changes
+     * the data), so {@code status}, {@code hash} and the dashboards' polls cost no hashing while
+     * the data stands still.
      */
     public String digest() {
+        if (digestApplied != applied) {
+            digest = computeDigest();
+            digestApplied = applied;
+        }
+        return digest;
+    }
+
+    private String computeDigest() {
         MessageDigest sha = sha256();
         for (Map.Entry<String, Value> e : data.entrySet()) {
             sha.update(e.getKey().getBytes(StandardCharsets.UTF_8));
@@ -223,6 +236,7 @@ public final class StateMachine {
     void readFrom(DataInput in) throws IOException {
         clock.restore(in.readLong());
         applied = in.readLong();
+        digestApplied = -1;
         int keys = in.readInt();
         for (int i = 0; i < keys; i++) {
             String key = Codec.readString(in);

@@ -23,10 +23,6 @@ final class ReplicaViews {
     static final int MAX_KEYS = 200;
 
     private final Replica replica;
-    // Read and written on the replica's loop only (inside inspect): the digest of the data as it
-    // was at `digestApplied` applied operations. The data changes only when an operation applies.
-    private long digestApplied = -1;
-    private String digest = "";
 
     ReplicaViews(Replica replica) {
         this.replica = replica;
@@ -62,10 +58,6 @@ final class ReplicaViews {
             pending.add(new ReplicaView.Pending(p.id().ts(), p.id().origin(), EventRecorder.text(p.request()),
                     own ? p.oksFrom().size() : 0, !own && p.released()));
         }
-        if (state.appliedCount() != digestApplied) {
-            digest = state.digest();
-            digestApplied = state.appliedCount();
-        }
         int n = Math.min(MAX_KEYS, state.data().size());
         String[] keys = new String[n];
         String[] values = new String[n];
@@ -79,6 +71,6 @@ final class ReplicaViews {
             i++;
         }
         return new Loop(state.clock().time(), state.bufferLength(), pending.toArray(ReplicaView.Pending[]::new),
-                state.appliedCount(), digest, state.data().size(), keys, values);
+                state.appliedCount(), state.digest(), state.data().size(), keys, values);
     }
 }
