@@ -62,7 +62,13 @@ public final class ReplicaMain implements Callable<Integer> {
         logTo(config.dataDirOf(id).resolve("replica.log"));
         Replica replica;
         try {
-            replica = Replica.start(config, id);
+            // A bug stops the replica (fail-stop); then the process exits non-zero at once, without
+            // the shutdown hook's orderly close: its supervisor restarts it and recovery takes over.
+            replica = Replica.start(config, id, why -> {
+                System.err.println("error: " + why);
+                shutDownLogging();
+                Runtime.getRuntime().halt(Replica.BUG_EXIT_STATUS);
+            });
         } catch (Replica.StartException e) {
             Logger.tag("replica " + id).error("cannot start: {}", e.getMessage());
             System.err.println("error: " + e.getMessage());

@@ -36,7 +36,10 @@ import org.tinylog.Logger;
 class PeerLinkTest {
     private static final ReplicaAddress PEER = new ReplicaAddress(2, "127.0.0.1", 1);
     private final PeerAuth auth = new PeerAuth(new SecureRandom().generateSeed(32));
+    private static final String AGREEMENT = "replicas 1,2 and client.expiry.seconds 3600";
     private final List<PeerLink> links = new ArrayList<>();
+    /** What the links' threads threw: must stay empty. */
+    private final List<Throwable> bugs = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** The peer's side: records each batch, answers with {@code answer} (what it holds, and durably). */
     private final class FakePeer implements PeerService {
@@ -45,7 +48,9 @@ class PeerLinkTest {
 
         @Override
         public Ack deliver(Batch batch) throws RemoteException {
-            assertThat(auth.verify(batch.from(), 2, batch.firstSeq(), batch.messages(), batch.auth())).isTrue();
+            assertThat(auth.verify(batch.from(), 2, batch.firstSeq(), batch.messages(), batch.sentMillis(),
+                    batch.agreement(), batch.auth())).isTrue();
+            assertThat(batch.agreementText()).isEqualTo(AGREEMENT);
             List<PeerMessage> messages;
             try {
                 messages = Codec.decode(batch.messages());
@@ -104,7 +109,9 @@ class PeerLinkTest {
     }
 
     private PeerLink link(PeerLink.Connector connector, AtomicLong confirmed) {
-        PeerLink link = new PeerLink(1, PEER, Logger.tag("test"), auth, List.of(), 1, confirmed::set, connector);
+        PeerLink link = new PeerLink(1, PEER, Logger.tag("test"), auth, 1,
+                AGREEMENT.getBytes(java.nio.charset.StandardCharsets.UTF_8), confirmed::set, (t, e) -> bugs.add(e),
+                connector);
         links.add(link);
         link.start();
         return link;
@@ -113,6 +120,7 @@ class PeerLinkTest {
     @AfterEach
     void close() {
         links.forEach(PeerLink::close);
+        assertThat(bugs).as("exceptions in the links' threads").isEmpty();
     }
 
     @Test
