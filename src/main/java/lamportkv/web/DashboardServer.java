@@ -179,8 +179,8 @@ final class DashboardServer implements AutoCloseable {
         Reply reply = dashboard.controls().run(id, words);
         return switch (reply.status()) {
             case OK, FAILED -> new OpResult(id, String.join(" ", words), reply.status().name(), reply.text());
-            case REFUSED -> throw new ApiException(503, reply.text());
-            case TIMEOUT -> throw new ApiException(504, reply.text());
+            case REFUSED, UNAVAILABLE, ABANDONED -> throw new ApiException(503, reply.text());
+            case NOT_APPLIED, TIMEOUT -> throw new ApiException(504, reply.text());
         };
     }
 
