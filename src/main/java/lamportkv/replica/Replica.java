@@ -366,7 +366,7 @@ public final class Replica implements AutoCloseable {
 
     private Reply order(Command command) {
         if (failure != null) {
-            return new Reply(Reply.Status.REFUSED, failure);
+            return new Reply(Reply.Status.UNAVAILABLE, failure);
         }
         Operation op;
         try {
@@ -376,7 +376,7 @@ public final class Replica implements AutoCloseable {
         }
         if (inFlight.incrementAndGet() > MAX_IN_FLIGHT) {
             inFlight.decrementAndGet();
-            return new Reply(Reply.Status.REFUSED, "replica " + self.id() + " is busy with " + MAX_IN_FLIGHT
+            return new Reply(Reply.Status.UNAVAILABLE, "replica " + self.id() + " is busy with " + MAX_IN_FLIGHT
                     + " operations in flight; retry shortly");
         }
         ClientWait wait = new ClientWait(op, new ClientTag(command.clientId(), command.seq(), System.currentTimeMillis()));
@@ -391,17 +391,19 @@ public final class Replica implements AutoCloseable {
                 }
             });
             if (!queued) {
-                return new Reply(Reply.Status.REFUSED, "replica " + self.id() + " is stopping; try another replica");
+                return new Reply(Reply.Status.UNAVAILABLE, "replica " + self.id() + " is stopping; try another replica");
             }
             Result result = wait.result.get(command.timeoutMillis(), TimeUnit.MILLISECONDS);
             return new Reply(result.ok() ? Reply.Status.OK : Reply.Status.FAILED, result.text());
         } catch (TimeoutException e) {
-            return new Reply(Reply.Status.TIMEOUT, timeoutMessage(wait, command.timeoutMillis(), withdraw(wait)));
+            boolean withdrawn = withdraw(wait);
+            return new Reply(withdrawn ? Reply.Status.NOT_APPLIED : Reply.Status.TIMEOUT,
+                    timeoutMessage(wait, command.timeoutMillis(), withdrawn));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return new Reply(Reply.Status.TIMEOUT, "interrupted; the operation may still be applied");
+            return new Reply(Reply.Status.ABANDONED, "replica " + self.id() + " was interrupted while it waited for the operation");
         } catch (ExecutionException e) {
-            return new Reply(Reply.Status.TIMEOUT, e.getCause().getMessage());
+            return new Reply(Reply.Status.ABANDONED, e.getCause().getMessage());
         } finally {
             inFlight.decrementAndGet();
         }
@@ -639,7 +641,7 @@ public final class Replica implements AutoCloseable {
 
     private String failureMessage() {
         String why = failure;
-        return (why != null ? why : "replica " + self.id() + " is stopping") + "; the operation may still be applied";
+        return why != null ? why : "replica " + self.id() + " is stopping";
     }
 
     private <T> T awaitLoop(CompletableFuture<T> answer) {
@@ -700,9 +702,7 @@ public final class Replica implements AutoCloseable {
                     : " (unreachable since " + CLOCK_TIME.format(Instant.ofEpochMilli(since)) + ")"));
         }
         String waiting = who.isEmpty() ? "" : " waiting for " + String.join(", ", who);
-        return after + waiting + (withdrawn
-                ? "; not applied: it was still queued behind this replica's earlier requests"
-                : "; the operation may still be applied");
+        return after + waiting + (withdrawn ? ", still queued behind this replica's earlier requests" : "");
     }
 
     static String seconds(long millis) {
