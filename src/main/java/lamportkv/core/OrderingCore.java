@@ -51,6 +51,16 @@ public final class OrderingCore {
          */
         default void received(int from, PeerMessage message, long clock) {
         }
+
+        /**
+         * This replica applied a released request with another result than its origin's (the
+         * result in its APPLY): the replicas' data differ. Called after the apply, with the state
+         * consistent. The default throws {@link Divergence}, which a running replica must treat
+         * as a bug (fail-stop); a test that studies what happens next may go on.
+         */
+        default void diverged(String why) {
+            throw new Divergence(why);
+        }
     }
 
     /** Far beyond any real clock, and far enough from overflow that {@code max(L, t) + 1} stays positive. */
@@ -175,7 +185,7 @@ public final class OrderingCore {
                 Result result = state.applyHead();
                 Result origin = p.originResult().orElseThrow();
                 if (!result.equals(origin)) {
-                    throw new Divergence("replica " + self + " applied " + p.id() + " " + String.join(" ", p.request().op().words())
+                    out.diverged("replica " + self + " applied " + p.id() + " " + String.join(" ", p.request().op().words())
                             + " with result " + describe(result) + ", but its origin, replica " + p.id().origin()
                             + ", got " + describe(origin) + ": the replicas' data differ");
                 }

@@ -77,7 +77,7 @@ final class ClientCalls {
     Reply execute(Command command) {
         String failure = failStop.failure();
         if (failure != null) {
-            return new Reply(Reply.Status.UNAVAILABLE, failure + "; try another replica");
+            return new Reply(Reply.Status.UNAVAILABLE, failure);
         }
         Operation op;
         try {
@@ -100,6 +100,11 @@ final class ClientCalls {
     private Reply order(Operation op, Command command) {
         Wait wait = new Wait();
         boolean queued = loop.execute(() -> {
+            String failure = failStop.failure();
+            if (failure != null) {              // the disk failed meanwhile: never taken
+                wait.answer.completeExceptionally(new NotTaken(failure));
+                return;
+            }
             wait.token = node.submit(op, command.clientId(), command.seq());
             rounds.await(wait.token, wait.answer);       // stamped at the end of a round: see Node
         }, why -> wait.answer.completeExceptionally(new NotTaken(why)));
@@ -113,10 +118,14 @@ final class ClientCalls {
             return timedOut(wait, command.timeoutMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return new Reply(Reply.Status.TIMEOUT, "interrupted while replica " + self + " was ordering it");
+            return interrupted();
         } catch (ExecutionException e) {
             return failed(e.getCause());
         }
+    }
+
+    private Reply interrupted() {
+        return new Reply(Reply.Status.ABANDONED, "replica " + self + " was interrupted while it waited for the operation");
     }
 
     private static Reply answered(Result result) {
@@ -125,7 +134,7 @@ final class ClientCalls {
 
     private Reply failed(Throwable why) {
         if (why instanceof NotTaken) {
-            return new Reply(Reply.Status.UNAVAILABLE, why.getMessage() + "; try another replica");
+            return new Reply(Reply.Status.UNAVAILABLE, why.getMessage());
         }
         return new Reply(Reply.Status.ABANDONED, why.getMessage());
     }
@@ -163,13 +172,12 @@ final class ClientCalls {
                 return failed(e.getCause());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return new Reply(Reply.Status.TIMEOUT, "interrupted while replica " + self + " was ordering it");
+                return interrupted();
             }
         }
         String text = "timed out after " + seconds(timeoutMillis) + waitingFor(outcome.waitingFor());
         return outcome.withdrawal() == Node.Withdrawal.NOT_STAMPED
-                ? new Reply(Reply.Status.NOT_APPLIED, text + ", still queued behind replica " + self
-                        + "'s earlier requests")
+                ? new Reply(Reply.Status.NOT_APPLIED, text + ", still queued behind this replica's earlier requests")
                 : new Reply(Reply.Status.TIMEOUT, text);
     }
 

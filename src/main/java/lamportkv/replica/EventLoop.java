@@ -164,14 +164,16 @@ final class EventLoop implements AutoCloseable {
     }
 
     private void run() {
+        List<Task> round = new ArrayList<>();
         try {
-            loop();
+            loop(round);
         } catch (Throwable bug) {
             stopForBug(bug);
         } finally {
             synchronized (admission) {
                 running = false;
             }
+            round.forEach(left -> left.abandon().accept(stopReason));    // the rest of a round cut short
             for (Task left; (left = inbox.poll()) != null; ) {
                 left.abandon().accept(stopReason);
             }
@@ -179,8 +181,8 @@ final class EventLoop implements AutoCloseable {
         }
     }
 
-    private void loop() throws InterruptedException {
-        List<Task> round = new ArrayList<>();
+    /** Runs rounds until stopped; {@code round} holds the tasks of the current round that have not run. */
+    private void loop(List<Task> round) throws InterruptedException {
         long forceBy = 0;       // while records are unforced: when they must be forced at the latest
         while (true) {
             Task first;
@@ -201,14 +203,14 @@ final class EventLoop implements AutoCloseable {
             round.add(first);
             inbox.drainTo(round);
             boolean stop = false;
-            for (Task task : round) {
+            while (!round.isEmpty()) {
+                Task task = round.remove(0);
                 if (task == STOP) {
                     stop = true;
                 } else {
                     task.run().run();       // a throw here is a bug: run() stops the loop, nothing is committed
                 }
             }
-            round.clear();
             commitRound(stop || (forceBy != 0 && System.nanoTime() - forceBy >= 0));
             if (stop) {
                 return;
