@@ -17,7 +17,8 @@ import org.tinylog.TaggedLogger;
  *
  * <p>Records get consecutive indexes 1, 2, 3, ... for the life of the log, across segments and
  * restarts. Appends are buffered; {@link #force()} makes all of them durable with one
- * {@link FileChannel#force} (group commit). Segment files are named {@code wal-<first index, 20 digits>.log},
+ * {@link FileChannel#force} (group commit). {@link #forcedIndex()} says how far the log knows its
+ * records are durable; right after {@link #open} that can be less than {@link #lastIndex()}. Segment files are named {@code wal-<first index, 20 digits>.log},
  * so the directory listing in name order is index order, and a segment's name says where it starts
  * even when it holds no record yet.
  *
@@ -54,13 +55,20 @@ public final class WriteAheadLog implements AutoCloseable {
     /** Bytes of the current segment handed to the OS (not counting the buffer). */
     private long writtenBytes;
     private long lastIndex;
-    private boolean unforced;
+    /**
+     * The highest index known durable: covered by a completed force (or a roll, or the force that
+     * made a cut durable). Everything after it is at most in the OS page cache, and {@link #force()}
+     * forces exactly when there is such a record, whether it was appended by this process or only
+     * replayed from a file a crashed process left behind.
+     */
+    private long forcedIndex;
     /** Why the log stopped accepting records, or null while it is healthy. */
     private String failure;
     private boolean closed;
 
     private WriteAheadLog(Path dir, long segmentBytes, ChannelOpener opener, DirectoryLock lock,
-            List<Recovery.Segment> sealed, Recovery.Segment current, FileChannel channel, long lastIndex) {
+            List<Recovery.Segment> sealed, Recovery.Segment current, FileChannel channel, long lastIndex,
+            long forcedIndex) {
         this.dir = dir;
         this.segmentBytes = segmentBytes;
         this.opener = opener;
@@ -71,6 +79,7 @@ public final class WriteAheadLog implements AutoCloseable {
         this.channel = channel;
         this.writtenBytes = current.bytes();
         this.lastIndex = lastIndex;
+        this.forcedIndex = forcedIndex;
     }
 
     /**
@@ -81,6 +90,13 @@ public final class WriteAheadLog implements AutoCloseable {
      * record with valid data after it, a bad record in an earlier segment, a gap in indexes between
      * segments) throws {@link StorageException} naming file and offset: starting with silently less
      * data would make this replica disagree with the others.
+     *
+     * <p>The replayed records are not durable yet: a process killed with {@code kill -9} leaves
+     * records in the OS page cache that it never forced, and this open reads them like any other.
+     * Open does not force them (its owner decides when, and a torn tail's cut is the only exception);
+     * {@link #forcedIndex()} says what is known durable, and the first {@link #force()} forces the
+     * rest even though nothing was appended since open. Force before anything that depends on a
+     * replayed record leaves the process.
      *
      * @param segmentBytes a segment is rolled before it would grow past this size; a single larger
      *     record gets a segment of its own
@@ -104,10 +120,12 @@ public final class WriteAheadLog implements AutoCloseable {
             }
             Recovery.Segment current = segments.remove(segments.size() - 1);
             FileChannel channel = openForWriting(dir, current, found, opener);
+            // Sealed segments were forced when the next one was created; a cut forced the last one.
+            long forced = found.tornBytes() > 0 ? found.lastIndex() : current.firstIndex() - 1;
             WriteAheadLog wal = new WriteAheadLog(dir, segmentBytes, opener, lock, segments, current, channel,
-                    found.lastIndex());
-            log.info("opened write-ahead log {}: {} segment(s), records {}..{}", dir, wal.segmentCount(),
-                    wal.firstIndex(), wal.lastIndex());
+                    found.lastIndex(), forced);
+            log.info("opened write-ahead log {}: {} segment(s), records {}..{}, known forced up to {}", dir,
+                    wal.segmentCount(), wal.firstIndex(), wal.lastIndex(), wal.forcedIndex());
             return wal;
         } catch (RuntimeException e) {
             lock.close();
@@ -234,21 +252,21 @@ public final class WriteAheadLog implements AutoCloseable {
             throw fail("write to", currentPath, e);
         }
         lastIndex = index;
-        unforced = true;
         return index;
     }
 
     /**
-     * Makes every record appended so far durable: hands the buffer to the OS and calls
-     * {@link FileChannel#force} once, however many appends that covers (group commit). A no-op when
-     * nothing was appended since the last force. Call it before anything that depends on the records
-     * leaves the process.
+     * Makes every record in the log durable: hands the buffer to the OS and calls
+     * {@link FileChannel#force} once, however many appends that covers (group commit). That includes
+     * records replayed at open that were never forced ({@link #forcedIndex()} &lt; {@link #lastIndex()}),
+     * even when nothing was appended since. A no-op when every record is known durable. Call it
+     * before anything that depends on the records leaves the process.
      *
      * @throws StorageException on an I/O error, after which the log is failed and refuses appends
      */
     public void force() {
         ensureHealthy();
-        if (!unforced) {
+        if (forcedIndex == lastIndex) {
             return;
         }
         try {
@@ -257,12 +275,21 @@ public final class WriteAheadLog implements AutoCloseable {
         } catch (IOException e) {
             throw fail("force", currentPath, e);
         }
-        unforced = false;
+        forcedIndex = lastIndex;
     }
 
     /** The index of the newest record, 0 if the log never held one. */
     public long lastIndex() {
         return lastIndex;
+    }
+
+    /**
+     * The highest index known durable. After a successful {@link #force()} it is {@link #lastIndex()};
+     * right after {@link #open} it is the best lower bound the files prove (records the previous
+     * process forced, at least the sealed segments), 0 if nothing is known.
+     */
+    public long forcedIndex() {
+        return forcedIndex;
     }
 
     /** The index of the oldest record still kept, or lastIndex() + 1 if the log holds none. */
@@ -316,7 +343,7 @@ public final class WriteAheadLog implements AutoCloseable {
     }
 
     /**
-     * Forces what was appended (unless the log is failed), closes the files and releases the
+     * Forces every record not known durable (unless the log is failed), closes the files and releases the
      * directory lock. Idempotent.
      *
      * @throws StorageException if the final force fails; the files are closed anyway
@@ -343,6 +370,7 @@ public final class WriteAheadLog implements AutoCloseable {
         // Why force here: a later segment must never sit next to an earlier one with a torn tail;
         // recovery treats damage in any but the last segment as lost data.
         channel.force(false);
+        forcedIndex = firstIndex - 1;
         channel.close();
         sealed.add(new Recovery.Segment(currentPath, currentFirstIndex, writtenBytes));
         Path next = dir.resolve(RecordFormat.segmentName(firstIndex));
@@ -351,7 +379,6 @@ public final class WriteAheadLog implements AutoCloseable {
         writtenBytes = 0;
         channel = opener.open(next, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         Directories.force(dir);
-        unforced = false;
     }
 
     private void writeRecord(long index, byte[] payload) throws IOException {

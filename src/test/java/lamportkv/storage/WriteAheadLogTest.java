@@ -203,6 +203,33 @@ class WriteAheadLogTest {
     }
 
     @Test
+    void theFirstForceAfterOpenForcesTheReplayedRecords() {
+        // After kill -9 the records may sit only in the OS page cache: replayed, but not durable until forced.
+        try (WriteAheadLog wal = WriteAheadLog.open(dir, 1 << 20)) {
+            wal.append(payload(1));
+            wal.append(payload(2));
+        }
+        FaultyChannel.Faults faults = new FaultyChannel.Faults();
+        try (WriteAheadLog wal = WriteAheadLog.open(dir, 1 << 20, faults.opener())) {
+            assertThat(faults.forces.get()).as("open leaves the force to its owner").isZero();
+            wal.force();
+            assertThat(faults.forces.get()).isEqualTo(1);
+            wal.force(); // now everything is known durable: no-op
+            assertThat(faults.forces.get()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aForceRightAfterOpeningAnEmptyLogHasNothingToForce() {
+        WriteAheadLog.open(dir, 1 << 20).close();
+        FaultyChannel.Faults faults = new FaultyChannel.Faults();
+        try (WriteAheadLog wal = WriteAheadLog.open(dir, 1 << 20, faults.opener())) {
+            wal.force();
+            assertThat(faults.forces.get()).isZero();
+        }
+    }
+
+    @Test
     void aFailedWriteFailsTheLogAndLaterAppendsAreRefused() {
         FaultyChannel.Faults faults = new FaultyChannel.Faults();
         try (WriteAheadLog wal = WriteAheadLog.open(dir, 1 << 20, faults.opener())) {
