@@ -9,6 +9,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import lamportkv.storage.RecordFormat.Format;
 import org.tinylog.Logger;
 import org.tinylog.TaggedLogger;
 
@@ -114,16 +115,9 @@ public final class WriteAheadLog implements AutoCloseable {
         DirectoryLock lock = DirectoryLock.acquire(dir, LOCK_FILE);
         try {
             Recovery.Result found = Recovery.scan(dir, opener);
-            List<Recovery.Segment> segments = new ArrayList<>(found.segments());
-            if (segments.isEmpty()) {
-                segments.add(new Recovery.Segment(dir.resolve(RecordFormat.segmentName(1)), 1, 0));
-            }
-            Recovery.Segment current = segments.remove(segments.size() - 1);
-            FileChannel channel = openForWriting(dir, current, found, opener);
-            // Sealed segments were forced when the next one was created; a cut forced the last one.
-            long forced = found.tornBytes() > 0 ? found.lastIndex() : current.firstIndex() - 1;
-            WriteAheadLog wal = new WriteAheadLog(dir, segmentBytes, opener, lock, segments, current, channel,
-                    found.lastIndex(), forced);
+            Tail tail = openTail(dir, found, opener);
+            WriteAheadLog wal = new WriteAheadLog(dir, segmentBytes, opener, lock, tail.sealed(), tail.current(),
+                    tail.channel(), found.lastIndex(), tail.forcedIndex());
             log.info("opened write-ahead log {}: {} segment(s), records {}..{}, known forced up to {}", dir,
                     wal.segmentCount(), wal.firstIndex(), wal.lastIndex(), wal.forcedIndex());
             return wal;
@@ -133,33 +127,96 @@ public final class WriteAheadLog implements AutoCloseable {
         }
     }
 
-    /** Opens the last segment for appending, creating it in an empty log and cutting off a torn tail. */
-    private static FileChannel openForWriting(Path dir, Recovery.Segment current, Recovery.Result found,
-            ChannelOpener opener) {
-        Path path = current.path();
+    /** Where appends go after open: the sealed segments, the one being written and its channel, what is forced. */
+    private record Tail(List<Recovery.Segment> sealed, Recovery.Segment current, FileChannel channel,
+            long forcedIndex) {}
+
+    /**
+     * Opens the last segment for appending: creates the first one in an empty log, cuts off a torn
+     * tail, writes the header into a segment that has none, and seals a format-1 segment in favour of
+     * a new format-2 one (a format-1 segment is never appended to: its records carry no watermark).
+     */
+    private static Tail openTail(Path dir, Recovery.Result found, ChannelOpener opener) {
+        List<Recovery.Segment> sealed = new ArrayList<>(found.segments());
+        if (sealed.isEmpty()) {
+            return new Tail(sealed, newSegment(dir, 1), startSegmentAtOpen(dir, 1, opener), 0);
+        }
+        Recovery.Segment last = sealed.remove(sealed.size() - 1);
+        Path path = last.path();
+        FileChannel channel = null;
         try {
-            if (found.segments().isEmpty()) {
-                FileChannel channel = opener.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-                Directories.force(dir);
-                return channel;
+            channel = opener.open(path, StandardOpenOption.WRITE);
+            long forced = found.forcedIndex();
+            if (found.tornBytes() > 0) {
+                cutTornTail(channel, last, found);
+                forced = found.lastIndex(); // the cut's force covered every record kept
             }
-            FileChannel channel = opener.open(path, StandardOpenOption.WRITE);
-            try {
-                if (found.tornBytes() > 0) {
-                    channel.truncate(current.bytes());
-                    channel.force(false); // so the tail cannot reappear under records appended later
-                    log.warn("dropped torn tail of {}: {} byte(s) from offset {} ({}), the mark of a crash during a "
-                            + "write that was never forced; records up to index {} are kept", path, found.tornBytes(),
-                            current.bytes(), found.tornTail().problem(), found.lastIndex());
-                }
-                channel.position(current.bytes());
-                return channel;
-            } catch (IOException e) {
-                closeQuietly(channel);
-                throw e;
+            if (last.format() == Format.V1 && last.bytes() > 0) {
+                // As roll does: the old segment is durable before the next one exists.
+                channel.force(false);
+                channel.close();
+                sealed.add(last);
+                long next = found.lastIndex() + 1;
+                FileChannel fresh = startSegmentAtOpen(dir, next, opener);
+                log.info("write-ahead log segment {} is in format 1 and stays as it is; records from index {} go to "
+                        + "{} in format {}", path, next, RecordFormat.segmentName(next), RecordFormat.VERSION);
+                return new Tail(sealed, newSegment(dir, next), fresh, found.lastIndex());
             }
+            if (last.bytes() == 0) {
+                // Created but never written, or cut to nothing: it gets its header now.
+                Directories.writeFully(channel.position(0), RecordFormat.segmentHeader());
+                return new Tail(sealed, newSegment(dir, last.firstIndex()), channel, forced);
+            }
+            channel.position(last.bytes());
+            return new Tail(sealed, last, channel, forced);
         } catch (IOException e) {
+            if (channel != null) {
+                closeQuietly(channel);
+            }
             throw StorageException.io("open for writing", path, e, "check the disk, free space and permissions");
+        }
+    }
+
+    /** Truncates the last segment before its torn tail and forces, so the tail cannot reappear later. */
+    private static void cutTornTail(FileChannel channel, Recovery.Segment last, Recovery.Result found)
+            throws IOException {
+        channel.truncate(last.bytes());
+        channel.force(false); // so the tail cannot reappear under records appended later
+        log.warn("dropped torn tail of {}: {} byte(s) from offset {} ({}), the mark of a crash during a write that "
+                + "was never forced; records up to index {} are kept", last.path(), found.tornBytes(), last.bytes(),
+                found.tornTail().problem(), found.lastIndex());
+    }
+
+    /** A segment that holds only its header. */
+    private static Recovery.Segment newSegment(Path dir, long firstIndex) {
+        return new Recovery.Segment(dir.resolve(RecordFormat.segmentName(firstIndex)), firstIndex,
+                RecordFormat.SEGMENT_HEADER_BYTES, RecordFormat.CURRENT);
+    }
+
+    /**
+     * Creates the segment whose first record will be firstIndex and writes its header. Neither is
+     * forced here, only the directory entry: a header that never reaches the disk is recovered like
+     * any never-forced tail, and the first force of a record in the segment forces the header too.
+     */
+    private static FileChannel startSegment(Path dir, long firstIndex, ChannelOpener opener) throws IOException {
+        Path path = dir.resolve(RecordFormat.segmentName(firstIndex));
+        FileChannel channel = opener.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        try {
+            Directories.writeFully(channel, RecordFormat.segmentHeader());
+        } catch (IOException e) {
+            closeQuietly(channel);
+            throw e;
+        }
+        Directories.force(dir);
+        return channel;
+    }
+
+    private static FileChannel startSegmentAtOpen(Path dir, long firstIndex, ChannelOpener opener) {
+        try {
+            return startSegment(dir, firstIndex, opener);
+        } catch (IOException e) {
+            throw StorageException.io("create", dir.resolve(RecordFormat.segmentName(firstIndex)), e,
+                    "check the disk, free space and permissions");
         }
     }
 
@@ -191,15 +248,16 @@ public final class WriteAheadLog implements AutoCloseable {
         for (int i = 0; i < all.size(); i++) {
             long last = i + 1 < all.size() ? all.get(i + 1).firstIndex() - 1 : lastIndex;
             if (last > afterIndex) {
-                replaySegment(all.get(i).path(), all.get(i).firstIndex(), last, afterIndex, consumer);
+                replaySegment(all.get(i), last, afterIndex, consumer);
             }
         }
     }
 
-    private void replaySegment(Path path, long first, long last, long afterIndex, RecordConsumer consumer) {
+    private void replaySegment(Recovery.Segment segment, long last, long afterIndex, RecordConsumer consumer) {
+        Path path = segment.path();
         try (FileChannel in = opener.open(path, StandardOpenOption.READ)) {
-            SegmentReader reader = new SegmentReader(in);
-            for (long index = first; index <= last; index++) {
+            SegmentReader reader = new SegmentReader(in, segment.format());
+            for (long index = segment.firstIndex(); index <= last; index++) {
                 SegmentReader.Read read = reader.next(index);
                 if (!(read instanceof SegmentReader.Ok ok)) {
                     String problem = read instanceof SegmentReader.Bad bad
@@ -244,7 +302,8 @@ public final class WriteAheadLog implements AutoCloseable {
         long index = lastIndex + 1;
         try {
             long size = currentBytes();
-            if (size > 0 && size + RecordFormat.HEADER_BYTES + payload.length > segmentBytes) {
+            boolean holdsRecords = size > RecordFormat.SEGMENT_HEADER_BYTES;
+            if (holdsRecords && size + RecordFormat.HEADER_BYTES + payload.length > segmentBytes) {
                 roll(index);
             }
             writeRecord(index, payload);
@@ -372,20 +431,20 @@ public final class WriteAheadLog implements AutoCloseable {
         channel.force(false);
         forcedIndex = firstIndex - 1;
         channel.close();
-        sealed.add(new Recovery.Segment(currentPath, currentFirstIndex, writtenBytes));
-        Path next = dir.resolve(RecordFormat.segmentName(firstIndex));
-        currentPath = next;
+        sealed.add(new Recovery.Segment(currentPath, currentFirstIndex, writtenBytes, RecordFormat.CURRENT));
+        currentPath = dir.resolve(RecordFormat.segmentName(firstIndex));
         currentFirstIndex = firstIndex;
-        writtenBytes = 0;
-        channel = opener.open(next, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        Directories.force(dir);
+        channel = startSegment(dir, firstIndex, opener);
+        writtenBytes = RecordFormat.SEGMENT_HEADER_BYTES;
     }
 
     private void writeRecord(long index, byte[] payload) throws IOException {
         if (buffer.remaining() < RecordFormat.HEADER_BYTES) {
             flushBuffer();
         }
-        buffer.putInt(payload.length).putInt(RecordFormat.checksum(index, payload)).putLong(index);
+        // forcedIndex is the watermark: what was known forced before this record (see RecordFormat).
+        buffer.putInt(payload.length).putInt(RecordFormat.checksum(index, forcedIndex, payload)).putLong(index)
+                .putLong(forcedIndex);
         int offset = 0;
         while (offset < payload.length) {
             if (!buffer.hasRemaining()) {
@@ -411,7 +470,7 @@ public final class WriteAheadLog implements AutoCloseable {
 
     private List<Recovery.Segment> segments() {
         List<Recovery.Segment> all = new ArrayList<>(sealed);
-        all.add(new Recovery.Segment(currentPath, currentFirstIndex, currentBytes()));
+        all.add(new Recovery.Segment(currentPath, currentFirstIndex, currentBytes(), RecordFormat.CURRENT));
         return all;
     }
 

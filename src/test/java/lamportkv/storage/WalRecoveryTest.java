@@ -22,7 +22,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 /** What open() does with damaged files: cut off a torn tail, refuse everything else. */
 class WalRecoveryTest {
     private static final long SEGMENT = 300;
-    private static final int RECORDS = 44;
+    private static final int RECORDS = 46;
 
     @TempDir
     Path dir;
@@ -59,10 +59,10 @@ class WalRecoveryTest {
         Place torn = lastRecord();
         switch (form) {
             case CUT_INSIDE_HEADER -> LogFiles.truncate(file, torn.offset() + 7);
-            case CUT_INSIDE_PAYLOAD -> LogFiles.truncate(file, torn.offset() + 16 + torn.payloadLength() / 2);
+            case CUT_INSIDE_PAYLOAD -> LogFiles.truncate(file, torn.offset() + LogFiles.RECORD_HEADER + torn.payloadLength() / 2);
             case BAD_CHECKSUM -> LogFiles.flipByte(file, torn.end() - 1);
             case IMPOSSIBLE_LENGTH -> LogFiles.write(file, torn.offset(), ByteBuffer.allocate(4).putInt(-3).array());
-            case HEADER_ZEROED -> LogFiles.write(file, torn.offset(), new byte[16]);
+            case HEADER_ZEROED -> LogFiles.write(file, torn.offset(), new byte[LogFiles.RECORD_HEADER]);
         }
 
         try (WriteAheadLog wal = WriteAheadLog.open(dir, SEGMENT)) {
@@ -93,7 +93,7 @@ class WalRecoveryTest {
     void aCorruptedByteInTheMiddleOfTheLastSegmentIsRefused() {
         Path file = last();
         Place first = places(file).get(0);
-        LogFiles.flipByte(file, first.offset() + 16);
+        LogFiles.flipByte(file, first.offset() + LogFiles.RECORD_HEADER);
         assertRefused(file, first.offset(), "checksum mismatch");
     }
 
@@ -109,7 +109,7 @@ class WalRecoveryTest {
     void aZeroedHeaderInTheMiddleIsRefused() {
         Path file = last();
         Place second = places(file).get(1);
-        LogFiles.write(file, second.offset(), new byte[16]);
+        LogFiles.write(file, second.offset(), new byte[LogFiles.RECORD_HEADER]);
         assertRefused(file, second.offset(), "offset " + second.offset());
     }
 
