@@ -88,6 +88,11 @@ final class SegmentReader {
         return first.getInt(4);
     }
 
+    /** A reader of the same file in another format, at its first record (to look for what a lost header hid). */
+    SegmentReader as(Format other) throws IOException {
+        return new SegmentReader(channel, other);
+    }
+
     long size() {
         return size;
     }

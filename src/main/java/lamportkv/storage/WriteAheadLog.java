@@ -182,9 +182,10 @@ public final class WriteAheadLog implements AutoCloseable {
             throws IOException {
         channel.truncate(last.bytes());
         channel.force(false); // so the tail cannot reappear under records appended later
-        log.warn("dropped torn tail of {}: {} byte(s) from offset {} ({}), the mark of a crash during a write that "
-                + "was never forced; records up to index {} are kept", last.path(), found.tornBytes(), last.bytes(),
-                found.tornTail().problem(), found.lastIndex());
+        Recovery.Tail tail = found.tail();
+        log.warn("dropped never-forced tail of {}: {} byte(s) from offset {} ({}; {}), left by a crash or power loss "
+                + "before it was forced, so nothing in it was acknowledged; records up to index {} are kept",
+                last.path(), tail.bytes(), last.bytes(), tail.bad().problem(), tail.after(), found.lastIndex());
     }
 
     /** A segment that holds only its header. */
