@@ -22,6 +22,11 @@ import lamportkv.storage.RecordFormat.Format;
  * valid records after a bad one are no proof of damage by themselves. Format 1 has no watermark, so
  * its tails keep the stricter rule: a bad record with a valid one after it is refused. Damage in a
  * segment before the last is always refused: rolling forced it before the next segment existed.
+ *
+ * <p>What this cannot see: a record's watermark speaks only of forces before it was appended, so
+ * the records of the last force are vouched for only once a later record reaches the disk. Damage
+ * to them that no crash explains (a failing disk) looks like a never-forced tail and is cut, with
+ * the same WARN line.
  */
 final class Recovery {
     /**

@@ -14,6 +14,8 @@ import lamportkv.storage.RecordFormat.Format;
  */
 final class SegmentReader {
     private static final int WINDOW_BYTES = 256 << 10;
+    /** Versions above this are not a later format but a damaged header. */
+    private static final int MAX_PLAUSIBLE_VERSION = 255;
 
     private final FileChannel channel;
     private final Format format;
@@ -29,9 +31,12 @@ final class SegmentReader {
         EMPTY,
         /** A format-2 segment header. */
         V2,
-        /** No segment header: format 1, or a format-2 segment whose header was never forced and is lost. */
+        /**
+         * No usable segment header: format 1, or a format-2 segment whose header was never forced and
+         * is lost or torn.
+         */
         NO_HEADER,
-        /** Our magic with a version this code does not know. */
+        /** Our magic with a later version than this code knows: written by a newer lamportkv. */
         UNKNOWN_VERSION
     }
 
@@ -46,7 +51,8 @@ final class SegmentReader {
 
     /**
      * No valid record at offset. maybeTorn is false when the record's checksum is fine but it is out of
-     * place: a crash in the middle of a write cannot produce that.
+     * place: a crash in the middle of a write cannot produce that (it matters for format 1; in format
+     * 2 the watermarks decide, because a power loss can leave stale blocks in a never-forced tail).
      */
     record Bad(long offset, String problem, boolean maybeTorn) implements Read {}
 
@@ -69,7 +75,12 @@ final class SegmentReader {
         window.limit(0);
     }
 
-    /** Reads the first bytes of a segment file to tell which format it is in. */
+    /**
+     * Reads the first bytes of a segment file to tell which format it is in. The magic followed by
+     * a version that no lamportkv wrote (0, 1, or garbage) is a torn header, not a newer format:
+     * refusing would keep a replica down over a never-forced header, and recovery still refuses if
+     * records behind it say they were forced.
+     */
     static Start start(FileChannel channel) throws IOException {
         if (channel.size() == 0) {
             return Start.EMPTY;
@@ -78,7 +89,12 @@ final class SegmentReader {
         if (Directories.readFully(channel, first, 0) < first.capacity() || first.getInt(0) != RecordFormat.MAGIC) {
             return Start.NO_HEADER;
         }
-        return first.getInt(4) == RecordFormat.VERSION ? Start.V2 : Start.UNKNOWN_VERSION;
+        int version = first.getInt(4);
+        if (version == RecordFormat.VERSION) {
+            return Start.V2;
+        }
+        return version > RecordFormat.VERSION && version <= MAX_PLAUSIBLE_VERSION ? Start.UNKNOWN_VERSION
+                : Start.NO_HEADER;
     }
 
     /** The version field of a segment whose {@link #start} is UNKNOWN_VERSION, for the error message. */

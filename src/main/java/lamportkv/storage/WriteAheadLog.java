@@ -19,9 +19,10 @@ import org.tinylog.TaggedLogger;
  * <p>Records get consecutive indexes 1, 2, 3, ... for the life of the log, across segments and
  * restarts. Appends are buffered; {@link #force()} makes all of them durable with one
  * {@link FileChannel#force} (group commit). {@link #forcedIndex()} says how far the log knows its
- * records are durable; right after {@link #open} that can be less than {@link #lastIndex()}. Segment files are named {@code wal-<first index, 20 digits>.log},
- * so the directory listing in name order is index order, and a segment's name says where it starts
- * even when it holds no record yet.
+ * records are durable; right after {@link #open} that can be less than {@link #lastIndex()}.
+ * Segment files are named {@code wal-<first index, 20 digits>.log}, so the directory listing in
+ * name order is index order, and a segment's name says where it starts even when it holds no
+ * record yet. The layout of their bytes is in {@link RecordFormat}.
  *
  * <p>After any write or force failure the log refuses further appends and forces: after a failed
  * force the OS may have dropped the dirty pages, so nothing written since the last good force can be
@@ -85,12 +86,14 @@ public final class WriteAheadLog implements AutoCloseable {
 
     /**
      * Opens the log in dir, creating the directory and a first segment if needed, and checks every
-     * record's checksum. A torn record at the end of the last segment (cut inside the header or the
-     * payload, or a checksum mismatch with nothing valid after it) is what a crash in the middle of
-     * a write leaves; it was never forced, so it is cut off with a WARN line. Any other damage (a bad
-     * record with valid data after it, a bad record in an earlier segment, a gap in indexes between
-     * segments) throws {@link StorageException} naming file and offset: starting with silently less
-     * data would make this replica disagree with the others.
+     * record's checksum. A bad record in the last segment that no valid record after it says was
+     * forced is a never-forced tail, left by a crash or a power loss (which may leave it torn, out of
+     * order or zero-filled): it is cut off, with everything after it, and one WARN line. Damage to
+     * forced data (a bad record that a later record's watermark says was forced, a bad record in an
+     * earlier segment, a gap in indexes between segments) throws {@link StorageException} naming file
+     * and offset: starting with silently less data would make this replica disagree with the others.
+     * See {@link Recovery} for the rule, and for the stricter one of format-1 segments (written by the
+     * previous version: they open and replay, but new records go to a new format-2 segment).
      *
      * <p>The replayed records are not durable yet: a process killed with {@code kill -9} leaves
      * records in the OS page cache that it never forced, and this open reads them like any other.
@@ -184,7 +187,7 @@ public final class WriteAheadLog implements AutoCloseable {
         channel.force(false); // so the tail cannot reappear under records appended later
         Recovery.Tail tail = found.tail();
         log.warn("dropped never-forced tail of {}: {} byte(s) from offset {} ({}; {}), left by a crash or power loss "
-                + "before it was forced, so nothing in it was acknowledged; records up to index {} are kept",
+                + "before it was forced; records up to index {} are kept",
                 last.path(), tail.bytes(), last.bytes(), tail.bad().problem(), tail.after(), found.lastIndex());
     }
 

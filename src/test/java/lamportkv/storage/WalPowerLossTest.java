@@ -65,7 +65,8 @@ class WalPowerLossTest {
             }
         });
         assertThat(warnings.lines().filter(l -> l.contains("WARN"))).singleElement().asString().contains(
-                "dropped never-forced tail of " + file, (size - lost.offset()) + " byte(s) from offset " + lost.offset(),
+                "dropped never-forced tail of " + file,
+                (size - lost.offset()) + " byte(s) from offset " + lost.offset(),
                 "crash or power loss", "say only records up to 10 were forced", "records up to index 12 are kept");
         try (WriteAheadLog wal = WriteAheadLog.open(dir, SEGMENT)) {
             assertThat(replay(wal, 0)).isEqualTo(entries(1, 13));
@@ -105,8 +106,9 @@ class WalPowerLossTest {
         Place bad = record(file, 5);
         Place witness = record(file, 16); // the first record appended after the force of 15
         LogFiles.flipByte(file, bad.end() - 1);
-        assertRefused(file, "at offset " + bad.offset() + ": checksum mismatch (record 5 expected), but record 16 (offset "
-                + witness.offset() + ") says records up to 15 were forced; refusing to start with less data");
+        assertRefused(file, "at offset " + bad.offset() + ": checksum mismatch (record 5 expected), but record 16 "
+                + "(offset " + witness.offset() + ") says records up to 15 were forced; refusing to start with less "
+                + "data");
     }
 
     @Test

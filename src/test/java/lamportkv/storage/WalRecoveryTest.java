@@ -66,7 +66,8 @@ class WalRecoveryTest {
         Place torn = lastRecord();
         switch (form) {
             case CUT_INSIDE_HEADER -> LogFiles.truncate(file, torn.offset() + 7);
-            case CUT_INSIDE_PAYLOAD -> LogFiles.truncate(file, torn.offset() + LogFiles.RECORD_HEADER + torn.payloadLength() / 2);
+            case CUT_INSIDE_PAYLOAD -> LogFiles.truncate(file,
+                    torn.offset() + LogFiles.RECORD_HEADER + torn.payloadLength() / 2);
             case BAD_CHECKSUM -> LogFiles.flipByte(file, torn.end() - 1);
             case IMPOSSIBLE_LENGTH -> LogFiles.write(file, torn.offset(), ByteBuffer.allocate(4).putInt(-3).array());
             case HEADER_ZEROED -> LogFiles.write(file, torn.offset(), new byte[LogFiles.RECORD_HEADER]);
@@ -129,6 +130,26 @@ class WalRecoveryTest {
         Path file = last();
         LogFiles.write(file, 0, new byte[LogFiles.SEGMENT_HEADER]);
         assertRefused(file, 0, "no format-2 segment header", "were forced");
+    }
+
+    @Test
+    void aTornSegmentHeaderInFrontOfForcedRecordsIsRefused() {
+        // Magic intact, version garbage: not a later format, a damaged header.
+        Path file = last();
+        LogFiles.write(file, 4, new byte[] {(byte) 0xA7, 0x11, 0x3C, 0x05});
+        assertRefused(file, 0, "no format-2 segment header", "were forced");
+    }
+
+    @Test
+    void aFreshSegmentWithATornHeaderIsCutToNothing() {
+        Path file = last();
+        long first = RecordFormat.firstIndexOf(file);
+        LogFiles.truncate(file, 5); // the header never fully landed; no record of this segment did
+        LogFiles.appendBytes(file, new byte[] {(byte) 0xA7, 0x11, 0x3C, 0x05, 0x77, 0x01});
+        try (WriteAheadLog wal = WriteAheadLog.open(dir, SEGMENT)) {
+            assertThat(replay(wal, 0)).isEqualTo(entries(1, first - 1));
+        }
+        assertThat(LogFiles.size(file)).isEqualTo(LogFiles.SEGMENT_HEADER);
     }
 
     @Test
