@@ -245,7 +245,11 @@ public final class ReplicaCore {
                     for (int i = in.readInt(); i > 0; i--) {
                         recorded.add(in.readInt());
                     }
-                    checkAgreement(new Agreement(recorded, in.readLong()), "the log");
+                    Agreement written = new Agreement(recorded, in.readLong());
+                    if (!written.equals(agreement)) {
+                        throw new Agreement.Mismatch("the log was written with " + written.describe()
+                                + ", but the configuration says " + agreement.describe(), written);
+                    }
                 }
                 default -> throw new IllegalStateException("unknown journal record type " + type);
             }

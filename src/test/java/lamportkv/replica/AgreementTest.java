@@ -64,7 +64,7 @@ class AgreementTest {
             LocalCluster cluster = LocalCluster.create(1, here, settings);
             try (Replica one = Replica.start(cluster.config(), 1)) {
                 for (int i = 1; i <= 5; i++) {
-                    assertThat(one.clientService().execute(Command.of(7, i, List.of("add", "n", "1"), 5_000)).ok())
+                    assertThat(one.clientService().execute(Command.of(7, i, List.of("set", "n", String.valueOf(i)), 5_000)).ok())
                             .isTrue();
                 }
             }
