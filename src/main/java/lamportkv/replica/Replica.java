@@ -203,6 +203,34 @@ public final class Replica implements AutoCloseable {
                 + " is not an address of this machine; start replica " + self.id() + " on that host");
     }
 
+    /**
+     * The data of replica {@code id}, read from its data directory as a restart would rebuild it
+     * (its snapshot and log), for an offline export. The replica must be stopped: its directory is
+     * locked while it runs. Like a restart, this may cut a never-forced tail of its log.
+     *
+     * @throws StartException naming what is wrong (it runs, the data is damaged, the configuration differs)
+     */
+    public static java.util.SortedMap<String, lamportkv.core.Value> readData(ClusterConfig config, int id)
+            throws StartException {
+        config.find(id).orElseThrow(() -> new StartException(
+                "replica " + id + " is not in " + config.file() + " (replicas: " + config.ids() + ")"));
+        if (!Files.isDirectory(config.dataDirOf(id))) {
+            throw new StartException("replica " + id + " has no data directory " + config.dataDirOf(id));
+        }
+        DiskJournal journal;
+        try {
+            journal = DiskJournal.open(config.dataDirOf(id));
+        } catch (StorageException e) {
+            throw new StartException(e.getMessage());
+        }
+        try {
+            Node node = Startup.recover(config, id, journal, Node.Observer.NONE, Logger.tag("replica " + id));
+            return new java.util.TreeMap<>(node.core().state().data());
+        } finally {
+            journal.close();
+        }
+    }
+
     public int id() {
         return self.id();
     }
