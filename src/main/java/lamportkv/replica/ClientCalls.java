@@ -165,9 +165,12 @@ final class ClientCalls {
             Thread.currentThread().interrupt();
             outcome = new Outcome(Node.Withdrawal.UNKNOWN, new TreeSet<>());
         }
-        if (outcome == null) {
+        if (outcome == null || outcome.withdrawal() == Node.Withdrawal.UNKNOWN) {
+            // Answered already, or executed in the round running now: its answer is moments away.
             try {
-                return answered(wait.answer.get());
+                return answered(wait.answer.get(outcome == null ? 0 : 2_000, TimeUnit.MILLISECONDS));
+            } catch (TimeoutException e) {
+                return new Reply(Reply.Status.TIMEOUT, "timed out after " + seconds(timeoutMillis));
             } catch (ExecutionException e) {
                 return failed(e.getCause());
             } catch (InterruptedException e) {

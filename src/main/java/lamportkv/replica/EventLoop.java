@@ -105,7 +105,13 @@ final class EventLoop implements AutoCloseable {
     private <T> CompletableFuture<T> submit(Supplier<T> task, boolean afterCommit) {
         CompletableFuture<T> done = new CompletableFuture<>();
         Runnable run = () -> {
-            T value = task.get();
+            T value;
+            try {
+                value = task.get();
+            } catch (RuntimeException | Error bug) {
+                done.completeExceptionally(bug);        // its caller hears at once; the loop stops (fail-stop)
+                throw bug;
+            }
             if (!afterCommit) {
                 done.complete(value);
                 return;

@@ -151,6 +151,43 @@ class PeerLinkTest {
     }
 
     @Test
+    void aMessageOutOfNumberOrderIsABugNotARenumbering() throws Exception {
+        FakePeer peer = new FakePeer();
+        PeerLink link = link(() -> peer, new AtomicLong());
+        link.send(messages(1, 3));
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> link.send(List.of(message(5)))))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("link 1→2: message 5 queued where 4 was due: link numbers must have no gaps");
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> link.send(List.of(message(3)))))
+                .isInstanceOf(IllegalStateException.class);
+        assertThat(peer.next().stamps()).as("what was queued in order still goes out").containsExactly(1L, 2L, 3L);
+    }
+
+    @Test
+    void anErrorInTheLinksThreadReachesItsHandler() throws Exception {
+        PeerLink link = link(() -> {
+            throw new OutOfMemoryError("pretend");
+        }, new AtomicLong());
+        link.send(messages(1, 1));
+        waitFor(() -> !bugs.isEmpty());
+        assertThat(bugs).singleElement().isInstanceOf(OutOfMemoryError.class);
+        bugs.clear();
+    }
+
+    @Test
+    void aPeerThatClaimsMoreThanWasSentIsNotBelieved() throws Exception {
+        FakePeer peer = new FakePeer();
+        peer.answer = r -> both(r.lastSeq() + 100);      // a peer that lost track (or this replica lost its state)
+        AtomicLong confirmed = new AtomicLong();
+        PeerLink link = link(() -> peer, confirmed);
+        link.send(messages(1, 2));
+        peer.next();
+        Thread.sleep(200);
+        assertThat(confirmed.get()).as("nothing confirmed beyond what was sent").isZero();
+        assertThat(link.backlog()).as("nothing dropped").isEqualTo(2);
+    }
+
+    @Test
     void aFailedCallIsSentAgainWholeAndThePeerDropsNothingItNeeds() throws Exception {
         FakePeer peer = new FakePeer();
         List<Integer> connects = new ArrayList<>();
