@@ -1,4 +1,4 @@
-package lamportkv.replica;
+package lamportkv.cli;
 
 import java.io.IOException;
 import java.io.ObjectInputFilter;
@@ -8,6 +8,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Callable;
 import lamportkv.config.ClusterConfig;
 import lamportkv.config.ConfigException;
+import lamportkv.replica.Replica;
 import lamportkv.rmi.SerialFilters;
 import lamportkv.web.Dashboard;
 import org.tinylog.Logger;
