@@ -33,7 +33,7 @@ public final class Words {
     /**
      * @throws IllegalArgumentException with a one-line message if a quote is not closed
      */
-    static List<String> split(String line) {
+    public static List<String> split(String line) {
         List<String> words = new ArrayList<>();
         StringBuilder word = new StringBuilder();
         boolean inWord = false;
