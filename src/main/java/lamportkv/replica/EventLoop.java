@@ -67,8 +67,6 @@ final class EventLoop implements AutoCloseable {
     private final RoundEnd roundEnd;
     private final Consumer<Throwable> onBug;
     private final Thread thread;
-    /** Guards {@link #running} against a task slipping in after the loop drained its inbox. */
-    private final Object admission = new Object();
     private volatile boolean running = true;
     private volatile String stopReason = "the replica is stopping";
 
@@ -138,14 +136,17 @@ final class EventLoop implements AutoCloseable {
         return enqueue(new Task(task, why -> { }));
     }
 
+    /**
+     * Hands {@code task} to the loop; false if the loop has stopped and will never see it. No lock:
+     * the loop marks itself stopped before it drains its inbox for the last time, so a task added
+     * after that drain sees the mark and takes itself back; one the drain took is abandoned there.
+     */
     private boolean enqueue(Task task) {
-        synchronized (admission) {
-            if (!running) {
-                return false;
-            }
-            inbox.add(task);
-            return true;
+        if (!running) {
+            return false;
         }
+        inbox.add(task);
+        return running || !inbox.remove(task);
     }
 
     /** From a task on the loop: runs {@code onCommit} once this round has committed, else {@code onFailure}. */
@@ -176,9 +177,7 @@ final class EventLoop implements AutoCloseable {
         } catch (Throwable bug) {
             stopForBug(bug);
         } finally {
-            synchronized (admission) {
-                running = false;
-            }
+            running = false;
             round.forEach(left -> left.abandon().accept(stopReason));    // the rest of a round cut short
             for (Task left; (left = inbox.poll()) != null; ) {
                 left.abandon().accept(stopReason);
@@ -209,14 +208,20 @@ final class EventLoop implements AutoCloseable {
             round.add(first);
             inbox.drainTo(round);
             boolean stop = false;
-            while (!round.isEmpty()) {
-                Task task = round.remove(0);
+            for (int i = 0; i < round.size(); i++) {
+                Task task = round.get(i);
                 if (task == STOP) {
                     stop = true;
                 } else {
-                    task.run().run();       // a throw here is a bug: run() stops the loop, nothing is committed
+                    try {
+                        task.run().run();
+                    } catch (RuntimeException | Error bug) {
+                        round.subList(0, i + 1).clear();      // what is left of the round is abandoned
+                        throw bug;                              // a bug: run() stops the loop, nothing is committed
+                    }
                 }
             }
+            round.clear();
             commitRound(stop || (forceBy != 0 && System.nanoTime() - forceBy >= 0));
             if (stop) {
                 return;
@@ -235,9 +240,7 @@ final class EventLoop implements AutoCloseable {
 
     private void stopForBug(Throwable bug) {
         stopReason = "the replica stopped after a bug (" + bug + "); see its log";
-        synchronized (admission) {
-            running = false;
-        }
+        running = false;
         for (Completion c : completions) {
             c.onFailure().run();
         }
@@ -248,11 +251,9 @@ final class EventLoop implements AutoCloseable {
     /** Stops taking tasks, forces what the last rounds appended, and waits for the loop to end. */
     @Override
     public void close() {
-        synchronized (admission) {
-            if (running) {
-                running = false;
-                inbox.add(STOP);
-            }
+        if (running) {
+            running = false;
+            inbox.add(STOP);
         }
         if (!inLoop()) {
             try {
