@@ -44,4 +44,4 @@ serial_filter='maxdepth=20;maxrefs=100000;maxarray=100000;maxbytes=16777216;lamp
 # Client runs are short: favour start-up time over peak speed.
 # shellcheck disable=SC2086
 exec java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto "-Djdk.serialFilter=$serial_filter" ${JAVA_OPTS:-} \
-    -cp "$jar" lamportkv.client.ClientMain "${args[@]}"
+    -cp "$jar" lamportkv.cli.ClientMain "${args[@]}"

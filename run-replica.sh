@@ -36,4 +36,4 @@ registry_filter='maxdepth=4;maxrefs=32;maxarray=64;maxbytes=16384;java.lang.Stri
 # shellcheck disable=SC2086
 exec java -XX:+ExitOnOutOfMemoryError "-Djdk.serialFilter=$serial_filter" \
     "-Dsun.rmi.registry.registryFilter=$registry_filter" ${JAVA_OPTS:-} \
-    -cp "$jar" lamportkv.replica.ReplicaMain "${args[@]}"
+    -cp "$jar" lamportkv.cli.ReplicaMain "${args[@]}"

@@ -18,6 +18,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import lamportkv.client.Seconds;
 import lamportkv.config.ClusterConfig;
 import lamportkv.config.ConfigException;
 import lamportkv.config.ReplicaAddress;
@@ -40,7 +41,7 @@ public final class Bench {
 
     /** Added to the per-operation timeout for RMI's own read timeout: the replica answers TIMEOUT first. */
     static final long RESPONSE_TIMEOUT_MARGIN_MILLIS = 5_000;
-    /** After an exception (replica unreachable), a client pauses this long rather than spin. */
+    /** After every replica in turn failed an attempt, a client pauses this long rather than spin. */
     static final long BACKOFF_MILLIS = 100;
     /** Progress every second on a terminal (redrawn), every 5 seconds otherwise (one line each). */
     static final long TERMINAL_PROGRESS_MILLIS = 1_000;
@@ -59,6 +60,9 @@ public final class Bench {
     private final LongAdder succeeded = new LongAdder();
     private final LongAdder failed = new LongAdder();
     private final LongAdder measuredErrors = new LongAdder();
+    /** Attempts sent again, to the next replica, after one that could not take or finish them. */
+    private final LongAdder retries = new LongAdder();
+    private final LongAdder measuredRetries = new LongAdder();
     private final Map<String, LongAdder> errorKinds = new ConcurrentHashMap<>();
     private volatile boolean measuring;
     private volatile boolean stopping;
@@ -146,10 +150,11 @@ public final class Bench {
         List<Client> clients = new ArrayList<>();
         SecureRandom ids = new SecureRandom();
         for (int i = 0; i < settings.clients(); i++) {
-            ReplicaAddress replica = replicas.get(i % replicas.size());
+            int home = i % replicas.size();
+            ReplicaAddress replica = replicas.get(home);
             try {
-                clients.add(new Client(i, Rmi.replicaService(replica.host(), replica.port()), nonZero(ids),
-                        new SplittableRandom(ids.nextLong())));
+                clients.add(new Client(i, replicas, home, Rmi.replicaService(replica.host(), replica.port()),
+                        nonZero(ids), new SplittableRandom(ids.nextLong())));
             } catch (RemoteException | NotBoundException e) {
                 err.println("error: cannot reach " + replica + ": " + Rmi.rootMessage(e));
                 return FAILED;
@@ -172,6 +177,7 @@ public final class Bench {
         progress.watch("warm-up", loadStart, loadStart + settings.warmupMillis() * 1_000_000, this::progressLine);
         recorder.getIntervalHistogram();   // drop the warm-up
         measuredErrors.reset();
+        measuredRetries.reset();
         measuring = true;
         long start = System.nanoTime();
         progress.watch("measure", loadStart, start + settings.durationMillis() * 1_000_000, this::progressLine);
@@ -179,6 +185,7 @@ public final class Bench {
         Histogram histogram = recorder.getIntervalHistogram();
         double seconds = (System.nanoTime() - start) / 1e9;
         long errors = measuredErrors.sum();
+        long retries = measuredRetries.sum();
         stopping = true;
         progress.done();
         long joinDeadline = System.nanoTime() + STOP_GRACE_MILLIS * 1_000_000;
@@ -195,7 +202,8 @@ public final class Bench {
             }
         }
 
-        Report report = Report.of(settings.clients(), replicas.size(), workload.mix(), seconds, histogram, errors);
+        Report report = Report.of(settings.clients(), replicas.size(), workload.mix(), seconds, histogram, errors,
+                retries);
         if (settings.json()) {
             out.println(report.json());
         } else {
@@ -260,7 +268,8 @@ public final class Bench {
         double rate = now > lastNanos ? (count - lastCount) / ((now - lastNanos) / 1e9) : 0;
         lastCount = count;
         lastNanos = now;
-        return String.format(Locale.ROOT, "ops %,d  rate %,.0f ops/s  errors %,d", count, rate, failed.sum());
+        return String.format(Locale.ROOT, "ops %,d  rate %,.0f ops/s  errors %,d  retries %,d", count, rate,
+                failed.sum(), retries.sum());
     }
 
     private void error(String what) {
@@ -304,16 +313,31 @@ public final class Bench {
         return id;
     }
 
-    /** One closed-loop client: its own stub, client id and sequence numbers. Used by one thread at a time. */
+    /**
+     * One closed-loop client: its own stub, client id and sequence numbers. Used by one thread at a
+     * time. An attempt that gets no answer (a {@link RemoteException}: the replica was killed, is
+     * restarting, or its stub is stale) or whose status says to try elsewhere ({@code UNAVAILABLE},
+     * {@code ABANDONED}) is sent again, as the same command (same client id and sequence number, so
+     * the cluster applies it once), to the next replica in id order with a stub looked up afresh,
+     * until the operation's {@code --timeout} is spent. Only an operation that finally fails counts
+     * as an error.
+     */
     private final class Client {
         final int index;
-        final ReplicaService stub;
         final long clientId;
         final java.util.Random random;
+        private final List<ReplicaAddress> replicas;
+        /** The replica this client talks to now, as an index into {@link #replicas}. */
+        private int at;
+        /** Its stub, or null: looked up again before the next attempt. */
+        private ReplicaService stub;
         long nextSeq = 1;
 
-        Client(int index, ReplicaService stub, long clientId, SplittableRandom seed) {
+        Client(int index, List<ReplicaAddress> replicas, int home, ReplicaService stub, long clientId,
+               SplittableRandom seed) {
             this.index = index;
+            this.replicas = List.copyOf(replicas);
+            this.at = home;
             this.stub = stub;
             this.clientId = clientId;
             this.random = new java.util.Random(seed.nextLong());
@@ -323,41 +347,81 @@ public final class Bench {
             while (!stopping) {
                 String[] words = workload.next(random);
                 long t0 = System.nanoTime();
-                try {
-                    Reply reply = stub.execute(new Command(clientId, nextSeq++, words, settings.timeoutMillis()));
-                    long micros = (System.nanoTime() - t0) / 1_000;
-                    if (reply.ok()) {
-                        succeeded.increment();
-                        if (measuring) {
-                            recorder.recordValue(micros);
-                        }
-                    } else {
-                        error(words[0] + ": " + reply.status() + ": " + reply.text());
+                String failure = execute(words);
+                if (failure == null) {
+                    succeeded.increment();
+                    if (measuring) {
+                        recorder.recordValue((System.nanoTime() - t0) / 1_000);
                     }
-                } catch (RemoteException | RuntimeException e) {
-                    error(words[0] + ": " + e.getClass().getSimpleName() + ": " + Rmi.rootMessage(e));
-                    pause();
+                } else {
+                    error(words[0] + ": " + failure);
                 }
             }
         }
 
         boolean preload(Workload workload, int key) {
-            String[] words = workload.preload(key, random);
-            try {
-                Reply reply = stub.execute(new Command(clientId, nextSeq++, words, settings.timeoutMillis()));
-                if (reply.ok()) {
-                    return true;
-                }
-                error("preload set: " + reply.status() + ": " + reply.text());
-            } catch (RemoteException | RuntimeException e) {
-                error("preload set: " + e.getClass().getSimpleName() + ": " + Rmi.rootMessage(e));
+            String failure = execute(workload.preload(key, random));
+            if (failure != null) {
+                error("preload set: " + failure);
             }
-            return false;
+            return failure == null;
         }
 
-        private void pause() {
+        /**
+         * Runs one operation to its end: retried on the next replica while its answer allows and
+         * its time lasts.
+         *
+         * @return null if it succeeded, else how it failed ({@code STATUS: text}, or why no replica answered)
+         */
+        String execute(String[] words) {
+            long seq = nextSeq++;
+            long timeout = settings.timeoutMillis();
+            long deadline = System.nanoTime() + timeout * 1_000_000;
+            int failedInARow = 0;
+            String why;
+            while (true) {
+                long left = (deadline - System.nanoTime()) / 1_000_000;
+                try {
+                    if (stub == null) {
+                        ReplicaAddress replica = replicas.get(at);
+                        stub = Rmi.replicaService(replica.host(), replica.port());
+                    }
+                    Reply reply = stub.execute(new Command(clientId, seq, words, Math.max(1, left)));
+                    if (reply.ok()) {
+                        return null;
+                    }
+                    if (!reply.status().retryElsewhere()) {
+                        return reply.status() + ": " + reply.text();
+                    }
+                    why = reply.status() + ": " + reply.text();
+                } catch (RemoteException | NotBoundException e) {
+                    why = e.getClass().getSimpleName() + ": " + Rmi.rootMessage(e);
+                } catch (RuntimeException e) {
+                    // The replica's own unchecked exception, rethrown by RMI: a bug there, not retried.
+                    stub = null;
+                    pause(deadline);
+                    return e.getClass().getSimpleName() + ": " + Rmi.rootMessage(e);
+                }
+                // Not this replica, not now: the same command goes to the next one, with a fresh stub.
+                stub = null;
+                at = (at + 1) % replicas.size();
+                if (++failedInARow % replicas.size() == 0) {
+                    pause(deadline);   // a whole round failed: give the cluster a moment
+                }
+                if (stopping || deadline - System.nanoTime() <= 0) {
+                    return "no replica could take it within " + Seconds.format(timeout) + " (last: " + why + ")";
+                }
+                retries.increment();
+                if (measuring) {
+                    measuredRetries.increment();
+                }
+            }
+        }
+
+        private void pause(long deadline) {
+            long millis = Math.min(BACKOFF_MILLIS, Math.max(0, (deadline - System.nanoTime()) / 1_000_000));
             try {
-                Thread.sleep(BACKOFF_MILLIS);
+                Thread.sleep(millis);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 stopping = true;

@@ -13,8 +13,12 @@ import picocli.CommandLine.Option;
             "Drives a running lamportkv cluster with closed-loop clients and reports throughput and latency.",
             "Each client is one thread with its own RMI stub, its own random client id and increasing"
                     + " sequence numbers; it waits for each reply before sending its next operation."
-                    + " Clients are spread round-robin over all replicas of the configuration. Errors"
-                    + " (non-OK replies, exceptions) are counted, not fatal.",
+                    + " Clients are spread round-robin over all replicas of the configuration. An attempt"
+                    + " that gets no answer, or a replica that cannot take or finish it now (UNAVAILABLE,"
+                    + " ABANDONED), is retried as the same command (it applies once) on the next replica,"
+                    + " within --timeout; such retries are counted. An operation that finally fails"
+                    + " (FAILED, REFUSED, NOT_APPLIED, TIMEOUT, or no replica in time) is counted as an"
+                    + " error, not fatal.",
             "Latency is recorded (in microseconds, HdrHistogram) only after the warm-up.",
             ""},
         footer = {
@@ -31,7 +35,8 @@ import picocli.CommandLine.Option;
                     + " set writes it again: those failures count as errors.",
             "",
             "Output: a table on stdout (or one JSON line with --json: system, clients, seconds, ops, ops_per_s,"
-                    + " p50_us, p90_us, p99_us, p999_us, max_us, errors, replicas, mix); progress on stderr.",
+                    + " p50_us, p90_us, p99_us, p999_us, max_us, errors, replicas, mix, retries); progress on"
+                    + " stderr.",
             "Exit status: 0 after a run with at least one successful operation, 1 if none succeeded or the"
                     + " cluster cannot be reached, 2 for usage errors."})
 public final class BenchOptions {
@@ -67,7 +72,8 @@ public final class BenchOptions {
     String mix;
 
     @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "30",
-            description = "How long one operation may take before it counts as an error (default: ${DEFAULT-VALUE}).")
+            description = "How long one operation may take, retries included, before it counts as an error"
+                    + " (default: ${DEFAULT-VALUE}).")
     String timeout;
 
     @Option(names = "--json", description = "Print one JSON line instead of the table.")

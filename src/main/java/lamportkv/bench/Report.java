@@ -11,19 +11,23 @@ import org.HdrHistogram.Histogram;
  *
  * @param seconds  the measured interval, warm-up excluded
  * @param ops      operations answered OK in that interval
- * @param errors   failed operations in that interval: non-OK replies and exceptions
+ * @param errors   operations that finally failed in that interval, retries included: answered
+ *                 FAILED, REFUSED, NOT_APPLIED or TIMEOUT, or no replica could take them in time
+ * @param retries  attempts sent again in that interval, to the next replica, after one that got no
+ *                 answer or was answered UNAVAILABLE or ABANDONED (the same command: it applies once)
  */
 public record Report(String system, int clients, int replicas, String mix, double seconds, long ops,
-                     long p50Us, long p90Us, long p99Us, long p999Us, long maxUs, long errors) {
+                     long p50Us, long p90Us, long p99Us, long p999Us, long maxUs, long errors, long retries) {
 
     public static final String SYSTEM = "lamportkv";
 
     /** The report of a run whose OK latencies (in microseconds) are in {@code histogram}. */
-    public static Report of(int clients, int replicas, Mix mix, double seconds, Histogram histogram, long errors) {
+    public static Report of(int clients, int replicas, Mix mix, double seconds, Histogram histogram, long errors,
+                            long retries) {
         return new Report(SYSTEM, clients, replicas, mix.toString(), seconds, histogram.getTotalCount(),
                 histogram.getValueAtPercentile(50), histogram.getValueAtPercentile(90),
                 histogram.getValueAtPercentile(99), histogram.getValueAtPercentile(99.9),
-                histogram.getMaxValue(), errors);
+                histogram.getMaxValue(), errors, retries);
     }
 
     public double opsPerSecond() {
@@ -33,7 +37,7 @@ public record Report(String system, int clients, int replicas, String mix, doubl
     /**
      * One JSON line. The fields the etcd load prints come first, in its order and format
      * ({@code seconds} with one decimal, {@code ops_per_s} rounded to an integer); then
-     * {@code replicas} and {@code mix}.
+     * {@code replicas}, {@code mix} and {@code retries}.
      */
     public String json() {
         return new Json()
@@ -50,6 +54,7 @@ public record Report(String system, int clients, int replicas, String mix, doubl
                 .field("errors", errors)
                 .field("replicas", replicas)
                 .field("mix", mix)
+                .field("retries", retries)
                 .toString();
     }
 
@@ -63,6 +68,7 @@ public record Report(String system, int clients, int replicas, String mix, doubl
         lines.add(String.format(Locale.ROOT, "%-12s %10s %10s %10s %10s %10s", "",
                 ms(p50Us), ms(p90Us), ms(p99Us), ms(p999Us), ms(maxUs)));
         lines.add(String.format(Locale.ROOT, "%-12s %,d", "errors", errors));
+        lines.add(String.format(Locale.ROOT, "%-12s %,d", "retries", retries));
         return lines;
     }
 

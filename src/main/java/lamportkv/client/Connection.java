@@ -2,18 +2,17 @@ package lamportkv.client;
 
 import java.io.EOFException;
 import java.io.PrintStream;
-import java.rmi.ConnectException;
-import java.rmi.ConnectIOException;
 import java.rmi.NoSuchObjectException;
 import java.rmi.NotBoundException;
 import java.rmi.RemoteException;
 import java.rmi.ServerError;
 import java.rmi.ServerException;
-import java.rmi.UnknownHostException;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -154,52 +153,79 @@ final class Connection {
     }
 
     /**
-     * Runs a tagged replicated operation until some replica answers or the budget is spent. An
-     * attempt that gets no answer — the replica is unreachable, contact is lost mid-call, it is
-     * stopping or cannot write its log — is repeated with the same command (same client id and
-     * sequence number, so the cluster applies it once) on the next replica in id order, wrapping
-     * around (the same address with {@code --connect}), pausing a little longer after each full
-     * round that all failed. Each attempt asks the replica to answer within the time still left,
-     * and is abandoned if it has not answered shortly after that. The connection stays on the
-     * replica that answered.
+     * A tagged operation's final answer, with every attempt it took: what the client may tell the
+     * user ({@link Attempts#verdict()}) depends on all of them, not on the last replica's alone.
+     */
+    record Outcome(Reply reply, Attempts attempts) {
+    }
+
+    /**
+     * Runs a tagged replicated operation until some replica gives it a final answer or the budget
+     * is spent. An attempt that gets no answer (the replica is unreachable, contact is lost
+     * mid-call) or whose status says to try elsewhere ({@link Reply.Status#retryElsewhere()}: the
+     * replica could not take it, or took it and stopped before answering) is repeated with the
+     * same command (same client id and sequence number, so the cluster applies it once) on the
+     * next replica in id order, wrapping around (the same address with {@code --connect}), pausing
+     * a little longer after each full round that all failed. Each attempt asks the replica to
+     * answer within the time still left, and is abandoned if it has not answered shortly after
+     * that. The connection stays on the replica that answered. Nothing here reads a reply's text.
      *
      * @param what         the command as typed, for notices and errors
      * @param commandFor   the command to send, given the milliseconds the replica may take
      * @param budgetMillis the whole time the operation may take, retries included (longer only
      *                     while {@code --wait} still lets the client wait for a replica to appear)
-     * @return the first answer that is not "this replica cannot take it now": OK, FAILED, TIMEOUT
-     *         or a REFUSED for bad input
-     * @throws CommandFailure when no replica answered in time, naming each one tried and why
+     * @return the final answer (OK, FAILED, REFUSED, NOT_APPLIED or TIMEOUT) and the attempts it took
+     * @throws CommandFailure when no replica answered in time, naming each one tried and why, and
+     *                        saying whether the operation may still be applied
      */
-    Reply execute(String what, LongFunction<Command> commandFor, long budgetMillis) throws CommandFailure {
+    Outcome execute(String what, LongFunction<Command> commandFor, long budgetMillis) throws CommandFailure {
         long started = System.nanoTime();
         long budgetEnd = started + budgetMillis * 1_000_000;
         boolean waiting = waitDeadline - budgetEnd > 0;
         long end = waiting ? waitDeadline : budgetEnd;
         int first = current;
         int round = movable ? candidates.size() : 1;
+        Attempts attempts = new Attempts();
+        boolean anyAnswered = false;
+        // Per replica, why it gave no final answer; a reason that leaves the outcome open is kept
+        // over later ones, so that the message explains its verdict.
         Map<Endpoint, String> reasons = new LinkedHashMap<>();
+        Set<Endpoint> uncertain = new HashSet<>();
         long pause = FIRST_PAUSE_MILLIS;
         int failedThisRound = 0;
         boolean refreshed = false;
         while (true) {
             Endpoint endpoint = endpoint();
             String reason;
+            boolean open;
             try {
                 Reply reply = attempt(what, endpoint, left -> commandFor.apply(Math.min(left, budgetMillis)), end);
-                if (!retryable(reply)) {
-                    return reply;
+                if (!attempts.retryAfter(endpoint.name(), reply.status())) {
+                    return new Outcome(reply, attempts);
                 }
+                anyAnswered = true;
                 service = null;
                 reason = reply.text();
+                open = !reply.status().definite();
             } catch (NoAnswer e) {
+                attempts.noReply(endpoint.name(), e.mayHaveReached);
                 if (e.staleStub && !refreshed) {
                     refreshed = true;   // a stub from before the replica restarted: look it up again, quietly
                     continue;
                 }
                 reason = e.getMessage();
+                open = e.mayHaveReached;
+            } catch (Broken e) {
+                attempts.noReply(endpoint.name(), e.mayHaveRun);
+                throw new CommandFailure(e.getMessage() + (attempts.verdict() == Attempts.Verdict.MAY_BE_APPLIED
+                        ? mayStillBeApplied(attempts) : ""));
             }
-            reasons.put(endpoint, reason);
+            if (open || !uncertain.contains(endpoint)) {
+                reasons.put(endpoint, reason);
+            }
+            if (open) {
+                uncertain.add(endpoint);
+            }
             if (movable) {
                 current = (current + 1) % candidates.size();
                 service = null;
@@ -212,25 +238,53 @@ final class Connection {
             if (millisUntil(end) <= 0) {
                 current = first;   // nobody answered: the next command starts from the same replica again
                 service = null;
+                String verdict = attempts.verdict() == Attempts.Verdict.MAY_BE_APPLIED
+                        ? "; the operation may still be applied"
+                        : anyAnswered ? "; not applied: no replica could take it" : "; not applied: no replica was reached";
                 throw new CommandFailure("timed out after " + Seconds.format(budgetMillis)
                         + (waiting ? " and --wait " + Seconds.format(waitNanos / 1_000_000) : "")
-                        + ": no replica answered (" + String.join("; ", reasons.values())
-                        + "); the operation may still be applied");
+                        + ": no replica answered (" + String.join("; ", reasons.values()) + ")" + verdict);
             }
             err.println("retrying '" + what + "' on " + endpoint().describe() + ": " + reason);
             err.flush();
         }
     }
 
+    /**
+     * {@code "; the operation may still be applied"}, naming the earlier attempt that leaves it
+     * open when the last one does not.
+     */
+    static String mayStillBeApplied(Attempts attempts) {
+        return "; the operation may still be applied" + attempts.describeUncertainty().map(u -> " (" + u + ")").orElse("");
+    }
+
     /** Why an attempt got no answer, in words naming the replica. */
     private static final class NoAnswer extends Exception {
         private static final long serialVersionUID = 1L;
+        /** False only if the call certainly never reached the replica's operation. */
+        final boolean mayHaveReached;
         /** Whether a cached stub failed without reaching its object: the replica may just have restarted. */
         final boolean staleStub;
 
-        NoAnswer(String reason, boolean staleStub) {
+        NoAnswer(String reason, boolean mayHaveReached, boolean staleStub) {
             super(reason, null, false, false);
+            this.mayHaveReached = mayHaveReached;
             this.staleStub = staleStub;
+        }
+    }
+
+    /**
+     * The replica answered the call with an exception rather than a reply, or the wait was
+     * interrupted: reported, not retried (every attempt would get the same).
+     */
+    private static final class Broken extends Exception {
+        private static final long serialVersionUID = 1L;
+        /** Whether the operation may have run (a failure inside the replica, not a refusal of its arguments). */
+        final boolean mayHaveRun;
+
+        Broken(String message, boolean mayHaveRun) {
+            super(message, null, false, false);
+            this.mayHaveRun = mayHaveRun;
         }
     }
 
@@ -244,7 +298,7 @@ final class Connection {
      * hold the client long past its budget.
      */
     private Reply attempt(String what, Endpoint endpoint, LongFunction<Command> commandFor, long end)
-            throws NoAnswer, CommandFailure {
+            throws NoAnswer, Broken {
         ReplicaService cached = service;
         long limitMillis = Math.max(1, millisUntil(end)) + ANSWER_GRACE_MILLIS;
         Future<Answer> answer = ATTEMPTS.submit(() -> {
@@ -258,31 +312,31 @@ final class Connection {
         } catch (TimeoutException e) {
             answer.cancel(true);
             service = null;
-            throw new NoAnswer(endpoint.describe() + " did not answer within " + Seconds.format(limitMillis), false);
+            throw new NoAnswer(endpoint.describe() + " did not answer within " + Seconds.format(limitMillis), true, false);
         } catch (InterruptedException e) {
             answer.cancel(true);
             Thread.currentThread().interrupt();
-            throw new CommandFailure("interrupted while waiting for " + endpoint.describe()
-                    + "; the operation may still be applied");
+            throw new Broken("interrupted while waiting for " + endpoint.describe(), true);
         } catch (ExecutionException e) {
             Throwable failure = e.getCause();
             if (failure instanceof Unreached u) {
-                throw new NoAnswer(endpoint.describe() + " is unreachable (" + u.getMessage() + ")", false);
+                throw new NoAnswer(endpoint.describe() + " is unreachable (" + u.getMessage() + ")", false, false);
             }
             if (failure instanceof RemoteException r) {
                 if (answeredWithAnError(r)) {
-                    throw new CommandFailure(endpoint.describe() + " failed on '" + what + "': " + cause(r));
+                    // A ServerException: it refused the arguments (or threw a checked one); a ServerError: it broke inside.
+                    throw new Broken(endpoint.describe() + " failed on '" + what + "': " + cause(r), r instanceof ServerError);
                 }
                 service = null;
                 if (notReached(r)) {
-                    throw new NoAnswer(endpoint.describe() + " is unreachable (" + reason(r) + ")", cached != null);
+                    throw new NoAnswer(endpoint.describe() + " is unreachable (" + reason(r) + ")", false, cached != null);
                 }
-                throw new NoAnswer("lost contact with " + endpoint.describe() + " (" + cause(r) + ")", false);
+                throw new NoAnswer("lost contact with " + endpoint.describe() + " (" + cause(r) + ")", true, false);
             }
             if (failure instanceof RuntimeException) {
                 // RMI rethrows the replica's own unchecked exceptions here: a bug on its side, reported in one line.
-                throw new CommandFailure(endpoint.describe() + " failed on '" + what + "': " + failure
-                        + " (a bug in the replica; its log has the trace)");
+                throw new Broken(endpoint.describe() + " failed on '" + what + "': " + failure
+                        + " (a bug in the replica; its log has the trace)", true);
             }
             if (failure instanceof Error error) {
                 throw error;
@@ -302,22 +356,7 @@ final class Connection {
 
     /** Whether the call certainly never ran: no connection was made, or the object is gone. */
     private static boolean notReached(RemoteException e) {
-        return e instanceof ConnectException || e instanceof ConnectIOException || e instanceof UnknownHostException
-                || e instanceof NoSuchObjectException;
-    }
-
-    /**
-     * Whether an answer means "not this replica, not now", so the same command may go elsewhere:
-     * it is stopping, its disk failed, or it is too busy. Never a FAILED, which every replica would
-     * repeat, nor a refusal of bad input.
-     */
-    private static boolean retryable(Reply reply) {
-        if (reply.status() != Reply.Status.REFUSED && reply.status() != Reply.Status.TIMEOUT) {
-            return false;
-        }
-        String text = reply.text();
-        return text.contains(" is stopping") || text.contains("stopped accepting work")
-                || text.contains("could not commit") || (reply.status() == Reply.Status.REFUSED && text.contains(" is busy with "));
+        return RemoteCalls.certainlyNotReached(e);
     }
 
     private static long millisUntil(long nanoTime) {

@@ -51,6 +51,11 @@ record Endpoint(int id, String host, int port) {
         return (id == UNKNOWN_ID ? "the replica" : "replica " + id) + " at " + hostPort();
     }
 
+    /** {@code replica 1 (127.0.0.1:7101)}, or {@code 127.0.0.1:7101} when the id is unknown: where an attempt went. */
+    String name() {
+        return id == UNKNOWN_ID ? hostPort() : "replica " + id + " (" + hostPort() + ")";
+    }
+
     /** The shell's prompt, without the {@code "> "}. */
     String promptName() {
         return id == UNKNOWN_ID ? hostPort() : "replica " + id;

@@ -90,17 +90,31 @@ final class Session {
         }
         long seq = nextSeq++;
         // Every attempt carries the same client id and seq, so the cluster applies it at most once.
-        Reply reply = connection.execute(String.join(" ", words),
+        Connection.Outcome outcome = connection.execute(String.join(" ", words),
                 left -> Command.of(clientId, seq, words, left), timeoutMillis);
-        if (reply.status() == Reply.Status.TIMEOUT) {
-            // The replica counted from the last attempt; the user asked for the whole budget.
-            throw new CommandFailure(reply.text().replaceFirst("^timed out after [0-9.]+s",
-                    "timed out after " + Seconds.format(timeoutMillis)));
-        }
-        if (!reply.ok()) {
-            throw new CommandFailure(reply.text());
-        }
-        return reply.text();
+        Reply reply = outcome.reply();
+        Attempts attempts = outcome.attempts();
+        return switch (reply.status()) {
+            case OK -> reply.text();
+            // Applied, and failed the same way everywhere: the text is the error.
+            case FAILED -> throw new CommandFailure(reply.text());
+            // Bad input: refused, as any replica would; open only if an earlier attempt may have applied.
+            case REFUSED -> throw new CommandFailure(reply.text() + verdict(attempts, ""));
+            case NOT_APPLIED -> throw new CommandFailure(wholeBudget(reply.text()) + verdict(attempts, "; not applied"));
+            case TIMEOUT -> throw new CommandFailure(wholeBudget(reply.text()) + "; the operation may still be applied");
+            // Never final: the connection tries elsewhere until the budget ends, then fails itself.
+            case UNAVAILABLE, ABANDONED -> throw new IllegalStateException("not a final answer: " + reply);
+        };
+    }
+
+    /** {@code ifNotApplied} when every attempt certainly never ran, else "may still be applied" and why. */
+    private static String verdict(Attempts attempts, String ifNotApplied) {
+        return attempts.verdict() == Attempts.Verdict.NOT_APPLIED ? ifNotApplied : Connection.mayStillBeApplied(attempts);
+    }
+
+    /** The replica counted from the last attempt; the user asked for the whole budget. */
+    private String wholeBudget(String text) {
+        return text.replaceFirst("^timed out after [0-9.]+s", "timed out after " + Seconds.format(timeoutMillis));
     }
 
     private static Verb verb(String word) throws CommandFailure {

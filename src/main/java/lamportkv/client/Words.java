@@ -8,14 +8,32 @@ import java.util.List;
  * values may hold them ({@code set greeting "hello world"}): {@code '...'} takes everything
  * literally, {@code "..."} allows {@code \"} and {@code \\}.
  */
-final class Words {
+public final class Words {
     private Words() {
+    }
+
+    /**
+     * The word as {@link #split} reads it back: as it is if it needs no quotes, else in single
+     * quotes, else (it holds a single quote) in double quotes with {@code \"} and {@code \\}.
+     * Empty if the word cannot be written on one line (it holds a line break).
+     */
+    public static java.util.Optional<String> quote(String word) {
+        if (word.chars().anyMatch(c -> c == '\n' || c == '\r')) {
+            return java.util.Optional.empty();
+        }
+        if (!word.isEmpty() && word.chars().noneMatch(c -> Character.isWhitespace(c) || c == '\'' || c == '"')) {
+            return java.util.Optional.of(word);
+        }
+        if (word.indexOf('\'') < 0) {
+            return java.util.Optional.of("'" + word + "'");
+        }
+        return java.util.Optional.of('"' + word.replace("\\", "\\\\").replace("\"", "\\\"") + '"');
     }
 
     /**
      * @throws IllegalArgumentException with a one-line message if a quote is not closed
      */
-    static List<String> split(String line) {
+    public static List<String> split(String line) {
         List<String> words = new ArrayList<>();
         StringBuilder word = new StringBuilder();
         boolean inWord = false;

@@ -18,6 +18,7 @@ import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import lamportkv.core.Agreement;
 
 /**
  * The cluster as {@code replicas.properties} describes it:
@@ -342,6 +343,14 @@ public final class ClusterConfig {
 
     public List<Integer> ids() {
         return new ArrayList<>(replicas.keySet());
+    }
+
+    /**
+     * What every replica must be configured with alike (the member ids and the client expiry):
+     * replicas compare it on every batch, and the log records it.
+     */
+    public Agreement agreement() {
+        return new Agreement(ids(), clientExpirySeconds * 1000);
     }
 
     public Optional<ReplicaAddress> find(int id) {

@@ -44,6 +44,23 @@ public final class OrderingCore {
         /** Any replica applied a request to its data (at the origin, right before {@link #executed}). */
         default void applied(Request request, Result result) {
         }
+
+        /**
+         * A peer message was taken in and the clock moved past it: {@code clock} is the clock right
+         * after the receive. Called before anything the message causes (its OK, the applies it releases).
+         */
+        default void received(int from, PeerMessage message, long clock) {
+        }
+
+        /**
+         * This replica applied a released request with another result than its origin's (the
+         * result in its APPLY): the replicas' data differ. Called after the apply, with the state
+         * consistent. The default throws {@link Divergence}, which a running replica must treat
+         * as a bug (fail-stop); a test that studies what happens next may go on.
+         */
+        default void diverged(String why) {
+            throw new Divergence(why);
+        }
     }
 
     /** Far beyond any real clock, and far enough from overflow that {@code max(L, t) + 1} stays positive. */
@@ -134,7 +151,7 @@ public final class OrderingCore {
                     + " after request stamped " + last + ": stamps from one origin only grow");
         }
         lastRequestFrom.put(from, r.id().ts());
-        state.clock().onReceive(r.id().ts());
+        out.received(from, new PeerMessage.RequestMsg(r), state.clock().onReceive(r.id().ts()));
         state.enqueue(new PendingRequest(r, -1));
         out.send(from, new PeerMessage.OkMsg(r.id(), state.clock().onSend()));
     }
@@ -147,7 +164,7 @@ public final class OrderingCore {
         if (p.oksFrom().contains(from)) {
             throw new ProtocolViolation("replica " + from + " sent a second OK for " + ok.requestId());
         }
-        state.clock().onReceive(ok.clock());
+        out.received(from, ok, state.clock().onReceive(ok.clock()));
         p.recordOk(from);
     }
 
@@ -156,7 +173,7 @@ public final class OrderingCore {
                 .filter(q -> q.id().origin() == from && !q.released())
                 .orElseThrow(() -> new ProtocolViolation("replica " + from + " sent APPLY for " + apply.requestId()
                         + ", which is not an unreleased request of that replica here"));
-        state.clock().onReceive(apply.clock());
+        out.received(from, apply, state.clock().onReceive(apply.clock()));
         p.release(apply.result());
     }
 
@@ -166,6 +183,12 @@ public final class OrderingCore {
             PendingRequest p = head.get();
             if (p.released()) {
                 Result result = state.applyHead();
+                Result origin = p.originResult().orElseThrow();
+                if (!result.equals(origin)) {
+                    out.diverged("replica " + self + " applied " + p.id() + " " + String.join(" ", p.request().op().words())
+                            + " with result " + describe(result) + ", but its origin, replica " + p.id().origin()
+                            + ", got " + describe(origin) + ": the replicas' data differ");
+                }
                 out.applied(p.request(), result);
             } else if (p.id().origin() == self && p.oksFrom().size() == others.length) {
                 Result result = state.applyHead();
@@ -179,6 +202,10 @@ public final class OrderingCore {
                 return;
             }
         }
+    }
+
+    private static String describe(Result r) {
+        return (r.ok() ? "" : "error ") + "\"" + (r.text().length() > 80 ? r.text().substring(0, 77) + "..." : r.text()) + "\"";
     }
 
     /** The replicas this replica's own pending requests wait for, all of them ({@link #waitingFor} of the last). */

@@ -47,6 +47,13 @@ public final class ReplicaCore {
         /** A request was applied to the data here. */
         default void applied(Request request, Result result) {
         }
+
+        /**
+         * Message {@code seq} of the link from {@code from} was taken in; {@code clock} is the clock
+         * right after the receive. Reported before anything the message causes.
+         */
+        default void received(int from, long seq, PeerMessage message, long clock) {
+        }
     }
 
     /** What became of a received message. */
@@ -65,11 +72,13 @@ public final class ReplicaCore {
     public record Outgoing(long seq, PeerMessage message) {
     }
 
-    private static final byte CLIENT_OP = 1, RECEIVED = 2, TICK = 3;
-    private static final int SNAPSHOT_VERSION = 1;
+    private static final byte CLIENT_OP = 1, RECEIVED = 2, TICK = 3, AGREEMENT = 4;
+    /** Version 2 added the client expiry (the whole {@link Agreement}); version 1 is still read. */
+    private static final int SNAPSHOT_VERSION = 2;
 
     private final int self;
     private final List<Integer> members;
+    private final Agreement agreement;
     private final StateMachine state;
     private final OrderingCore core;
     private final Map<Integer, Long> heldFrom = new TreeMap<>();
@@ -77,6 +86,8 @@ public final class ReplicaCore {
     private final Map<Integer, ArrayDeque<Outgoing>> unconfirmed = new TreeMap<>();
     private Output out;
     private boolean replaying;
+    /** The link number of the message being taken in, for {@link Output#received}. */
+    private long receivingSeq;
 
     /** A fresh replica: empty data, clock 0, no links used yet. */
     public ReplicaCore(int self, Collection<Integer> members, long clientExpiryMillis, Output out) {
@@ -86,6 +97,7 @@ public final class ReplicaCore {
     private ReplicaCore(int self, Collection<Integer> members, StateMachine state, Output out) {
         this.self = self;
         this.members = List.copyOf(new java.util.TreeSet<>(members));
+        this.agreement = new Agreement(this.members, state.clientExpiryMillis());
         this.state = state;
         this.out = Objects.requireNonNull(out, "out");
         this.core = new OrderingCore(self, this.members, state, new CoreEffects());
@@ -106,6 +118,11 @@ public final class ReplicaCore {
         return members;
     }
 
+    /** The members and client expiry this state was built under. */
+    public Agreement agreement() {
+        return agreement;
+    }
+
     public StateMachine state() {
         return state;
     }
@@ -116,6 +133,21 @@ public final class ReplicaCore {
     }
 
     // ---- inputs: each one a journal record ----------------------------------------------------
+
+    /**
+     * The first record of a fresh log: the {@link Agreement} this replica starts under, so that a
+     * restart under a different configuration is refused even before the first snapshot.
+     */
+    public void recordAgreement() {
+        journal(o -> {
+            o.writeByte(AGREEMENT);
+            o.writeInt(members.size());
+            for (int id : members) {
+                o.writeInt(id);
+            }
+            o.writeLong(agreement.clientExpiryMillis());
+        });
+    }
 
     /** A client's operation arrives here (rule 1). */
     public RequestId clientOperation(Operation op, ClientTag client, long clientToken) {
@@ -146,6 +178,7 @@ public final class ReplicaCore {
             Codec.writeMessage(o, message);
         });
         heldFrom.put(from, seq);
+        receivingSeq = seq;
         try {
             core.onMessage(from, message);
             return Receipt.ACCEPTED;
@@ -207,6 +240,17 @@ public final class ReplicaCore {
                     }
                 }
                 case TICK -> core.onInternalEvent();
+                case AGREEMENT -> {
+                    List<Integer> recorded = new ArrayList<>();
+                    for (int i = in.readInt(); i > 0; i--) {
+                        recorded.add(in.readInt());
+                    }
+                    Agreement written = new Agreement(recorded, in.readLong());
+                    if (!written.equals(agreement)) {
+                        throw new Agreement.Mismatch("the log was written with " + written.describe()
+                                + ", but the configuration says " + agreement.describe(), written);
+                    }
+                }
                 default -> throw new IllegalStateException("unknown journal record type " + type);
             }
         } catch (IOException e) {
@@ -226,6 +270,7 @@ public final class ReplicaCore {
             for (int id : members) {
                 o.writeInt(id);
             }
+            o.writeLong(agreement.clientExpiryMillis());
             state.writeTo(o);
             core.writeTo(o);
             writeLinks(o);
@@ -235,12 +280,16 @@ public final class ReplicaCore {
         return bytes.toByteArray();
     }
 
-    /** A replica as it was when {@code snapshot} was taken. */
+    /**
+     * A replica as it was when {@code snapshot} was taken. A snapshot of version 1 records no client
+     * expiry: it is taken to be {@code clientExpiryMillis}. Does not check the members: see
+     * {@link #checkAgreement}.
+     */
     public static ReplicaCore restore(byte[] snapshot, long clientExpiryMillis, Output out) {
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(snapshot))) {
             int version = in.readInt();
-            if (version != SNAPSHOT_VERSION) {
-                throw new IllegalStateException("snapshot version " + version + ", this program reads version "
+            if (version != SNAPSHOT_VERSION && version != 1) {
+                throw new IllegalStateException("snapshot version " + version + ", this program reads versions 1 to "
                         + SNAPSHOT_VERSION);
             }
             int self = in.readInt();
@@ -249,7 +298,8 @@ public final class ReplicaCore {
             for (int i = 0; i < memberCount; i++) {
                 members.add(in.readInt());
             }
-            ReplicaCore r = new ReplicaCore(self, members, new StateMachine(clientExpiryMillis), out);
+            long expiry = version == 1 ? clientExpiryMillis : in.readLong();
+            ReplicaCore r = new ReplicaCore(self, members, new StateMachine(expiry), out);
             r.state.readFrom(in);
             r.core.readFrom(in);
             for (int i = 0; i < memberCount - 1; i++) {
@@ -267,6 +317,19 @@ public final class ReplicaCore {
             throw new IllegalStateException("truncated snapshot", e);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Refuses to go on under a configuration other than the one this state was recorded under.
+     *
+     * @param where where the recorded agreement was read ("the log", "the snapshot")
+     * @throws Agreement.Mismatch naming both
+     */
+    public void checkAgreement(Agreement configured, String where) {
+        if (!configured.equals(agreement)) {
+            throw new Agreement.Mismatch(where + " was written with " + agreement.describe()
+                    + ", but the configuration says " + configured.describe(), agreement);
         }
     }
 
@@ -308,7 +371,12 @@ public final class ReplicaCore {
         @Override
         public void send(int to, PeerMessage message) {
             long seq = nextSeqTo.merge(to, 1L, Long::sum) - 1;
-            unconfirmed.get(to).add(new Outgoing(seq, message));
+            ArrayDeque<Outgoing> queue = unconfirmed.get(to);
+            if (!queue.isEmpty() && queue.peekLast().seq() != seq - 1) {
+                throw new IllegalStateException("link " + self + "→" + to + " numbers message " + seq
+                        + " after " + queue.peekLast().seq() + ": link numbers must have no gaps");
+            }
+            queue.add(new Outgoing(seq, message));
             if (!replaying) {
                 out.send(to, seq, message);
             }
@@ -325,6 +393,13 @@ public final class ReplicaCore {
         public void applied(Request request, Result result) {
             if (!replaying) {
                 out.applied(request, result);
+            }
+        }
+
+        @Override
+        public void received(int from, PeerMessage message, long clock) {
+            if (!replaying) {
+                out.received(from, receivingSeq, message, clock);
             }
         }
     }

@@ -42,14 +42,24 @@ public final class StateMachine {
     /**
      * The last result of each client's latest write, so a retried write that gets ordered twice
      * takes effect once. Least recently written first; entries idle longer than
-     * {@link #clientExpiryMillis} (by the requests' own wall-clock stamps) are dropped.
+     * {@link #clientExpiryMillis} in the order's own time ({@link #orderMillis}) are dropped.
      */
     private final LinkedHashMap<Long, ClientRecord> clients = new LinkedHashMap<>();
     private final long clientExpiryMillis;
-    private long latestWallMillis;
+    /**
+     * The time of the order: the largest {@link ClientTag#wallMillis} of any tracked request
+     * applied so far ({@link ClusterTime#UNKNOWN} before the first that carries one). Each such
+     * stamp is already its origin's estimate of the <em>cluster's</em> time (the lower median of
+     * the replicas' wall clocks, {@link ClusterTime}), so one replica whose clock runs hours ahead
+     * cannot move it; and it depends only on the order, so every replica expires the same records
+     * at the same position.
+     */
+    private long orderMillis;
+    /** Client records dropped as idle, since this state machine was built (not replicated state: statistics). */
+    private long expiredClients;
 
-    /** What the client table remembers of one client. */
-    record ClientRecord(long seq, Result result, long wallMillis) {
+    /** What the client table remembers of one client: its last write, at which order time. */
+    record ClientRecord(long seq, Result result, long orderMillis) {
     }
 
     /** Clients idle for an hour are forgotten: a retry later than that would apply twice. */
@@ -137,7 +147,9 @@ public final class StateMachine {
     }
 
     void enqueue(PendingRequest p) {
-        byId.put(p.id(), p);
+        if (byId.putIfAbsent(p.id(), p) != null) {
+            throw new IllegalStateException("request " + p.id() + " is in the buffer already");
+        }
         buffer.add(p);
         pendingByOrigin.merge(p.id().origin(), 1, Integer::sum);
     }
@@ -145,6 +157,46 @@ public final class StateMachine {
     /** How many clients the client table remembers. */
     public int clientCount() {
         return clients.size();
+    }
+
+    /** How many client records were forgotten as idle since this state machine was built (statistics only). */
+    public long expiredClients() {
+        return expiredClients;
+    }
+
+    /** The time of the order so far (see {@link #orderMillis}); 0 before the first tracked request. */
+    public long orderMillis() {
+        return orderMillis;
+    }
+
+    public long clientExpiryMillis() {
+        return clientExpiryMillis;
+    }
+
+    /**
+     * Checks that the buffer's three indexes agree: the queue, the map by id, the count per origin.
+     * A disagreement is a bug; the caller must stop (fail-stop) rather than carry on.
+     *
+     * @throws IllegalStateException naming what disagrees
+     */
+    public void checkIndexes() {
+        if (byId.size() != buffer.size()) {
+            throw new IllegalStateException("buffer holds " + buffer.size() + " requests but the index by id "
+                    + byId.size());
+        }
+        int counted = 0;
+        for (int n : pendingByOrigin.values()) {
+            counted += n;
+        }
+        if (counted != buffer.size()) {
+            throw new IllegalStateException("buffer holds " + buffer.size() + " requests but the counts per origin "
+                    + pendingByOrigin + " add up to " + counted);
+        }
+        for (PendingRequest p : buffer) {
+            if (byId.get(p.id()) != p) {
+                throw new IllegalStateException("request " + p.id() + " is in the buffer but not in the index by id");
+            }
+        }
     }
 
     /**
@@ -156,7 +208,9 @@ public final class StateMachine {
         if (head == null) {
             throw new IllegalStateException("buffer is empty");
         }
-        byId.remove(head.id());
+        if (byId.remove(head.id()) != head) {
+            throw new IllegalStateException("the buffer's head " + head.id() + " is not in its index by id");
+        }
         pendingByOrigin.computeIfPresent(head.id().origin(), (origin, n) -> n == 1 ? null : n - 1);
         applied++;
         Request r = head.request();
@@ -164,7 +218,7 @@ public final class StateMachine {
         if (!tag.tracked()) {
             return r.op().apply(data);
         }
-        latestWallMillis = Math.max(latestWallMillis, tag.wallMillis());
+        advanceOrderTime(tag.wallMillis());
         ClientRecord last = clients.get(tag.clientId());
         Result result;
         if (last != null && tag.seq() == last.seq()) {
@@ -176,20 +230,38 @@ public final class StateMachine {
             result = r.op().apply(data);
             if (!r.op().readOnly()) {
                 clients.remove(tag.clientId());           // re-insert: the table stays in write order
-                clients.put(tag.clientId(), new ClientRecord(tag.seq(), result, tag.wallMillis()));
+                // Idle time counts from the order's time at this write, never from the origin's own clock.
+                clients.put(tag.clientId(), new ClientRecord(tag.seq(), result, orderMillis));
             }
         }
         expireIdleClients();
         return result;
     }
 
+    /**
+     * The order's time moves to {@code stamped} if that is later. Records written while the time
+     * was still unknown (the first requests after the cluster started carry none) start counting
+     * from the first time known: counting them from 0 would expire them at once.
+     */
+    private void advanceOrderTime(long stamped) {
+        if (stamped <= orderMillis) {
+            return;
+        }
+        if (orderMillis == ClusterTime.UNKNOWN) {
+            clients.replaceAll((id, r) -> r.orderMillis() == ClusterTime.UNKNOWN
+                    ? new ClientRecord(r.seq(), r.result(), stamped) : r);
+        }
+        orderMillis = stamped;
+    }
+
     private void expireIdleClients() {
         Iterator<ClientRecord> eldest = clients.values().iterator();
         while (eldest.hasNext()) {
-            if (latestWallMillis - eldest.next().wallMillis() <= clientExpiryMillis) {
+            if (orderMillis - eldest.next().orderMillis() <= clientExpiryMillis) {
                 return;
             }
             eldest.remove();
+            expiredClients++;
         }
     }
 
@@ -221,14 +293,14 @@ public final class StateMachine {
                 Codec.writeString(o, r.text());
             }
         }
-        o.writeLong(latestWallMillis);
+        o.writeLong(orderMillis);
         o.writeInt(clients.size());
         for (Map.Entry<Long, ClientRecord> e : clients.entrySet()) {
             o.writeLong(e.getKey());
             o.writeLong(e.getValue().seq());
             o.writeBoolean(e.getValue().result().ok());
             Codec.writeString(o, e.getValue().result().text());
-            o.writeLong(e.getValue().wallMillis());
+            o.writeLong(e.getValue().orderMillis());
         }
     }
 
@@ -260,7 +332,7 @@ public final class StateMachine {
             }
             enqueue(p);
         }
-        latestWallMillis = in.readLong();
+        orderMillis = in.readLong();
         int clientCount = in.readInt();
         for (int i = 0; i < clientCount; i++) {
             long id = in.readLong();

@@ -26,6 +26,9 @@ final class DiskJournal implements AutoCloseable {
     private DiskJournal(WriteAheadLog log, SnapshotStore snapshots) {
         this.log = log;
         this.snapshots = snapshots;
+        // After a crash the records read back may exist only in the page cache: the first force
+        // after opening must reach the disk even though nothing was appended since.
+        this.appendedSinceForce = log.lastIndex() > 0;
     }
 
     /** Opens (creating) the files in {@code dir}; throws {@link lamportkv.storage.StorageException} naming the problem. */

@@ -6,8 +6,8 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
-import org.tinylog.Logger;
 
 /**
  * The one thread that owns a replica's protocol state. Other threads (RMI handlers, clients)
@@ -23,6 +23,11 @@ import org.tinylog.Logger;
  * round that does, but never longer than {@link #MAX_UNFORCED_MILLIS}: then the loop asks for a
  * force anyway, at the end of the round running then or, if there is no work, when the time is up
  * (a timed wait on its queue, not a poll).
+ *
+ * <p><b>Fail-stop.</b> A task or a commit that throws anything unexpected is a bug: the state may
+ * be half-changed, so the loop commits nothing more — not that round, not any later one — fails
+ * every waiting task, reports the bug ({@code onBug}) and stops. Recovery from the log, which
+ * holds only whole rounds, is the safe way back.
  */
 final class EventLoop implements AutoCloseable {
     /** How long records may wait for a force when no round needs one. */
@@ -31,8 +36,9 @@ final class EventLoop implements AutoCloseable {
     /** The end of a round. */
     interface RoundEnd {
         /**
-         * Hands on the round's messages, durable first; false if that failed. Must force if
-         * {@link EventLoop#answersWaiting()} (answers are given only once their round is durable).
+         * Hands on the round's messages, durable first; false if that failed (the replica stops
+         * accepting work). Must force if {@link EventLoop#answersWaiting()} (answers are given only
+         * once their round is durable).
          *
          * @param forceAnyway unforced records have waited {@link EventLoop#MAX_UNFORCED_MILLIS}, or
          *                    the loop is stopping: force even if nothing leaves
@@ -41,21 +47,33 @@ final class EventLoop implements AutoCloseable {
 
         /** Whether records were appended and not forced yet. */
         boolean unforced();
+
+        /** The loop has stopped: its last act, on its own thread (the state's owner closes what it owns). */
+        default void stopped() {
+        }
+    }
+
+    /** A task and what to do with its caller if it never runs. */
+    private record Task(Runnable run, Consumer<String> abandon) {
     }
 
     private record Completion(Runnable onCommit, Runnable onFailure) {
     }
 
-    private static final Runnable STOP = () -> { };
+    private static final Task STOP = new Task(() -> { }, why -> { });
 
-    private final BlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
+    private final BlockingQueue<Task> inbox = new LinkedBlockingQueue<>();
     private final List<Completion> completions = new ArrayList<>();
     private final RoundEnd roundEnd;
+    private final Consumer<Throwable> onBug;
     private final Thread thread;
     private volatile boolean running = true;
+    private volatile String stopReason = "the replica is stopping";
 
-    EventLoop(String name, RoundEnd roundEnd) {
+    /** @param onBug hears, on the loop thread, the exception that stopped the loop (fail-stop) */
+    EventLoop(String name, RoundEnd roundEnd, Consumer<Throwable> onBug) {
         this.roundEnd = roundEnd;
+        this.onBug = onBug;
         this.thread = new Thread(this::run, name);
         this.thread.setDaemon(true);
     }
@@ -67,7 +85,7 @@ final class EventLoop implements AutoCloseable {
     /**
      * Runs {@code task} on the loop. The future completes with its value only after the round
      * has committed, so whoever waits on it sees the round's effects durable and handed on; it
-     * fails if the commit failed.
+     * fails if the commit failed or the loop stopped first.
      */
     <T> CompletableFuture<T> call(Supplier<T> task) {
         return submit(task, true);
@@ -84,33 +102,51 @@ final class EventLoop implements AutoCloseable {
 
     private <T> CompletableFuture<T> submit(Supplier<T> task, boolean afterCommit) {
         CompletableFuture<T> done = new CompletableFuture<>();
-        if (!running) {
-            done.completeExceptionally(new IllegalStateException("the replica is stopping"));
-            return done;
-        }
-        inbox.add(() -> {
+        Runnable run = () -> {
+            T value;
             try {
-                T value = task.get();
-                if (!afterCommit) {
-                    done.complete(value);
-                    return;
-                }
-                afterRound(() -> done.complete(value),
-                        () -> done.completeExceptionally(new IllegalStateException("the replica could not commit")));
-            } catch (RuntimeException e) {
-                done.completeExceptionally(e);
+                value = task.get();
+            } catch (RuntimeException | Error bug) {
+                done.completeExceptionally(bug);        // its caller hears at once; the loop stops (fail-stop)
+                throw bug;
             }
-        });
+            if (!afterCommit) {
+                done.complete(value);
+                return;
+            }
+            afterRound(() -> done.complete(value),
+                    () -> done.completeExceptionally(new IllegalStateException("the replica could not commit")));
+        };
+        if (!enqueue(new Task(run, why -> done.completeExceptionally(new IllegalStateException(why))))) {
+            done.completeExceptionally(new IllegalStateException(stopReason));
+        }
         return done;
     }
 
-    /** Runs {@code task} on the loop, without waiting for it; false if the loop is stopping (it will not run). */
+    /**
+     * Runs {@code task} on the loop, without waiting for it; false if the loop is stopping (it will
+     * not run). If the loop stops before running it, {@code abandoned} hears why.
+     */
+    boolean execute(Runnable task, Consumer<String> abandoned) {
+        return enqueue(new Task(task, abandoned));
+    }
+
+    /** As {@link #execute(Runnable, Consumer)}, for a task whose caller does not wait for it. */
     boolean execute(Runnable task) {
+        return enqueue(new Task(task, why -> { }));
+    }
+
+    /**
+     * Hands {@code task} to the loop; false if the loop has stopped and will never see it. No lock:
+     * the loop marks itself stopped before it drains its inbox for the last time, so a task added
+     * after that drain sees the mark and takes itself back; one the drain took is abandoned there.
+     */
+    private boolean enqueue(Task task) {
         if (!running) {
             return false;
         }
         inbox.add(task);
-        return true;
+        return running || !inbox.remove(task);
     }
 
     /** From a task on the loop: runs {@code onCommit} once this round has committed, else {@code onFailure}. */
@@ -129,41 +165,60 @@ final class EventLoop implements AutoCloseable {
         return Thread.currentThread() == thread;
     }
 
+    /** Whether the loop still takes tasks. */
+    boolean running() {
+        return running;
+    }
+
     private void run() {
-        List<Runnable> round = new ArrayList<>();
+        List<Task> round = new ArrayList<>();
+        try {
+            loop(round);
+        } catch (Throwable bug) {
+            stopForBug(bug);
+        } finally {
+            running = false;
+            round.forEach(left -> left.abandon().accept(stopReason));    // the rest of a round cut short
+            for (Task left; (left = inbox.poll()) != null; ) {
+                left.abandon().accept(stopReason);
+            }
+            roundEnd.stopped();
+        }
+    }
+
+    /** Runs rounds until stopped; {@code round} holds the tasks of the current round that have not run. */
+    private void loop(List<Task> round) throws InterruptedException {
         long forceBy = 0;       // while records are unforced: when they must be forced at the latest
         while (true) {
-            try {
-                Runnable first;
-                if (roundEnd.unforced()) {
-                    if (forceBy == 0) {
-                        forceBy = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(MAX_UNFORCED_MILLIS);
-                    }
-                    first = inbox.poll(forceBy - System.nanoTime(), TimeUnit.NANOSECONDS);
-                    if (first == null) {
-                        commitRound(true);      // no work came: make the last rounds durable
-                        forceBy = 0;
-                        continue;
-                    }
-                } else {
-                    forceBy = 0;
-                    first = inbox.take();
+            Task first;
+            if (roundEnd.unforced()) {
+                if (forceBy == 0) {
+                    forceBy = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(MAX_UNFORCED_MILLIS);
                 }
-                round.add(first);
-            } catch (InterruptedException e) {
-                return;
-            }
-            inbox.drainTo(round);
-            boolean stop = false;
-            for (Runnable task : round) {
-                if (task == STOP) {
-                    stop = true;
+                first = inbox.poll(forceBy - System.nanoTime(), TimeUnit.NANOSECONDS);
+                if (first == null) {
+                    commitRound(true);      // no work came: make the last rounds durable
+                    forceBy = 0;
                     continue;
                 }
-                try {
-                    task.run();
-                } catch (RuntimeException e) {
-                    Logger.error(e, "unexpected failure in the replica's event loop");
+            } else {
+                forceBy = 0;
+                first = inbox.take();
+            }
+            round.add(first);
+            inbox.drainTo(round);
+            boolean stop = false;
+            for (int i = 0; i < round.size(); i++) {
+                Task task = round.get(i);
+                if (task == STOP) {
+                    stop = true;
+                } else {
+                    try {
+                        task.run().run();
+                    } catch (RuntimeException | Error bug) {
+                        round.subList(0, i + 1).clear();      // what is left of the round is abandoned
+                        throw bug;                              // a bug: run() stops the loop, nothing is committed
+                    }
                 }
             }
             round.clear();
@@ -174,28 +229,38 @@ final class EventLoop implements AutoCloseable {
         }
     }
 
+    /** Commits the round, then answers its waiting callers (or fails them if the commit failed). */
     private void commitRound(boolean forceAnyway) {
-        boolean committed;
-        try {
-            committed = roundEnd.commit(forceAnyway);
-        } catch (RuntimeException e) {
-            Logger.error(e, "unexpected failure at the end of an event-loop round");
-            committed = false;
-        }
+        boolean committed = roundEnd.commit(forceAnyway);
         for (Completion c : completions) {
             (committed ? c.onCommit() : c.onFailure()).run();
         }
         completions.clear();
     }
 
+    private void stopForBug(Throwable bug) {
+        stopReason = "the replica stopped after a bug (" + bug + "); see its log";
+        running = false;
+        for (Completion c : completions) {
+            c.onFailure().run();
+        }
+        completions.clear();
+        onBug.accept(bug);
+    }
+
+    /** Stops taking tasks, forces what the last rounds appended, and waits for the loop to end. */
     @Override
     public void close() {
-        running = false;
-        inbox.add(STOP);
-        try {
-            thread.join(5_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (running) {
+            running = false;
+            inbox.add(STOP);
+        }
+        if (!inLoop()) {
+            try {
+                thread.join(30_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }

@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.rmi.NotBoundException;
 import java.rmi.RemoteException;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongConsumer;
@@ -36,7 +37,12 @@ import org.tinylog.TaggedLogger;
  * re-sent harmlessly: the peer drops what it holds.
  *
  * <p>When idle the link sends an empty batch every {@link #HEARTBEAT_MILLIS}, so a peer that
- * goes away is noticed even when there is nothing to tell it.
+ * goes away is noticed even when there is nothing to tell it. Every batch carries this replica's
+ * wall clock and its configuration's agreement; a peer configured otherwise refuses it.
+ *
+ * <p>A message queued out of number order is a bug of the caller: {@link #send} throws, and an
+ * unexpected exception in the link's own thread goes to its uncaught-exception handler (the
+ * replica fail-stops).
  */
 final class PeerLink implements AutoCloseable {
     static final long HEARTBEAT_MILLIS = 1_000;
@@ -48,6 +54,7 @@ final class PeerLink implements AutoCloseable {
     private final TaggedLogger log;
     private final PeerAuth auth;
     private final LongConsumer onConfirmed;
+    private final byte[] agreement;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     /** Sent or not, every message the peer has not confirmed, in sequence order. */
@@ -56,8 +63,11 @@ final class PeerLink implements AutoCloseable {
     private long confirmed;
     /** The highest number the peer has taken in, durably or not: the next batch starts after it. */
     private long received;
+    /** The highest number ever queued: the next message must carry the one after it. */
+    private long lastQueued;
     private boolean closed;
     private boolean peerLostState;
+    private boolean peerAhead;
     /** Why the peer last refused a batch (logged once), or null while it takes them. */
     private String refusal;
     private final Thread thread;
@@ -77,29 +87,37 @@ final class PeerLink implements AutoCloseable {
     private final Connector connector;
 
     /**
-     * @param backlog   messages not yet confirmed, to send first (after a restart)
-     * @param nextSeq   the number the next new message will carry
+     * @param firstSeq    the number of the first message {@link #send} will queue: after a restart
+     *                    the first message the peer has not confirmed (the backlog comes first)
+     * @param agreement   this replica's {@link lamportkv.core.Agreement#describe}, in UTF-8
      * @param onConfirmed where the peer answers are reported, on whatever thread: the core stops keeping them
+     * @param onBug       hears an unexpected exception of the link's thread (the replica fail-stops)
      */
-    PeerLink(int self, ReplicaAddress peer, TaggedLogger log, PeerAuth auth, List<Outgoing> backlog, long nextSeq,
-             LongConsumer onConfirmed) {
-        this(self, peer, log, auth, backlog, nextSeq, onConfirmed, () -> Rmi.peerService(peer.host(), peer.port()));
+    PeerLink(int self, ReplicaAddress peer, TaggedLogger log, PeerAuth auth, long firstSeq, byte[] agreement,
+             LongConsumer onConfirmed, Thread.UncaughtExceptionHandler onBug) {
+        this(self, peer, log, auth, firstSeq, agreement, onConfirmed, onBug,
+                () -> Rmi.peerService(peer.host(), peer.port()));
     }
 
     /** As above, reaching the peer through {@code connector} (tests hand in a service of their own). */
-    PeerLink(int self, ReplicaAddress peer, TaggedLogger log, PeerAuth auth, List<Outgoing> backlog, long nextSeq,
-             LongConsumer onConfirmed, Connector connector) {
+    PeerLink(int self, ReplicaAddress peer, TaggedLogger log, PeerAuth auth, long firstSeq, byte[] agreement,
+             LongConsumer onConfirmed, Thread.UncaughtExceptionHandler onBug, Connector connector) {
+        if (firstSeq < 1) {
+            throw new IllegalArgumentException("link numbers start at 1: " + firstSeq);
+        }
         this.connector = connector;
         this.self = self;
         this.peer = peer;
         this.log = log;
         this.auth = auth;
+        this.agreement = agreement.clone();
         this.onConfirmed = onConfirmed;
-        this.unconfirmed.addAll(backlog);
-        this.confirmed = backlog.isEmpty() ? nextSeq - 1 : backlog.get(0).seq() - 1;
+        this.confirmed = firstSeq - 1;
         this.received = confirmed;
+        this.lastQueued = confirmed;
         this.thread = new Thread(this::run, "link-" + self + "-to-" + peer.id());
         this.thread.setDaemon(true);
+        this.thread.setUncaughtExceptionHandler(onBug);
     }
 
     void start() {
@@ -110,11 +128,24 @@ final class PeerLink implements AutoCloseable {
         return peer;
     }
 
-    /** Queues numbered messages for the peer, after everything queued before. Never blocks on the network. */
+    /**
+     * Queues numbered messages for the peer, after everything queued before. Never blocks on the network.
+     *
+     * @throws IllegalStateException if a message is not numbered one above the one before (a bug)
+     */
     void send(List<Outgoing> messages) {
         lock.lock();
         try {
+            long expected = lastQueued + 1;
+            for (Outgoing m : messages) {
+                if (m.seq() != expected) {
+                    throw new IllegalStateException("link " + self + "→" + peer.id() + ": message " + m.seq()
+                            + " queued where " + expected + " was due: link numbers must have no gaps");
+                }
+                expected++;
+            }
             unconfirmed.addAll(messages);
+            lastQueued = expected - 1;
             changed.signalAll();
         } finally {
             lock.unlock();
@@ -143,8 +174,8 @@ final class PeerLink implements AutoCloseable {
     private void run() {
         long backoff = 50;
         while (true) {
-            Batch batch;
-            int count;
+            List<Outgoing> next;
+            long firstSeq;
             lock.lock();
             try {
                 if (!hasUnsent() && !closed) {
@@ -153,36 +184,25 @@ final class PeerLink implements AutoCloseable {
                 if (closed) {
                     return;
                 }
-                Encoded encoded = encode(unsent(), MAX_BATCH_MESSAGES, SerialFilters.MAX_BATCH_BYTES);
-                count = encoded.count();
-                long firstSeq = received + 1;
-                batch = new Batch(self, firstSeq, encoded.bytes(), auth.sign(self, peer.id(), firstSeq, encoded.bytes()));
+                // Only the references, under the lock: the loop's send() must not wait for an
+                // encoding and signature of up to 8 MiB.
+                next = unsent(MAX_BATCH_MESSAGES);
+                firstSeq = received + 1;
             } catch (InterruptedException e) {
                 return;
             } finally {
                 lock.unlock();
             }
+            if (!next.isEmpty() && next.get(0).seq() != firstSeq) {
+                throw new IllegalStateException("link " + self + "→" + peer.id() + " would send message "
+                        + next.get(0).seq() + " as number " + firstSeq);
+            }
+            Encoded encoded = encode(next, MAX_BATCH_MESSAGES, SerialFilters.MAX_BATCH_BYTES);
+            int count = encoded.count();
+            Batch batch = auth.batch(self, peer.id(), firstSeq, encoded.bytes(), System.currentTimeMillis(), agreement);
+            Ack ack;
             try {
-                Ack ack = deliver(batch);
-                markReachable();
-                if (refusal != null) {
-                    refusal = null;
-                    log.info("replica {} takes batches from replica {} again", peer.id(), self);
-                }
-                boolean tookSome = ack.held() >= batch.firstSeq() && count > 0;
-                // It restarted and lost what it had not forced: re-send at once. (Below what it had
-                // confirmed durable it lost its disk: that is no progress, and is logged.)
-                boolean rewound = ack.held() < batch.firstSeq() - 1 && ack.held() >= confirmed;
-                if (confirm(ack)) {
-                    onConfirmed.accept(ack.durable());
-                }
-                if (tookSome || rewound || count == 0) {
-                    backoff = 50;
-                } else if (!pause(backoff)) {   // the peer took none of it: don't spin re-sending
-                    return;
-                } else {
-                    backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
-                }
+                ack = deliver(batch);
             } catch (RemoteException | NotBoundException e) {
                 stub = null;
                 resendAll();
@@ -191,9 +211,12 @@ final class PeerLink implements AutoCloseable {
                     return;
                 }
                 backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
+                continue;
             } catch (RuntimeException e) {
-                // The peer refused the batch itself: another cluster secret, a bug or a mismatched
-                // version. Say so once per reason (not every second), retry slowly.
+                // The peer itself refused the batch (RMI hands us its exception): another cluster
+                // secret or configuration, a bug or a mismatched version. Say so once per reason
+                // (not every second), retry slowly. Only the remote call is inside this catch: an
+                // exception of our own code is a bug and stops the replica.
                 String why = Rmi.rootMessage(e);
                 if (!why.equals(refusal)) {
                     refusal = why;
@@ -203,6 +226,26 @@ final class PeerLink implements AutoCloseable {
                 if (!pause(MAX_BACKOFF_MILLIS)) {
                     return;
                 }
+                continue;
+            }
+            markReachable();
+            if (refusal != null) {
+                refusal = null;
+                log.info("replica {} takes batches from replica {} again", peer.id(), self);
+            }
+            boolean tookSome = ack.held() >= batch.firstSeq() && ack.held() < batch.firstSeq() + count;
+            // It restarted and lost what it had not forced: re-send at once. (Below what it had
+            // confirmed durable it lost its disk: that is no progress, and is logged.)
+            boolean rewound = ack.held() < batch.firstSeq() - 1 && ack.held() >= confirmed;
+            if (confirm(ack)) {
+                onConfirmed.accept(ack.durable());
+            }
+            if (tookSome || rewound || count == 0) {
+                backoff = 50;
+            } else if (!pause(backoff)) {   // the peer took none of it: don't spin re-sending
+                return;
+            } else {
+                backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
             }
         }
     }
@@ -258,9 +301,18 @@ final class PeerLink implements AutoCloseable {
         return !unconfirmed.isEmpty() && unconfirmed.peekLast().seq() > received;
     }
 
-    /** The kept messages the peer has not taken in, in order (under the lock). */
-    private Iterable<Outgoing> unsent() {
-        return () -> unconfirmed.stream().dropWhile(m -> m.seq() <= received).iterator();
+    /** Up to {@code max} of the kept messages the peer has not taken in, in order (under the lock). */
+    private List<Outgoing> unsent(int max) {
+        List<Outgoing> unsent = new ArrayList<>();
+        for (Outgoing m : unconfirmed) {
+            if (unsent.size() == max) {
+                break;
+            }
+            if (m.seq() > received) {
+                unsent.add(m);
+            }
+        }
+        return unsent;
     }
 
     /** After a failed call the peer may have taken in anything or, restarted, lost what it did not force. */
@@ -288,6 +340,17 @@ final class PeerLink implements AutoCloseable {
     private boolean confirm(Ack ack) {
         lock.lock();
         try {
+            if (ack.held() > lastQueued) {
+                // It holds messages this replica never sent: this replica lost its own state.
+                if (!peerAhead) {
+                    peerAhead = true;
+                    log.error("replica {} holds messages up to {} from replica {}, which has sent only up to {}:"
+                            + " replica {} lost its state (an emptied data directory?); its messages cannot reach"
+                            + " replica {} until the whole cluster is restarted", peer.id(), ack.held(), self,
+                            lastQueued, self, peer.id());
+                }
+                return false;
+            }
             if (ack.held() < confirmed) {
                 if (!peerLostState) {
                     peerLostState = true;

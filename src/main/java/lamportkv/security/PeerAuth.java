@@ -6,11 +6,12 @@ import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import lamportkv.rmi.Batch;
 
 /**
  * Proof that a peer call comes from a holder of the cluster secret: an HMAC-SHA256 over the
- * sender, the receiver, the first link sequence number and the encoded messages, with a key
- * derived from the secret. Changing any of them (claiming another sender, replaying a batch to
+ * sender, the receiver, the first link sequence number, the encoded messages, the sender's wall
+ * clock and its configuration's agreement, with a key derived from the secret. Changing any of them (claiming another sender, replaying a batch to
  * another replica, renumbering it, altering a message) breaks the proof; replaying it unchanged to
  * the same replica is harmless, because the receiver drops link numbers it already holds.
  *
@@ -19,7 +20,7 @@ import javax.crypto.spec.SecretKeySpec;
  */
 public final class PeerAuth {
     private static final String ALGORITHM = "HmacSHA256";
-    private static final byte[] DOMAIN = "lamportkv peer batch v1".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] DOMAIN = "lamportkv peer batch v2".getBytes(StandardCharsets.UTF_8);
     private final SecretKeySpec key;
 
     public PeerAuth(byte[] secret) {
@@ -32,14 +33,18 @@ public final class PeerAuth {
         }
     }
 
-    /** The proof for a batch of {@code messages} numbered from {@code firstSeq} on the link {@code from → to}. */
-    public byte[] sign(int from, int to, long firstSeq, byte[] messages) {
+    /**
+     * The proof for a batch of {@code messages} numbered from {@code firstSeq} on the link
+     * {@code from → to}, sent at {@code sentMillis} under {@code agreement}.
+     */
+    public byte[] sign(int from, int to, long firstSeq, byte[] messages, long sentMillis, byte[] agreement) {
         try {
             Mac mac = Mac.getInstance(ALGORITHM);
             mac.init(key);
             mac.update(DOMAIN);
-            mac.update(ByteBuffer.allocate(4 + 4 + 8 + 4).putInt(from).putInt(to).putLong(firstSeq)
-                    .putInt(messages.length).array());
+            mac.update(ByteBuffer.allocate(4 + 4 + 8 + 8 + 4 + 4).putInt(from).putInt(to).putLong(firstSeq)
+                    .putLong(sentMillis).putInt(agreement.length).putInt(messages.length).array());
+            mac.update(agreement);
             mac.update(messages);
             return mac.doFinal();
         } catch (GeneralSecurityException e) {
@@ -48,8 +53,16 @@ public final class PeerAuth {
     }
 
     /** True if {@code auth} is the proof for this batch; compared in constant time. */
-    public boolean verify(int from, int to, long firstSeq, byte[] messages, byte[] auth) {
-        return auth != null && MessageDigest.isEqual(sign(from, to, firstSeq, messages), auth);
+    public boolean verify(int from, int to, long firstSeq, byte[] messages, long sentMillis, byte[] agreement,
+                          byte[] auth) {
+        return auth != null && MessageDigest.isEqual(sign(from, to, firstSeq, messages, sentMillis, agreement), auth);
+    }
+
+    /** A signed batch from {@code from} to {@code to}. */
+    public Batch batch(int from, int to, long firstSeq, byte[] messages, long sentMillis,
+                                     byte[] agreement) {
+        return new Batch(from, firstSeq, messages, sentMillis, agreement,
+                sign(from, to, firstSeq, messages, sentMillis, agreement));
     }
 
     @Override

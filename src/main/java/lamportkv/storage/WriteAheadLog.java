@@ -9,6 +9,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import lamportkv.storage.RecordFormat.Format;
 import org.tinylog.Logger;
 import org.tinylog.TaggedLogger;
 
@@ -17,9 +18,11 @@ import org.tinylog.TaggedLogger;
  *
  * <p>Records get consecutive indexes 1, 2, 3, ... for the life of the log, across segments and
  * restarts. Appends are buffered; {@link #force()} makes all of them durable with one
- * {@link FileChannel#force} (group commit). Segment files are named {@code wal-<first index, 20 digits>.log},
- * so the directory listing in name order is index order, and a segment's name says where it starts
- * even when it holds no record yet.
+ * {@link FileChannel#force} (group commit). {@link #forcedIndex()} says how far the log knows its
+ * records are durable; right after {@link #open} that can be less than {@link #lastIndex()}.
+ * Segment files are named {@code wal-<first index, 20 digits>.log}, so the directory listing in
+ * name order is index order, and a segment's name says where it starts even when it holds no
+ * record yet. The layout of their bytes is in {@link RecordFormat}.
  *
  * <p>After any write or force failure the log refuses further appends and forces: after a failed
  * force the OS may have dropped the dirty pages, so nothing written since the last good force can be
@@ -54,13 +57,20 @@ public final class WriteAheadLog implements AutoCloseable {
     /** Bytes of the current segment handed to the OS (not counting the buffer). */
     private long writtenBytes;
     private long lastIndex;
-    private boolean unforced;
+    /**
+     * The highest index known durable: covered by a completed force (or a roll, or the force that
+     * made a cut durable). Everything after it is at most in the OS page cache, and {@link #force()}
+     * forces exactly when there is such a record, whether it was appended by this process or only
+     * replayed from a file a crashed process left behind.
+     */
+    private long forcedIndex;
     /** Why the log stopped accepting records, or null while it is healthy. */
     private String failure;
     private boolean closed;
 
     private WriteAheadLog(Path dir, long segmentBytes, ChannelOpener opener, DirectoryLock lock,
-            List<Recovery.Segment> sealed, Recovery.Segment current, FileChannel channel, long lastIndex) {
+            List<Recovery.Segment> sealed, Recovery.Segment current, FileChannel channel, long lastIndex,
+            long forcedIndex) {
         this.dir = dir;
         this.segmentBytes = segmentBytes;
         this.opener = opener;
@@ -71,16 +81,26 @@ public final class WriteAheadLog implements AutoCloseable {
         this.channel = channel;
         this.writtenBytes = current.bytes();
         this.lastIndex = lastIndex;
+        this.forcedIndex = forcedIndex;
     }
 
     /**
      * Opens the log in dir, creating the directory and a first segment if needed, and checks every
-     * record's checksum. A torn record at the end of the last segment (cut inside the header or the
-     * payload, or a checksum mismatch with nothing valid after it) is what a crash in the middle of
-     * a write leaves; it was never forced, so it is cut off with a WARN line. Any other damage (a bad
-     * record with valid data after it, a bad record in an earlier segment, a gap in indexes between
-     * segments) throws {@link StorageException} naming file and offset: starting with silently less
-     * data would make this replica disagree with the others.
+     * record's checksum. A bad record in the last segment that no valid record after it says was
+     * forced is a never-forced tail, left by a crash or a power loss (which may leave it torn, out of
+     * order or zero-filled): it is cut off, with everything after it, and one WARN line. Damage to
+     * forced data (a bad record that a later record's watermark says was forced, a bad record in an
+     * earlier segment, a gap in indexes between segments) throws {@link StorageException} naming file
+     * and offset: starting with silently less data would make this replica disagree with the others.
+     * See {@link Recovery} for the rule, and for the stricter one of format-1 segments (written by the
+     * previous version: they open and replay, but new records go to a new format-2 segment).
+     *
+     * <p>The replayed records are not durable yet: a process killed with {@code kill -9} leaves
+     * records in the OS page cache that it never forced, and this open reads them like any other.
+     * Open does not force them (its owner decides when, and a torn tail's cut is the only exception);
+     * {@link #forcedIndex()} says what is known durable, and the first {@link #force()} forces the
+     * rest even though nothing was appended since open. Force before anything that depends on a
+     * replayed record leaves the process.
      *
      * @param segmentBytes a segment is rolled before it would grow past this size; a single larger
      *     record gets a segment of its own
@@ -98,16 +118,11 @@ public final class WriteAheadLog implements AutoCloseable {
         DirectoryLock lock = DirectoryLock.acquire(dir, LOCK_FILE);
         try {
             Recovery.Result found = Recovery.scan(dir, opener);
-            List<Recovery.Segment> segments = new ArrayList<>(found.segments());
-            if (segments.isEmpty()) {
-                segments.add(new Recovery.Segment(dir.resolve(RecordFormat.segmentName(1)), 1, 0));
-            }
-            Recovery.Segment current = segments.remove(segments.size() - 1);
-            FileChannel channel = openForWriting(dir, current, found, opener);
-            WriteAheadLog wal = new WriteAheadLog(dir, segmentBytes, opener, lock, segments, current, channel,
-                    found.lastIndex());
-            log.info("opened write-ahead log {}: {} segment(s), records {}..{}", dir, wal.segmentCount(),
-                    wal.firstIndex(), wal.lastIndex());
+            Tail tail = openTail(dir, found, opener);
+            WriteAheadLog wal = new WriteAheadLog(dir, segmentBytes, opener, lock, tail.sealed(), tail.current(),
+                    tail.channel(), found.lastIndex(), tail.forcedIndex());
+            log.info("opened write-ahead log {}: {} segment(s), records {}..{}, known forced up to {}", dir,
+                    wal.segmentCount(), wal.firstIndex(), wal.lastIndex(), wal.forcedIndex());
             return wal;
         } catch (RuntimeException e) {
             lock.close();
@@ -115,33 +130,97 @@ public final class WriteAheadLog implements AutoCloseable {
         }
     }
 
-    /** Opens the last segment for appending, creating it in an empty log and cutting off a torn tail. */
-    private static FileChannel openForWriting(Path dir, Recovery.Segment current, Recovery.Result found,
-            ChannelOpener opener) {
-        Path path = current.path();
+    /** Where appends go after open: the sealed segments, the one being written and its channel, what is forced. */
+    private record Tail(List<Recovery.Segment> sealed, Recovery.Segment current, FileChannel channel,
+            long forcedIndex) {}
+
+    /**
+     * Opens the last segment for appending: creates the first one in an empty log, cuts off a torn
+     * tail, writes the header into a segment that has none, and seals a format-1 segment in favour of
+     * a new format-2 one (a format-1 segment is never appended to: its records carry no watermark).
+     */
+    private static Tail openTail(Path dir, Recovery.Result found, ChannelOpener opener) {
+        List<Recovery.Segment> sealed = new ArrayList<>(found.segments());
+        if (sealed.isEmpty()) {
+            return new Tail(sealed, newSegment(dir, 1), startSegmentAtOpen(dir, 1, opener), 0);
+        }
+        Recovery.Segment last = sealed.remove(sealed.size() - 1);
+        Path path = last.path();
+        FileChannel channel = null;
         try {
-            if (found.segments().isEmpty()) {
-                FileChannel channel = opener.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-                Directories.force(dir);
-                return channel;
+            channel = opener.open(path, StandardOpenOption.WRITE);
+            long forced = found.forcedIndex();
+            if (found.tornBytes() > 0) {
+                cutTornTail(channel, last, found);
+                forced = found.lastIndex(); // the cut's force covered every record kept
             }
-            FileChannel channel = opener.open(path, StandardOpenOption.WRITE);
-            try {
-                if (found.tornBytes() > 0) {
-                    channel.truncate(current.bytes());
-                    channel.force(false); // so the tail cannot reappear under records appended later
-                    log.warn("dropped torn tail of {}: {} byte(s) from offset {} ({}), the mark of a crash during a "
-                            + "write that was never forced; records up to index {} are kept", path, found.tornBytes(),
-                            current.bytes(), found.tornTail().problem(), found.lastIndex());
-                }
-                channel.position(current.bytes());
-                return channel;
-            } catch (IOException e) {
-                closeQuietly(channel);
-                throw e;
+            if (last.format() == Format.V1 && last.bytes() > 0) {
+                // As roll does: the old segment is durable before the next one exists.
+                channel.force(false);
+                channel.close();
+                sealed.add(last);
+                long next = found.lastIndex() + 1;
+                FileChannel fresh = startSegmentAtOpen(dir, next, opener);
+                log.info("write-ahead log segment {} is in format 1 and stays as it is; records from index {} go to "
+                        + "{} in format {}", path, next, RecordFormat.segmentName(next), RecordFormat.VERSION);
+                return new Tail(sealed, newSegment(dir, next), fresh, found.lastIndex());
             }
+            if (last.bytes() == 0) {
+                // Created but never written, or cut to nothing: it gets its header now.
+                Directories.writeFully(channel.position(0), RecordFormat.segmentHeader());
+                return new Tail(sealed, newSegment(dir, last.firstIndex()), channel, forced);
+            }
+            channel.position(last.bytes());
+            return new Tail(sealed, last, channel, forced);
         } catch (IOException e) {
+            if (channel != null) {
+                closeQuietly(channel);
+            }
             throw StorageException.io("open for writing", path, e, "check the disk, free space and permissions");
+        }
+    }
+
+    /** Truncates the last segment before its torn tail and forces, so the tail cannot reappear later. */
+    private static void cutTornTail(FileChannel channel, Recovery.Segment last, Recovery.Result found)
+            throws IOException {
+        channel.truncate(last.bytes());
+        channel.force(false); // so the tail cannot reappear under records appended later
+        Recovery.Tail tail = found.tail();
+        log.warn("dropped never-forced tail of {}: {} byte(s) from offset {} ({}; {}), left by a crash or power loss "
+                + "before it was forced; records up to index {} are kept",
+                last.path(), tail.bytes(), last.bytes(), tail.bad().problem(), tail.after(), found.lastIndex());
+    }
+
+    /** A segment that holds only its header. */
+    private static Recovery.Segment newSegment(Path dir, long firstIndex) {
+        return new Recovery.Segment(dir.resolve(RecordFormat.segmentName(firstIndex)), firstIndex,
+                RecordFormat.SEGMENT_HEADER_BYTES, RecordFormat.CURRENT);
+    }
+
+    /**
+     * Creates the segment whose first record will be firstIndex and writes its header. Neither is
+     * forced here, only the directory entry: a header that never reaches the disk is recovered like
+     * any never-forced tail, and the first force of a record in the segment forces the header too.
+     */
+    private static FileChannel startSegment(Path dir, long firstIndex, ChannelOpener opener) throws IOException {
+        Path path = dir.resolve(RecordFormat.segmentName(firstIndex));
+        FileChannel channel = opener.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        try {
+            Directories.writeFully(channel, RecordFormat.segmentHeader());
+        } catch (IOException e) {
+            closeQuietly(channel);
+            throw e;
+        }
+        Directories.force(dir);
+        return channel;
+    }
+
+    private static FileChannel startSegmentAtOpen(Path dir, long firstIndex, ChannelOpener opener) {
+        try {
+            return startSegment(dir, firstIndex, opener);
+        } catch (IOException e) {
+            throw StorageException.io("create", dir.resolve(RecordFormat.segmentName(firstIndex)), e,
+                    "check the disk, free space and permissions");
         }
     }
 
@@ -173,15 +252,16 @@ public final class WriteAheadLog implements AutoCloseable {
         for (int i = 0; i < all.size(); i++) {
             long last = i + 1 < all.size() ? all.get(i + 1).firstIndex() - 1 : lastIndex;
             if (last > afterIndex) {
-                replaySegment(all.get(i).path(), all.get(i).firstIndex(), last, afterIndex, consumer);
+                replaySegment(all.get(i), last, afterIndex, consumer);
             }
         }
     }
 
-    private void replaySegment(Path path, long first, long last, long afterIndex, RecordConsumer consumer) {
+    private void replaySegment(Recovery.Segment segment, long last, long afterIndex, RecordConsumer consumer) {
+        Path path = segment.path();
         try (FileChannel in = opener.open(path, StandardOpenOption.READ)) {
-            SegmentReader reader = new SegmentReader(in);
-            for (long index = first; index <= last; index++) {
+            SegmentReader reader = new SegmentReader(in, segment.format());
+            for (long index = segment.firstIndex(); index <= last; index++) {
                 SegmentReader.Read read = reader.next(index);
                 if (!(read instanceof SegmentReader.Ok ok)) {
                     String problem = read instanceof SegmentReader.Bad bad
@@ -226,7 +306,8 @@ public final class WriteAheadLog implements AutoCloseable {
         long index = lastIndex + 1;
         try {
             long size = currentBytes();
-            if (size > 0 && size + RecordFormat.HEADER_BYTES + payload.length > segmentBytes) {
+            boolean holdsRecords = size > RecordFormat.SEGMENT_HEADER_BYTES;
+            if (holdsRecords && size + RecordFormat.HEADER_BYTES + payload.length > segmentBytes) {
                 roll(index);
             }
             writeRecord(index, payload);
@@ -234,21 +315,21 @@ public final class WriteAheadLog implements AutoCloseable {
             throw fail("write to", currentPath, e);
         }
         lastIndex = index;
-        unforced = true;
         return index;
     }
 
     /**
-     * Makes every record appended so far durable: hands the buffer to the OS and calls
-     * {@link FileChannel#force} once, however many appends that covers (group commit). A no-op when
-     * nothing was appended since the last force. Call it before anything that depends on the records
-     * leaves the process.
+     * Makes every record in the log durable: hands the buffer to the OS and calls
+     * {@link FileChannel#force} once, however many appends that covers (group commit). That includes
+     * records replayed at open that were never forced ({@link #forcedIndex()} &lt; {@link #lastIndex()}),
+     * even when nothing was appended since. A no-op when every record is known durable. Call it
+     * before anything that depends on the records leaves the process.
      *
      * @throws StorageException on an I/O error, after which the log is failed and refuses appends
      */
     public void force() {
         ensureHealthy();
-        if (!unforced) {
+        if (forcedIndex == lastIndex) {
             return;
         }
         try {
@@ -257,12 +338,21 @@ public final class WriteAheadLog implements AutoCloseable {
         } catch (IOException e) {
             throw fail("force", currentPath, e);
         }
-        unforced = false;
+        forcedIndex = lastIndex;
     }
 
     /** The index of the newest record, 0 if the log never held one. */
     public long lastIndex() {
         return lastIndex;
+    }
+
+    /**
+     * The highest index known durable. After a successful {@link #force()} it is {@link #lastIndex()};
+     * right after {@link #open} it is the best lower bound the files prove (records the previous
+     * process forced, at least the sealed segments), 0 if nothing is known.
+     */
+    public long forcedIndex() {
+        return forcedIndex;
     }
 
     /** The index of the oldest record still kept, or lastIndex() + 1 if the log holds none. */
@@ -316,7 +406,7 @@ public final class WriteAheadLog implements AutoCloseable {
     }
 
     /**
-     * Forces what was appended (unless the log is failed), closes the files and releases the
+     * Forces every record not known durable (unless the log is failed), closes the files and releases the
      * directory lock. Idempotent.
      *
      * @throws StorageException if the final force fails; the files are closed anyway
@@ -343,22 +433,22 @@ public final class WriteAheadLog implements AutoCloseable {
         // Why force here: a later segment must never sit next to an earlier one with a torn tail;
         // recovery treats damage in any but the last segment as lost data.
         channel.force(false);
+        forcedIndex = firstIndex - 1;
         channel.close();
-        sealed.add(new Recovery.Segment(currentPath, currentFirstIndex, writtenBytes));
-        Path next = dir.resolve(RecordFormat.segmentName(firstIndex));
-        currentPath = next;
+        sealed.add(new Recovery.Segment(currentPath, currentFirstIndex, writtenBytes, RecordFormat.CURRENT));
+        currentPath = dir.resolve(RecordFormat.segmentName(firstIndex));
         currentFirstIndex = firstIndex;
-        writtenBytes = 0;
-        channel = opener.open(next, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        Directories.force(dir);
-        unforced = false;
+        channel = startSegment(dir, firstIndex, opener);
+        writtenBytes = RecordFormat.SEGMENT_HEADER_BYTES;
     }
 
     private void writeRecord(long index, byte[] payload) throws IOException {
         if (buffer.remaining() < RecordFormat.HEADER_BYTES) {
             flushBuffer();
         }
-        buffer.putInt(payload.length).putInt(RecordFormat.checksum(index, payload)).putLong(index);
+        // forcedIndex is the watermark: what was known forced before this record (see RecordFormat).
+        buffer.putInt(payload.length).putInt(RecordFormat.checksum(index, forcedIndex, payload)).putLong(index)
+                .putLong(forcedIndex);
         int offset = 0;
         while (offset < payload.length) {
             if (!buffer.hasRemaining()) {
@@ -384,7 +474,7 @@ public final class WriteAheadLog implements AutoCloseable {
 
     private List<Recovery.Segment> segments() {
         List<Recovery.Segment> all = new ArrayList<>(sealed);
-        all.add(new Recovery.Segment(currentPath, currentFirstIndex, currentBytes()));
+        all.add(new Recovery.Segment(currentPath, currentFirstIndex, currentBytes(), RecordFormat.CURRENT));
         return all;
     }
 

@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import lamportkv.client.Attempts;
+import lamportkv.client.RemoteCalls;
 import lamportkv.config.ReplicaAddress;
 import lamportkv.core.Operation;
 import lamportkv.core.OperationException;
@@ -48,8 +50,16 @@ final class Controls {
         return call(id, ReplicaService::tick);
     }
 
+    /**
+     * An operation's answer, with the attempts it took (the call is made again after a stale
+     * connection): what the page may say about it, "not applied" or "may still be applied",
+     * depends on both.
+     */
+    record Ran(Reply reply, Attempts attempts) {
+    }
+
     /** Runs {@code words} ({@code add x 5}) on replica {@code id}, tagged for exactly-once retries. */
-    Reply run(int id, List<String> words) throws ApiException {
+    Ran run(int id, List<String> words) throws ApiException {
         checkReplica(id);
         if (words.isEmpty() || !OPERATIONS.contains(words.get(0))) {
             throw ApiException.badRequest("unknown operation \"" + (words.isEmpty() ? "" : words.get(0))
@@ -70,7 +80,10 @@ final class Controls {
         }
         try {
             Command command = Command.of(client[0], ++client[1], words, OPERATION_TIMEOUT_MILLIS);
-            return call(id, service -> service.execute(command));
+            Attempts attempts = new Attempts();
+            Reply reply = call(id, service -> service.execute(command), attempts);
+            attempts.retryAfter(where(id), reply.status());
+            return new Ran(reply, attempts);
         } finally {
             idleClients.add(client);
         }
@@ -84,8 +97,10 @@ final class Controls {
     /**
      * Calls replica {@code id}. A stale connection (the replica restarted) is looked up again and
      * the same call made once more: for an operation, with the same tag, so it applies once.
+     *
+     * @param attempts where each attempt without an answer is recorded, or null if the call changes nothing
      */
-    private <T> T call(int id, RemoteCall<T> call) throws ApiException {
+    private <T> T call(int id, RemoteCall<T> call, Attempts attempts) throws ApiException {
         ReplicaAddress a = cluster.address(id);
         RemoteException last = null;
         for (int attempt = 0; attempt < 2; attempt++) {
@@ -94,15 +109,33 @@ final class Controls {
             } catch (RemoteException e) {
                 stubs.remove(id);
                 last = e;
+                if (attempts != null) {
+                    attempts.noReply(where(id), !RemoteCalls.certainlyNotReached(e));
+                }
             } catch (NotBoundException e) {
                 stubs.remove(id);
-                throw new ApiException(503, "replica " + id + " at " + a.hostPort() + " serves no replica service");
+                throw new ApiException(503, "replica " + id + " at " + a.hostPort() + " serves no replica service"
+                        + verdict(attempts));
             } catch (RuntimeException e) {
                 throw new ApiException(503, "replica " + id + ": " + Rmi.rootMessage(e));
             }
         }
         throw new ApiException(503, "replica " + id + " at " + a.hostPort() + " is unreachable ("
-                + Rmi.rootMessage(last) + ")");
+                + Rmi.rootMessage(last) + ")" + verdict(attempts));
+    }
+
+    private <T> T call(int id, RemoteCall<T> call) throws ApiException {
+        return call(id, call, null);
+    }
+
+    /** For an operation that got no answer: whether an earlier attempt may still apply it. */
+    private static String verdict(Attempts attempts) {
+        return attempts != null && attempts.verdict() == Attempts.Verdict.MAY_BE_APPLIED
+                ? "; the operation may still be applied" : "";
+    }
+
+    private String where(int id) {
+        return "replica " + id + " (" + cluster.address(id).hostPort() + ")";
     }
 
     private ReplicaService service(int id) throws RemoteException, NotBoundException {

@@ -24,6 +24,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
+import lamportkv.client.Attempts;
 import lamportkv.rmi.Reply;
 import lamportkv.web.JsonModel.ErrorJson;
 import lamportkv.web.JsonModel.OpRequest;
@@ -176,12 +177,23 @@ final class DashboardServer implements AutoCloseable {
             throw ApiException.badRequest(op + " takes no value (got \"" + shorten(r.value()) + "\")");
         }
         List<String> words = takesValue ? List.of(op, key, r.value()) : List.of(op, key);
-        Reply reply = dashboard.controls().run(id, words);
+        Controls.Ran ran = dashboard.controls().run(id, words);
+        Reply reply = ran.reply();
         return switch (reply.status()) {
             case OK, FAILED -> new OpResult(id, String.join(" ", words), reply.status().name(), reply.text());
-            case REFUSED -> throw new ApiException(503, reply.text());
-            case TIMEOUT -> throw new ApiException(504, reply.text());
+            // Input the page did not check (a limit): every replica would refuse it.
+            case REFUSED -> throw new ApiException(400, reply.text() + verdict(ran.attempts(), ""));
+            // This replica did not take it; the page does not move on to another replica by itself.
+            case UNAVAILABLE -> throw new ApiException(503, reply.text() + verdict(ran.attempts(), "; not applied"));
+            case ABANDONED -> throw new ApiException(503, reply.text() + "; the operation may still be applied");
+            case NOT_APPLIED -> throw new ApiException(504, reply.text() + verdict(ran.attempts(), "; not applied"));
+            case TIMEOUT -> throw new ApiException(504, reply.text() + "; the operation may still be applied");
         };
+    }
+
+    /** The client's verdict, from every attempt: {@code ifNotApplied} only if none may have applied. */
+    private static String verdict(Attempts attempts, String ifNotApplied) {
+        return attempts.verdict() == Attempts.Verdict.NOT_APPLIED ? ifNotApplied : "; the operation may still be applied";
     }
 
     private static <T> T required(T value, String field) throws ApiException {

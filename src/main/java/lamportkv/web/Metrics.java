@@ -50,8 +50,10 @@ final class Metrics implements ReplicaListener {
 
     Metrics(List<Integer> peers) {
         Counter operationsTotal = Counter.builder().name("lamportkv_operations_total")
-                .help("Client operations answered by this replica, by kind and result (ok, failed: ordered but"
-                        + " failed everywhere, refused: not ordered, timeout: may still apply)")
+                .help("Client operations answered by this replica, by kind and result, the reply's status (ok;"
+                        + " failed: ordered but failed everywhere; refused: bad input; unavailable: not taken now;"
+                        + " abandoned: taken, then stopped before answering; not_applied: out of time before it was"
+                        + " stamped, taken back; timeout: out of time after, may still apply)")
                 .labelNames("kind", "result").withoutExemplars().register(registry);
         Histogram operationSeconds = Histogram.builder().name("lamportkv_operation_duration_seconds")
                 .help("Time from a client operation's arrival to its answer").unit(Unit.SECONDS)

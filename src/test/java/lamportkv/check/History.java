@@ -35,9 +35,12 @@ public final class History {
         }
     }
 
-    /** Every operation so far, in invocation order; those not completed yet are indeterminate. */
+    /**
+     * Every operation so far, in invocation order, but those that certainly never happened; those
+     * not completed yet are indeterminate.
+     */
     public synchronized List<Entry> entries() {
-        return calls.stream().map(Call::entry).toList();
+        return calls.stream().filter(c -> !c.neverHappened).map(Call::entry).toList();
     }
 
     /** One operation in flight. Completes at most once. */
@@ -48,6 +51,7 @@ public final class History {
         private long completedAt = Entry.UNKNOWN;
         private Optional<Result> result = Optional.empty();
         private boolean closed;
+        private boolean neverHappened;
 
         private Call(int process, Operation op, long invokedAt) {
             this.process = process;
@@ -69,6 +73,14 @@ public final class History {
         public void completeUnknown() {
             synchronized (History.this) {
                 close();
+            }
+        }
+
+        /** The client knows for certain the operation was never applied: it leaves the history. */
+        public void didNotHappen() {
+            synchronized (History.this) {
+                close();
+                neverHappened = true;
             }
         }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import lamportkv.rmi.Command;
 import lamportkv.rmi.Reply;
 import org.junit.jupiter.api.AfterEach;
@@ -148,11 +149,13 @@ class ClientMainTest {
     }
 
     @Test
-    void repliesOtherThanOkAreErrors() {
-        for (Reply.Status status : List.of(Reply.Status.FAILED, Reply.Status.REFUSED, Reply.Status.TIMEOUT)) {
+    void repliesOtherThanOkAreErrorsWithTheClientsVerdict() {
+        Map<Reply.Status, String> verdicts = Map.of(Reply.Status.FAILED, "", Reply.Status.REFUSED, "",
+                Reply.Status.TIMEOUT, "; the operation may still be applied", Reply.Status.NOT_APPLIED, "; not applied");
+        verdicts.forEach((status, verdict) -> {
             replica.answer(c -> new Reply(status, "no luck: " + status));
-            assertThat(connected("get", "x")).isEqualTo(new ClientRun(1, "", "error: no luck: " + status + "\n"));
-        }
+            assertThat(connected("get", "x")).isEqualTo(new ClientRun(1, "", "error: no luck: " + status + verdict + "\n"));
+        });
     }
 
     @Test
@@ -174,7 +177,7 @@ class ClientMainTest {
         assertThat(r.status()).isEqualTo(1);
         assertThat(r.out()).isEmpty();
         assertThat(r.errLines()).last().isEqualTo("error: timed out after 0.5s: no replica answered (the replica at 127.0.0.1:"
-                + port + " is unreachable (Connection refused)); the operation may still be applied");
+                + port + " is unreachable (Connection refused)); not applied: no replica was reached");
         assertThat(r.errLines()).first().isEqualTo("retrying 'get x' on the replica at 127.0.0.1:" + port
                 + ": the replica at 127.0.0.1:" + port + " is unreachable (Connection refused)");
     }
@@ -215,7 +218,7 @@ class ClientMainTest {
                 + ": replica 1 at 127.0.0.1:" + dead1 + " is unreachable (Connection refused)");
         assertThat(r.errLines()).last().isEqualTo("error: timed out after 0.5s: no replica answered (replica 1 at 127.0.0.1:"
                 + dead1 + " is unreachable (Connection refused); replica 2 at 127.0.0.1:" + dead2
-                + " is unreachable (Connection refused)); the operation may still be applied");
+                + " is unreachable (Connection refused)); not applied: no replica was reached");
     }
 
     @Test
@@ -240,13 +243,13 @@ class ClientMainTest {
     void aStoppingReplicaIsRetriedButAFailedOperationIsNot() throws Exception {
         java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
         replica.answer(c -> calls.incrementAndGet() == 1
-                ? new Reply(Reply.Status.REFUSED, "replica 1 is stopping; the operation may still be applied")
+                ? new Reply(Reply.Status.UNAVAILABLE, "replica 1 is stopping; try another replica")
                 : new Reply(Reply.Status.FAILED, "not a number: x"));
         ClientRun r = connected("add", "x", "1");
         assertThat(r.status()).isEqualTo(1);
         assertThat(r.errLines()).containsExactly(
                 "retrying 'add x 1' on the replica at " + replica.hostPort()
-                        + ": replica 1 is stopping; the operation may still be applied",
+                        + ": replica 1 is stopping; try another replica",
                 "error: not a number: x");
         assertThat(replica.received()).hasSize(2);
     }

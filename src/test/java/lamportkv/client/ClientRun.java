@@ -5,6 +5,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import lamportkv.cli.ClientMain;
 
 /** The client run in-process: its exit status and everything it printed. */
 record ClientRun(int status, String out, String err) {

@@ -31,15 +31,16 @@ import lamportkv.rmi.StateHash;
 
 /**
  * A stand-in replica on a loopback port: records every command it receives and answers as told.
- * Lets the client's tests see exactly what was sent (or that nothing was), without a cluster.
+ * Lets the client's (and the benchmark's) tests see exactly what was sent (or that nothing was),
+ * without a cluster.
  */
-final class FakeReplica implements ReplicaService, AutoCloseable {
+public final class FakeReplica implements ReplicaService, AutoCloseable {
     private final int id;
     private final int port;
     private final List<Command> received = new CopyOnWriteArrayList<>();
     /** How the fake answers a command; may throw a RemoteException, as a failing transport would. */
     @FunctionalInterface
-    interface Answer {
+    public interface Answer {
         Reply apply(Command command) throws RemoteException;
     }
 
@@ -60,27 +61,27 @@ final class FakeReplica implements ReplicaService, AutoCloseable {
         registry.rebind(NAME, this);
     }
 
-    static FakeReplica start(int id) throws RemoteException {
+    public static FakeReplica start(int id) throws RemoteException {
         return start(id, freePort());
     }
 
-    static FakeReplica start(int id, int port) throws RemoteException {
+    public static FakeReplica start(int id, int port) throws RemoteException {
         return new FakeReplica(id, port);
     }
 
-    int port() {
+    public int port() {
         return port;
     }
 
-    String hostPort() {
+    public String hostPort() {
         return "127.0.0.1:" + port;
     }
 
-    List<Command> received() {
+    public List<Command> received() {
         return List.copyOf(received);
     }
 
-    void answer(Answer answer) {
+    public void answer(Answer answer) {
         this.answer = answer;
     }
 
@@ -89,7 +90,7 @@ final class FakeReplica implements ReplicaService, AutoCloseable {
      * as if the replica crashed or the network failed after the operation ran. The client sees
      * the real thing: a {@link java.rmi.UnmarshalException} caused by a reset connection.
      */
-    void cutConnection() {
+    public void cutConnection() {
         CuttableSockets.cut(port).set(true);
     }
 
@@ -186,7 +187,7 @@ final class FakeReplica implements ReplicaService, AutoCloseable {
     }
 
     /** A loopback port nothing listens on (now): connecting to it is refused. */
-    static int freePort() {
+    public static int freePort() {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         } catch (IOException e) {

@@ -25,7 +25,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  * the same client id and sequence number on the next replica, within the --timeout budget.
  */
 class RetryTest {
-    private static final String STOPPING = "replica 1 is stopping; the operation may still be applied";
+    private static final String STOPPING = "replica 1 is stopping; try another replica";
+    private static final String QUEUED = "timed out after 2s waiting for replica 3 (unreachable since 12:00:00),"
+            + " still queued behind this replica's earlier requests";
 
     @TempDir
     Path dir;
@@ -90,11 +92,16 @@ class RetryTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
-        "REFUSED|" + STOPPING,
-        "REFUSED|replica 1 stopped accepting work: the log stopped accepting records; fix the disk or free space,"
+        "UNAVAILABLE|" + STOPPING,
+        "UNAVAILABLE|replica 1 stopped accepting work: the log stopped accepting records; fix the disk or free space,"
                 + " then restart the replica",
-        "TIMEOUT|" + STOPPING,
-        "REFUSED|replica 1 is busy with 10000 operations in flight; retry shortly"})
+        "ABANDONED|replica 1 stopped accepting work: the log stopped accepting records; fix the disk or free space,"
+                + " then restart the replica",
+        "ABANDONED|replica 1 is stopping",
+        "UNAVAILABLE|replica 1 is busy with 10000 operations in flight; retry shortly",
+        // Decided by the status: texts the client never matched.
+        "UNAVAILABLE|replica 1 is not a member of a working view",
+        "ABANDONED|replica 1 lost its disk after it took the operation"})
     void aReplicaThatCannotTakeTheOperationNowPassesItOn(Reply.Status status, String text) throws Exception {
         one.answer(c -> new Reply(status, text));
         two.answer(c -> new Reply(Reply.Status.OK, "OK"));
@@ -106,14 +113,18 @@ class RetryTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
-        "FAILED|not a number: x",
-        "REFUSED|bad key: a?b (no whitespace or control characters)",
-        "REFUSED|not a number: abc",
-        "TIMEOUT|timed out after 2s waiting for replica 3 (unreachable since 12:00:00); the operation may still be applied"})
-    void answersEveryReplicaWouldRepeatAreNotRetried(Reply.Status status, String text) throws Exception {
+        "FAILED|not a number: x|",
+        "REFUSED|bad key: a?b (no whitespace or control characters)|",
+        "REFUSED|not a number: abc|",
+        // Decided by the status: a refusal whose text the old client took for "stopping".
+        "REFUSED|not a number: x is stopping|",
+        "TIMEOUT|timed out after 2s waiting for replica 3 (unreachable since 12:00:00)|; the operation may still be applied",
+        "TIMEOUT|replica 1 could not commit in time|; the operation may still be applied",
+        "NOT_APPLIED|" + QUEUED + "|; not applied"})
+    void answersEveryReplicaWouldRepeatAreNotRetried(Reply.Status status, String text, String verdict) throws Exception {
         one.answer(c -> new Reply(status, text));
         ClientRun r = client("--timeout", "2", "add", "x", "1");
-        assertThat(r).isEqualTo(new ClientRun(1, "", "error: " + text + "\n"));
+        assertThat(r).isEqualTo(new ClientRun(1, "", "error: " + text + (verdict == null ? "" : verdict) + "\n"));
         assertThat(one.received()).hasSize(1);
         assertThat(two.received()).isEmpty();
     }
@@ -133,14 +144,86 @@ class RetryTest {
 
     @Test
     void aTimeoutAnswerAfterRetriesNamesTheWholeBudget() throws Exception {
-        one.answer(c -> new Reply(Reply.Status.REFUSED, STOPPING));
+        one.answer(c -> new Reply(Reply.Status.UNAVAILABLE, STOPPING));
         two.answer(c -> new Reply(Reply.Status.TIMEOUT, "timed out after " + Seconds.format(c.timeoutMillis())
-                + " waiting for replica 1 (unreachable since 12:00:00); the operation may still be applied"));
+                + " waiting for replica 1 (unreachable since 12:00:00)"));
         ClientRun r = client("--timeout", "3", "del", "x");
         assertThat(r.status()).isEqualTo(1);
         assertThat(r.errLines()).containsExactly("retrying 'del x' on replica 2 at " + two.hostPort() + ": " + STOPPING,
                 "error: timed out after 3s waiting for replica 1 (unreachable since 12:00:00);"
                         + " the operation may still be applied");
+    }
+
+    // ---- what the user is told ------------------------------------------------------------------
+
+    @Test
+    void aDefiniteNotAppliedAfterAnAttemptThatLostContactIsNotPassedOn() throws Exception {
+        // Bug 2: replica 1 took the first attempt and the answer was lost; replica 2 withdrew its
+        // copy in time. Replica 1's copy may still be ordered, so "not applied" would be a lie.
+        one.answer(c -> {
+            one.cutConnection();
+            return new Reply(Reply.Status.OK, "7");
+        });
+        two.answer(c -> new Reply(Reply.Status.NOT_APPLIED, QUEUED));
+        ClientRun r = client("--timeout", "2", "add", "x", "1");
+        assertThat(r.status()).isEqualTo(1);
+        assertThat(r.errLines()).containsExactly("retrying 'add x 1' on replica 2 at " + two.hostPort()
+                        + ": lost contact with replica 1 at " + one.hostPort() + " (Connection reset)",
+                "error: " + QUEUED + "; the operation may still be applied (an earlier attempt, at replica 1 ("
+                        + one.hostPort() + "), got no answer)");
+        assertSameTag(List.of(one.received().get(0), two.received().get(0)));
+    }
+
+    @Test
+    void anAbandonedAttemptIsRetriedElsewhereAndLeavesTheOutcomeOpen() throws Exception {
+        one.answer(c -> new Reply(Reply.Status.ABANDONED, "replica 1 is stopping"));
+        two.answer(c -> new Reply(Reply.Status.NOT_APPLIED, QUEUED));
+        ClientRun r = client("--timeout", "2", "add", "x", "1");
+        assertThat(r.errLines()).containsExactly("retrying 'add x 1' on replica 2 at " + two.hostPort()
+                        + ": replica 1 is stopping",
+                "error: " + QUEUED + "; the operation may still be applied (an earlier attempt, at replica 1 ("
+                        + one.hostPort() + "), was taken there but never answered)");
+        assertSameTag(List.of(one.received().get(0), two.received().get(0)));
+    }
+
+    @Test
+    void aDefiniteNotAppliedAfterAttemptsThatNeverRanIsPassedOn() throws Exception {
+        String down = dead();
+        two.answer(c -> new Reply(Reply.Status.NOT_APPLIED, QUEUED));
+        ClientRun r = ClientRun.of("--config", config(down, two.hostPort()).toString(), "--timeout", "2", "del", "x");
+        assertThat(r.errLines()).containsExactly("retrying 'del x' on replica 2 at " + two.hostPort() + ": replica 1 at "
+                + down + " is unreachable (Connection refused)", "error: " + QUEUED + "; not applied");
+    }
+
+    @Test
+    void aBudgetSpentOnReplicasThatCouldNotTakeItIsNotApplied() throws Exception {
+        String down = dead();
+        two.answer(c -> new Reply(Reply.Status.UNAVAILABLE, "replica 2 is stopping; try another replica"));
+        ClientRun r = ClientRun.of("--config", config(down, two.hostPort()).toString(), "--timeout", "0.5", "set", "x", "1");
+        assertThat(r.errLines()).last().isEqualTo("error: timed out after 0.5s: no replica answered (replica 1 at "
+                + down + " is unreachable (Connection refused); replica 2 is stopping; try another replica);"
+                + " not applied: no replica could take it");
+    }
+
+    @Test
+    void aBudgetSpentAfterLosingContactMayStillApplyAndSaysWhere() throws Exception {
+        String down = dead();
+        AtomicInteger calls = new AtomicInteger();
+        two.answer(c -> {
+            if (calls.incrementAndGet() == 1) {
+                two.cutConnection();
+                return new Reply(Reply.Status.OK, "OK");
+            }
+            return new Reply(Reply.Status.UNAVAILABLE, "replica 2 is stopping; try another replica");
+        });
+        ClientRun r = ClientRun.of("--config", config(down, two.hostPort()).toString(), "--replica", "2",
+                "--timeout", "0.5", "set", "x", "1");
+        assertThat(r.errLines()).last().as("the reason that leaves it open is the one kept")
+                .isEqualTo("error: timed out after 0.5s: no replica answered (lost contact with replica 2 at "
+                        + two.hostPort() + " (Connection reset); replica 1 at " + down
+                        + " is unreachable (Connection refused)); the operation may still be applied");
+        assertThat(two.received()).hasSizeGreaterThan(1);
+        assertSameTag(two.received());
     }
 
     // ---- where and how long ----------------------------------------------------------------------
@@ -149,7 +232,7 @@ class RetryTest {
     void theNamedReplicaIsTriedFirstThenTheOthersWrappingAround() throws Exception {
         String down = dead();
         AtomicInteger calls = new AtomicInteger();
-        two.answer(c -> calls.incrementAndGet() == 1 ? new Reply(Reply.Status.REFUSED, "replica 2 is stopping")
+        two.answer(c -> calls.incrementAndGet() == 1 ? new Reply(Reply.Status.UNAVAILABLE, "replica 2 is stopping")
                 : new Reply(Reply.Status.OK, "3"));
         Path file = config(down, two.hostPort());
         ClientRun r = ClientRun.of("--config", file.toString(), "--replica", "2", "mult", "x", "3");
@@ -203,9 +286,9 @@ class RetryTest {
         assertThat(tookMillis).as("ms taken for a 0.5 s budget").isBetween(450L, 2_000L);
         assertThat(r.status()).isEqualTo(1);
         assertThat(r.out()).isEmpty();
-        assertThat(r.errLines()).last().isEqualTo("error: timed out after 0.5s: no replica answered (replica 1 at "
-                + down1 + " is unreachable (Connection refused); replica 2 at " + down2
-                + " is unreachable (Connection refused)); the operation may still be applied");
+        assertThat(r.errLines()).last().as("nothing was sent anywhere").isEqualTo("error: timed out after 0.5s:"
+                + " no replica answered (replica 1 at " + down1 + " is unreachable (Connection refused); replica 2 at "
+                + down2 + " is unreachable (Connection refused)); not applied: no replica was reached");
         List<String> notices = r.errLines().subList(0, r.errLines().size() - 1);
         assertThat(notices).as("both replicas, again and again, with pauses")
                 .contains("retrying 'set x 1' on replica 2 at " + down2 + ": replica 1 at " + down1

@@ -26,4 +26,15 @@ class WordsTest {
         assertThatThrownBy(() -> Words.split("set g \"hello"))
                 .hasMessage("unclosed double quote; close it, or put the text in the other kind of quotes");
     }
+
+    @Test
+    void quoteWritesWhatSplitReadsBack() {
+        for (String word : java.util.List.of("plain", "hello world", "it's", "say \"hi\"", "both ' and \"",
+                "back\\slash", "tab\there", "", "\\\"", "'", "\"")) {
+            String quoted = Words.quote(word).orElseThrow();
+            assertThat(Words.split("set k " + quoted)).as(quoted).containsExactly("set", "k", word);
+        }
+        assertThat(Words.quote("plain")).contains("plain");
+        assertThat(Words.quote("two\nlines")).isEmpty();
+    }
 }

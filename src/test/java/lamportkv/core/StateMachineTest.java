@@ -224,16 +224,70 @@ class StateMachineTest {
         }
 
         @Test
-        @DisplayName("clients idle longer than the expiry (by request wall clocks) are forgotten")
+        @DisplayName("clients idle longer than the expiry (in the order's time) are forgotten")
         void idleClientsExpire() {
             StateMachine sm = new StateMachine(1000);
-            apply(sm, op("set a 1"), new ClientTag(1, 1, 0));
+            apply(sm, op("set a 1"), new ClientTag(1, 1, 100));
             apply(sm, op("set b 1"), new ClientTag(2, 1, 500));
             assertThat(sm.clientCount()).isEqualTo(2);
             apply(sm, op("set c 1"), new ClientTag(3, 1, 1200));
-            assertThat(sm.clientCount()).isEqualTo(2);          // client 1 idle 1200 ms > 1000
+            assertThat(sm.clientCount()).isEqualTo(2);          // client 1 idle 1100 ms > 1000
             apply(sm, op("set c 2"), new ClientTag(3, 2, 5000));
             assertThat(sm.clientCount()).isEqualTo(1);
+        }
+
+        @Test
+        @DisplayName("a record's idle time counts from the order's time at its write, not from its own stamp")
+        void idleTimeCountsFromTheOrdersTime() {
+            StateMachine sm = new StateMachine(1000);
+            apply(sm, op("set n 0"), new ClientTag(1, 1, 5000));
+            // Stamped earlier (a slow origin, or a request that waited in a queue), ordered later.
+            apply(sm, op("add n 1"), new ClientTag(2, 1, 3000));
+            apply(sm, op("set c 1"), new ClientTag(3, 1, 5900));
+            assertThat(sm.clientCount()).as("the add was written at order time 5000: idle 900 ms").isEqualTo(3);
+            apply(sm, op("add n 1"), new ClientTag(2, 1, 5950));
+            assertThat(sm.data().get("n").render()).as("the retry is recognised").isEqualTo("1");
+            assertThat(sm.orderMillis()).isEqualTo(5950);
+        }
+
+        @Test
+        @DisplayName("records written before the order's time is known count from the first time known")
+        void recordsBeforeTheFirstTimeCountFromIt() {
+            StateMachine sm = new StateMachine(1000);
+            apply(sm, op("set a 1"), new ClientTag(1, 1, ClusterTime.UNKNOWN));
+            apply(sm, op("set b 1"), new ClientTag(2, 1, 1_700_000_000_000L));
+            assertThat(sm.clientCount()).as("a was not idle for 54 years").isEqualTo(2);
+            apply(sm, op("set c 1"), new ClientTag(3, 1, 1_700_000_001_500L));
+            assertThat(sm.clientCount()).isEqualTo(1);
+            assertThat(sm.expiredClients()).isEqualTo(2);
+        }
+
+        @Test
+        @DisplayName("bug 3 of the review: the example of the issue, with each request stamped by the cluster's time")
+        void aClockTwoHoursAheadCannotExpireARetry() {
+            // The issue's history: set x 0 (client 9); add x 1 (client 7, seq 5); a get stamped by an
+            // origin two hours ahead; the retry of the add. With the origin's own clock as stamp the
+            // get's 2 h expire the add's record and the retry applies again (x = 2). Stamped with the
+            // cluster's time (ClusterTime: the lower median of the three clocks) the get says T.
+            long t = 1_700_000_000_000L;
+            long twoHours = 2 * 3_600_000L;
+            java.util.List<ClusterTime.Reading> honestPeers = java.util.List.of(
+                    new ClusterTime.Reading(t + 2, 0), new ClusterTime.Reading(t + 3, 0));
+            long getStamp = ClusterTime.estimate(t + 2 + twoHours, 0, honestPeers, 3);
+            assertThat(getStamp).isBetween(t, t + 10);
+            StateMachine sm = new StateMachine(StateMachine.DEFAULT_CLIENT_EXPIRY_MILLIS);
+            apply(sm, op("set x 0"), new ClientTag(9, 1, t));
+            apply(sm, op("add x 1"), new ClientTag(7, 5, t + 1));
+            apply(sm, op("get x"), new ClientTag(8, 1, getStamp));
+            apply(sm, op("add x 1"), new ClientTag(7, 5, t + 5_000));
+            assertThat(sm.data().get("x").render()).isEqualTo("1");
+            // And the same history stamped with the origins' own clocks: the bug, reproduced.
+            StateMachine broken = new StateMachine(StateMachine.DEFAULT_CLIENT_EXPIRY_MILLIS);
+            apply(broken, op("set x 0"), new ClientTag(9, 1, t));
+            apply(broken, op("add x 1"), new ClientTag(7, 5, t + 1));
+            apply(broken, op("get x"), new ClientTag(8, 1, t + twoHours));
+            apply(broken, op("add x 1"), new ClientTag(7, 5, t + 5_000));
+            assertThat(broken.data().get("x").render()).isEqualTo("2");
         }
 
         @Test

@@ -38,6 +38,7 @@ class DurableAckTest {
             ReplicaAddress a = cluster.config().find(1).orElseThrow();
             PeerService one = Rmi.peerService(a.host(), a.port());
             PeerAuth auth = new PeerAuth(ClusterSecret.loadOrCreate(cluster.config().clusterSecretFile()).secret());
+            agreement = cluster.config().agreement().describe().getBytes(java.nio.charset.StandardCharsets.UTF_8);
             long held = send(one, auth, 1).held();          // a heartbeat: where the link stands
 
             // A REQUEST: replica 1 takes it in and answers the call before its round's force (the
@@ -57,9 +58,11 @@ class DurableAckTest {
         }
     }
 
+    private static byte[] agreement;
+
     private static Ack send(PeerService to, PeerAuth auth, long firstSeq, PeerMessage... messages) throws Exception {
         byte[] bytes = Codec.encode(List.of(messages));
-        return to.deliver(new Batch(2, firstSeq, bytes, auth.sign(2, 1, firstSeq, bytes)));
+        return to.deliver(auth.batch(2, 1, firstSeq, bytes, System.currentTimeMillis(), agreement));
     }
 
     /** Heartbeats until the ack says {@code durable} (the replica forced), for at most 5 s. */

@@ -16,6 +16,8 @@ import org.junit.jupiter.api.Test;
 
 /** Group commit: one commit per round, and nobody hears of a task before its round committed. */
 class EventLoopTest {
+    /** What the loops under test reported as bugs (fail-stop). */
+    private final List<Throwable> bugs = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** A commit that waits for the test's permission, and counts. */
     private static final class GatedCommit implements EventLoop.RoundEnd {
@@ -63,7 +65,7 @@ class EventLoopTest {
     @Test
     void aTaskIsAnsweredOnlyAfterItsRoundCommitted() throws Exception {
         GatedCommit commit = new GatedCommit();
-        try (EventLoop loop = new EventLoop("test-loop", commit)) {
+        try (EventLoop loop = new EventLoop("test-loop", commit, bugs::add)) {
             loop.start();
             CompletableFuture<String> answer = loop.call(() -> "done");
             assertThat(commit.firstCommitStarted.await(5, TimeUnit.SECONDS)).isTrue();
@@ -79,7 +81,7 @@ class EventLoopTest {
     @Test
     void everyTaskThatArrivesDuringACommitSharesTheNextOne() throws Exception {
         GatedCommit commit = new GatedCommit();
-        try (EventLoop loop = new EventLoop("test-loop", commit)) {
+        try (EventLoop loop = new EventLoop("test-loop", commit, bugs::add)) {
             loop.start();
             CompletableFuture<Integer> first = loop.call(() -> 0);
             assertThat(commit.firstCommitStarted.await(5, TimeUnit.SECONDS)).isTrue();
@@ -111,7 +113,7 @@ class EventLoopTest {
         GatedCommit commit = new GatedCommit();
         commit.fail.set(true);
         commit.permits.release(100);
-        try (EventLoop loop = new EventLoop("test-loop", commit)) {
+        try (EventLoop loop = new EventLoop("test-loop", commit, bugs::add)) {
             loop.start();
             CompletableFuture<String> lost = loop.call(() -> "not durable");
             assertThatThrownBy(() -> lost.get(5, TimeUnit.SECONDS))
@@ -125,7 +127,7 @@ class EventLoopTest {
     @Test
     void theCommitHearsWhetherAnswersWaitAndABeforeCommitCallIsAnsweredWithoutThem() throws Exception {
         RecordingCommit commit = new RecordingCommit();
-        try (EventLoop loop = new EventLoop("test-loop", commit)) {
+        try (EventLoop loop = new EventLoop("test-loop", commit, bugs::add)) {
             commit.loop = loop;
             loop.start();
             assertThat(loop.call(() -> 1).get(5, TimeUnit.SECONDS)).isEqualTo(1);
@@ -138,7 +140,7 @@ class EventLoopTest {
     @Test
     void unforcedRecordsAreForcedWithinTheLimitWhenNoWorkComesAndThenTheLoopWaits() throws Exception {
         RecordingCommit commit = new RecordingCommit();
-        try (EventLoop loop = new EventLoop("test-loop", commit)) {
+        try (EventLoop loop = new EventLoop("test-loop", commit, bugs::add)) {
             commit.loop = loop;
             loop.start();
             long started = System.nanoTime();
@@ -154,7 +156,7 @@ class EventLoopTest {
     @Test
     void unforcedRecordsAreForcedWithinTheLimitEvenWhileWorkKeepsComing() throws Exception {
         RecordingCommit commit = new RecordingCommit();
-        try (EventLoop loop = new EventLoop("test-loop", commit)) {
+        try (EventLoop loop = new EventLoop("test-loop", commit, bugs::add)) {
             commit.loop = loop;
             loop.start();
             loop.execute(() -> commit.unforced = true);
@@ -183,10 +185,121 @@ class EventLoopTest {
             public boolean unforced() {
                 return false;
             }
-        });
+        }, bugs::add);
         loop.start();
         loop.close();
         assertThat(loop.call(() -> 1)).isCompletedExceptionally();
         assertThat(loop.execute(() -> { })).as("execute says the task will not run").isFalse();
+    }
+
+    @Test
+    void aTaskThatThrowsStopsTheLoopAndItsRoundIsNeverCommitted() throws Exception {
+        List<String> committed = new java.util.concurrent.CopyOnWriteArrayList<>();
+        AtomicBoolean stopped = new AtomicBoolean();
+        EventLoop.RoundEnd end = new EventLoop.RoundEnd() {
+            @Override
+            public boolean commit(boolean forceAnyway) {
+                committed.add("round");
+                return true;
+            }
+
+            @Override
+            public boolean unforced() {
+                return false;
+            }
+
+            @Override
+            public void stopped() {
+                stopped.set(true);
+            }
+        };
+        try (EventLoop loop = new EventLoop("test-loop", end, bugs::add)) {
+            // Handed in before the loop starts, the good task, the bad one and a later one share one round.
+            CompletableFuture<String> before = loop.call(() -> "before the bug");
+            loop.execute(() -> {
+                throw new IllegalStateException("a bug");
+            });
+            CompletableFuture<String> after = loop.call(() -> "after the bug");
+            loop.start();
+            assertThatThrownBy(() -> before.get(5, TimeUnit.SECONDS)).as("its round never committed")
+                    .isInstanceOf(ExecutionException.class);
+            assertThatThrownBy(() -> after.get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                    .hasMessageContaining("stopped after a bug");
+            waitUntil(() -> stopped.get() && !bugs.isEmpty());
+            assertThat(committed).as("no round committed").isEmpty();
+            assertThat(bugs).singleElement().satisfies(e -> assertThat(e).hasMessage("a bug"));
+            bugs.clear();
+            // A task handed in afterwards is refused at once, not left to wait for an answer that never comes.
+            assertThat(loop.execute(() -> { })).isFalse();
+            assertThat(loop.call(() -> 1)).isCompletedExceptionally();
+        }
+    }
+
+    @Test
+    void anErrorInACommitStopsTheLoopToo() throws Exception {
+        EventLoop.RoundEnd end = new EventLoop.RoundEnd() {
+            @Override
+            public boolean commit(boolean forceAnyway) {
+                throw new AssertionError("a broken invariant");
+            }
+
+            @Override
+            public boolean unforced() {
+                return false;
+            }
+        };
+        try (EventLoop loop = new EventLoop("test-loop", end, bugs::add)) {
+            loop.start();
+            CompletableFuture<Integer> answer = loop.call(() -> 1);
+            assertThatThrownBy(() -> answer.get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class);
+            waitUntil(() -> !loop.running() && !bugs.isEmpty());
+            assertThat(bugs).singleElement().isInstanceOf(AssertionError.class);
+            bugs.clear();
+        }
+    }
+
+    @Test
+    void tasksLeftWhenTheLoopStopsAreFailedNotForgotten() throws Exception {
+        CountDownLatch blocker = new CountDownLatch(1);
+        RecordingCommit commit = new RecordingCommit();
+        EventLoop started = new EventLoop("test-loop", commit, bugs::add);
+        commit.loop = started;
+        started.execute(() -> {
+            awaitQuietly(blocker);
+            throw new IllegalStateException("a bug while others wait");
+        });
+        started.start();
+        List<CompletableFuture<Integer>> waiting = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            waiting.add(started.call(() -> 1));
+        }
+        blocker.countDown();
+        for (CompletableFuture<Integer> w : waiting) {
+            assertThatThrownBy(() -> w.get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class);
+        }
+        started.close();
+        assertThat(bugs).hasSize(1);
+        bugs.clear();
+    }
+
+    @org.junit.jupiter.api.AfterEach
+    void noUnexpectedBugs() {
+        assertThat(bugs).as("bugs reported by the loops").isEmpty();
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void waitUntil(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("within 5 s").isLessThan(deadline);
+            Thread.sleep(5);
+        }
     }
 }

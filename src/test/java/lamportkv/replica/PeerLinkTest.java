@@ -36,7 +36,10 @@ import org.tinylog.Logger;
 class PeerLinkTest {
     private static final ReplicaAddress PEER = new ReplicaAddress(2, "127.0.0.1", 1);
     private final PeerAuth auth = new PeerAuth(new SecureRandom().generateSeed(32));
+    private static final String AGREEMENT = "replicas 1,2 and client.expiry.seconds 3600";
     private final List<PeerLink> links = new ArrayList<>();
+    /** What the links' threads threw: must stay empty. */
+    private final List<Throwable> bugs = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** The peer's side: records each batch, answers with {@code answer} (what it holds, and durably). */
     private final class FakePeer implements PeerService {
@@ -45,7 +48,9 @@ class PeerLinkTest {
 
         @Override
         public Ack deliver(Batch batch) throws RemoteException {
-            assertThat(auth.verify(batch.from(), 2, batch.firstSeq(), batch.messages(), batch.auth())).isTrue();
+            assertThat(auth.verify(batch.from(), 2, batch.firstSeq(), batch.messages(), batch.sentMillis(),
+                    batch.agreement(), batch.auth())).isTrue();
+            assertThat(batch.agreementText()).isEqualTo(AGREEMENT);
             List<PeerMessage> messages;
             try {
                 messages = Codec.decode(batch.messages());
@@ -104,7 +109,9 @@ class PeerLinkTest {
     }
 
     private PeerLink link(PeerLink.Connector connector, AtomicLong confirmed) {
-        PeerLink link = new PeerLink(1, PEER, Logger.tag("test"), auth, List.of(), 1, confirmed::set, connector);
+        PeerLink link = new PeerLink(1, PEER, Logger.tag("test"), auth, 1,
+                AGREEMENT.getBytes(java.nio.charset.StandardCharsets.UTF_8), confirmed::set, (t, e) -> bugs.add(e),
+                connector);
         links.add(link);
         link.start();
         return link;
@@ -113,6 +120,7 @@ class PeerLinkTest {
     @AfterEach
     void close() {
         links.forEach(PeerLink::close);
+        assertThat(bugs).as("exceptions in the links' threads").isEmpty();
     }
 
     @Test
@@ -140,6 +148,43 @@ class PeerLinkTest {
         assertThat(second.stamps()).containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(2, 61).boxed().toList());
         waitFor(() -> confirmed.get() == 61);
         assertThat(link.backlog()).isZero();
+    }
+
+    @Test
+    void aMessageOutOfNumberOrderIsABugNotARenumbering() throws Exception {
+        FakePeer peer = new FakePeer();
+        PeerLink link = link(() -> peer, new AtomicLong());
+        link.send(messages(1, 3));
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> link.send(List.of(message(5)))))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("link 1→2: message 5 queued where 4 was due: link numbers must have no gaps");
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> link.send(List.of(message(3)))))
+                .isInstanceOf(IllegalStateException.class);
+        assertThat(peer.next().stamps()).as("what was queued in order still goes out").containsExactly(1L, 2L, 3L);
+    }
+
+    @Test
+    void anErrorInTheLinksThreadReachesItsHandler() throws Exception {
+        PeerLink link = link(() -> {
+            throw new OutOfMemoryError("pretend");
+        }, new AtomicLong());
+        link.send(messages(1, 1));
+        waitFor(() -> !bugs.isEmpty());
+        assertThat(bugs).singleElement().isInstanceOf(OutOfMemoryError.class);
+        bugs.clear();
+    }
+
+    @Test
+    void aPeerThatClaimsMoreThanWasSentIsNotBelieved() throws Exception {
+        FakePeer peer = new FakePeer();
+        peer.answer = r -> both(r.lastSeq() + 100);      // a peer that lost track (or this replica lost its state)
+        AtomicLong confirmed = new AtomicLong();
+        PeerLink link = link(() -> peer, confirmed);
+        link.send(messages(1, 2));
+        peer.next();
+        Thread.sleep(200);
+        assertThat(confirmed.get()).as("nothing confirmed beyond what was sent").isZero();
+        assertThat(link.backlog()).as("nothing dropped").isEqualTo(2);
     }
 
     @Test

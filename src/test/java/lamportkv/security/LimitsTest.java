@@ -93,10 +93,10 @@ class LimitsTest {
     @DisplayName("a batch over 8 MiB is refused with a clear error, whoever sends it; over 16 MiB before it is read")
     void hugeBatch() throws Exception {
         byte[] messages = new byte[SerialFilters.MAX_BATCH_BYTES + 1];
-        assertThat(catchThrowable(() -> peer.deliver(new Batch(2, 1, messages, new byte[32]))))
+        assertThat(catchThrowable(() -> peer.deliver(new Batch(2, 1, messages, 0, new byte[0], new byte[32]))))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("refused: a batch of 8388609 bytes is over the limit of 8388608");
-        assertRefusedUnread(catchThrowable(() -> peer.deliver(new Batch(2, 1, new byte[40 << 20], new byte[32]))),
+        assertRefusedUnread(catchThrowable(() -> peer.deliver(new Batch(2, 1, new byte[40 << 20], 0, new byte[0], new byte[32]))),
                 "PeerService refused the call's arguments: an array of 41943040 elements is over the limit of 16777216");
         assertThat(replica.hash()).isNotNull();
     }

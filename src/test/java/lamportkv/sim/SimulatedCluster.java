@@ -176,6 +176,13 @@ final class SimulatedCluster {
     private OrderingCore.Effects effectsOf(int replica) {
         return new OrderingCore.Effects() {
             @Override
+            public void diverged(String why) {
+                // A running replica would stop here (fail-stop); this simulation goes on, so that
+                // its own RESULTS, ORDER and end-state checks show what divergence does.
+                log("divergence alarm: %s", why);
+            }
+
+            @Override
             public void send(int to, PeerMessage message) {
                 onSend(replica, to, message);
             }

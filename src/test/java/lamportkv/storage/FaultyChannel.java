@@ -10,31 +10,48 @@ import java.nio.channels.WritableByteChannel;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
-/** A FileChannel that delegates to a real one but can fail writes or forces like a full disk, and counts forces. */
+/**
+ * A FileChannel that delegates to a real one but can fail writes or forces like a full disk, or
+ * like a process that is gone, and counts and reports forces.
+ */
 final class FaultyChannel extends FileChannel {
     static final String DISK_FULL = "No space left on device";
+    static final String CRASHED = "simulated crash: this process is gone";
 
     /** Switches shared by every channel one opener hands out. */
     static final class Faults {
         volatile boolean failWrites;
         volatile boolean failForces;
+        /** Every write and force fails: closing a log then loses what it had not forced, as kill -9 would. */
+        volatile boolean crashed;
         final AtomicInteger forces = new AtomicInteger();
+        /** Forces succeed without calling the real force: for tests that model the disk themselves. */
+        volatile boolean skipRealForces;
+        /** Hears the path of every file a force completed on. */
+        volatile Consumer<Path> onForce = path -> { };
 
         ChannelOpener opener() {
-            return (Path path, OpenOption... options) -> new FaultyChannel(FileChannel.open(path, options), this);
+            return (Path path, OpenOption... options) -> new FaultyChannel(FileChannel.open(path, options), this,
+                    path);
         }
     }
 
     private final FileChannel delegate;
     private final Faults faults;
+    private final Path path;
 
-    FaultyChannel(FileChannel delegate, Faults faults) {
+    FaultyChannel(FileChannel delegate, Faults faults, Path path) {
         this.delegate = delegate;
         this.faults = faults;
+        this.path = path;
     }
 
     private void checkWrite() throws IOException {
+        if (faults.crashed) {
+            throw new IOException(CRASHED);
+        }
         if (faults.failWrites) {
             throw new IOException(DISK_FULL);
         }
@@ -87,11 +104,17 @@ final class FaultyChannel extends FileChannel {
 
     @Override
     public void force(boolean metaData) throws IOException {
+        if (faults.crashed) {
+            throw new IOException(CRASHED);
+        }
         if (faults.failForces) {
             throw new IOException(DISK_FULL);
         }
         faults.forces.incrementAndGet();
-        delegate.force(metaData);
+        if (!faults.skipRealForces) {
+            delegate.force(metaData);
+        }
+        faults.onForce.accept(path);
     }
 
     @Override

@@ -1,6 +1,8 @@
 package lamportkv.storage;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -11,14 +13,21 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.zip.CRC32C;
 import java.util.stream.Stream;
 
 /** Test helpers that look at and damage log files directly, following the documented format. */
 final class LogFiles {
-    /** One record's place in a segment file. */
+    /** Format 2: the segment header, then records with this many bytes before the payload. */
+    static final int SEGMENT_HEADER = 8;
+    static final int RECORD_HEADER = 24;
+    /** Format 1 (no segment header). */
+    static final int V1_RECORD_HEADER = 16;
+
+    /** One format-2 record's place in a segment file. */
     record Place(long offset, int payloadLength) {
         long end() {
-            return offset + 16 + payloadLength;
+            return offset + RECORD_HEADER + payloadLength;
         }
     }
 
@@ -68,21 +77,51 @@ final class LogFiles {
         }
     }
 
-    /** Walks the headers of a well-formed segment. */
+    /** Walks the record headers of a well-formed format-2 segment. */
     static List<Place> places(Path segment) {
         try {
             ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(segment));
+            if (b.limit() < SEGMENT_HEADER || b.getInt(0) != 0x4C4B5657 || b.getInt(4) != 2) {
+                throw new AssertionError(segment + " does not start with a format-2 segment header");
+            }
             List<Place> list = new ArrayList<>();
-            int at = 0;
-            while (at + 16 <= b.limit()) {
+            int at = SEGMENT_HEADER;
+            while (at + RECORD_HEADER <= b.limit()) {
                 int length = b.getInt(at);
                 list.add(new Place(at, length));
-                at += 16 + length;
+                at += RECORD_HEADER + length;
             }
             return list;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** The forcedThrough watermark of the format-2 record at place. */
+    static long forcedThrough(Path segment, Place place) {
+        try {
+            return ByteBuffer.wrap(Files.readAllBytes(segment)).getLong((int) place.offset() + 16);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A format-1 record, byte for byte as the previous version wrote it (written here independently of the code). */
+    static byte[] v1Record(long index, byte[] payload) {
+        CRC32C crc = new CRC32C();
+        crc.update(ByteBuffer.allocate(8).putLong(0, index));
+        crc.update(payload);
+        return ByteBuffer.allocate(V1_RECORD_HEADER + payload.length).putInt(payload.length)
+                .putInt((int) crc.getValue()).putLong(index).put(payload).array();
+    }
+
+    /** The format-1 records for entries, concatenated: a whole format-1 segment. */
+    static byte[] v1Segment(List<Entry> entries) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (Entry e : entries) {
+            out.writeBytes(v1Record(e.index(), e.payload()));
+        }
+        return out.toByteArray();
     }
 
     static void truncate(Path file, long size) {
@@ -114,6 +153,22 @@ final class LogFiles {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Runs action and returns what it wrote to System.err, where the console writer of the logging
+     * configuration puts WARN and ERROR lines (it looks up System.err at every line).
+     */
+    static String stderrOf(Runnable action) {
+        PrintStream original = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            action.run();
+        } finally {
+            System.setErr(original);
+        }
+        return captured.toString(StandardCharsets.UTF_8);
     }
 
     static long size(Path file) {

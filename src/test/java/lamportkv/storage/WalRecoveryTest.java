@@ -11,6 +11,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import lamportkv.storage.LogFiles.Place;
 import org.junit.jupiter.api.BeforeEach;
@@ -19,10 +21,14 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** What open() does with damaged files: cut off a torn tail, refuse everything else. */
+/**
+ * What open() does with damaged files: cut off a torn tail, refuse damage to forced data. Every
+ * record is forced before the next is appended, so each record's watermark says its predecessor
+ * was forced: damage to any record but the last is damage inside forced data.
+ */
 class WalRecoveryTest {
     private static final long SEGMENT = 300;
-    private static final int RECORDS = 44;
+    private static final int RECORDS = 46;
 
     @TempDir
     Path dir;
@@ -32,6 +38,7 @@ class WalRecoveryTest {
         try (WriteAheadLog wal = WriteAheadLog.open(dir, SEGMENT)) {
             for (long i = 1; i <= RECORDS; i++) {
                 wal.append(payload(i));
+                wal.force();
             }
         }
         assertThat(segments(dir)).hasSizeGreaterThanOrEqualTo(4);
@@ -59,10 +66,11 @@ class WalRecoveryTest {
         Place torn = lastRecord();
         switch (form) {
             case CUT_INSIDE_HEADER -> LogFiles.truncate(file, torn.offset() + 7);
-            case CUT_INSIDE_PAYLOAD -> LogFiles.truncate(file, torn.offset() + 16 + torn.payloadLength() / 2);
+            case CUT_INSIDE_PAYLOAD -> LogFiles.truncate(file,
+                    torn.offset() + LogFiles.RECORD_HEADER + torn.payloadLength() / 2);
             case BAD_CHECKSUM -> LogFiles.flipByte(file, torn.end() - 1);
             case IMPOSSIBLE_LENGTH -> LogFiles.write(file, torn.offset(), ByteBuffer.allocate(4).putInt(-3).array());
-            case HEADER_ZEROED -> LogFiles.write(file, torn.offset(), new byte[16]);
+            case HEADER_ZEROED -> LogFiles.write(file, torn.offset(), new byte[LogFiles.RECORD_HEADER]);
         }
 
         try (WriteAheadLog wal = WriteAheadLog.open(dir, SEGMENT)) {
@@ -92,9 +100,13 @@ class WalRecoveryTest {
     @Test
     void aCorruptedByteInTheMiddleOfTheLastSegmentIsRefused() {
         Path file = last();
-        Place first = places(file).get(0);
-        LogFiles.flipByte(file, first.offset() + 16);
-        assertRefused(file, first.offset(), "checksum mismatch");
+        List<Place> places = places(file);
+        Place first = places.get(0);
+        long k = RECORDS - places.size() + 1;
+        LogFiles.flipByte(file, first.offset() + LogFiles.RECORD_HEADER);
+        // The strongest witness is the last record: it says everything before it was forced.
+        assertRefused(file, first.offset(), "checksum mismatch (record " + k + " expected), but record " + RECORDS
+                + " (offset " + lastRecord().offset() + ") says records up to " + (RECORDS - 1) + " were forced");
     }
 
     @Test
@@ -109,19 +121,70 @@ class WalRecoveryTest {
     void aZeroedHeaderInTheMiddleIsRefused() {
         Path file = last();
         Place second = places(file).get(1);
-        LogFiles.write(file, second.offset(), new byte[16]);
-        assertRefused(file, second.offset(), "offset " + second.offset());
+        LogFiles.write(file, second.offset(), new byte[LogFiles.RECORD_HEADER]);
+        assertRefused(file, second.offset(), "were forced");
     }
 
     @Test
-    void aValidRecordOutOfPlaceIsRefusedEvenAtTheEnd() throws Exception {
-        // A duplicated block checks out by itself, but no interrupted write produces one.
+    void aLostSegmentHeaderInFrontOfForcedRecordsIsRefused() {
+        Path file = last();
+        LogFiles.write(file, 0, new byte[LogFiles.SEGMENT_HEADER]);
+        assertRefused(file, 0, "no format-2 segment header", "were forced");
+    }
+
+    @Test
+    void aTornSegmentHeaderInFrontOfForcedRecordsIsRefused() {
+        // Magic intact, version garbage: not a later format, a damaged header.
+        Path file = last();
+        LogFiles.write(file, 4, new byte[] {(byte) 0xA7, 0x11, 0x3C, 0x05});
+        assertRefused(file, 0, "no format-2 segment header", "were forced");
+    }
+
+    @Test
+    void aFreshSegmentWithATornHeaderIsCutToNothing() {
+        Path file = last();
+        long first = RecordFormat.firstIndexOf(file);
+        LogFiles.truncate(file, 5); // the header never fully landed; no record of this segment did
+        LogFiles.appendBytes(file, new byte[] {(byte) 0xA7, 0x11, 0x3C, 0x05, 0x77, 0x01});
+        try (WriteAheadLog wal = WriteAheadLog.open(dir, SEGMENT)) {
+            assertThat(replay(wal, 0)).isEqualTo(entries(1, first - 1));
+        }
+        assertThat(LogFiles.size(file)).isEqualTo(LogFiles.SEGMENT_HEADER);
+    }
+
+    @Test
+    void aStaleCopyOfTheLastRecordAfterItIsANeverForcedTail() throws Exception {
+        // The copy checks out by itself, but the index in its checksum says it is not record RECORDS + 1;
+        // and its watermark, like that of any record before RECORDS + 1, cannot say that RECORDS + 1 was forced.
         Path file = last();
         Place lastRecord = lastRecord();
         byte[] bytes = Files.readAllBytes(file);
-        byte[] copy = java.util.Arrays.copyOfRange(bytes, (int) lastRecord.offset(), (int) lastRecord.end());
+        byte[] copy = Arrays.copyOfRange(bytes, (int) lastRecord.offset(), (int) lastRecord.end());
         LogFiles.appendBytes(file, copy);
-        assertRefused(file, lastRecord.end(), "was expected");
+        String warnings = LogFiles.stderrOf(() -> {
+            try (WriteAheadLog wal = WriteAheadLog.open(dir, SEGMENT)) {
+                assertThat(replay(wal, 0)).isEqualTo(entries(1, RECORDS));
+            }
+        });
+        assertThat(LogFiles.size(file)).isEqualTo(bytes.length);
+        assertThat(warnings).contains("dropped never-forced tail of " + file, copy.length + " byte(s)",
+                "index " + RECORDS + " where " + (RECORDS + 1) + " was expected");
+    }
+
+    @Test
+    void aFreshSegmentWhoseHeaderNeverLandedIsCutToNothing() {
+        // A roll forces the old segment and the new file's directory entry, not the new file's header.
+        Path file = last();
+        long first = RecordFormat.firstIndexOf(file);
+        Place firstRecord = places(file).get(0);
+        LogFiles.truncate(file, firstRecord.end()); // only the first record, whose watermark is first - 1
+        LogFiles.write(file, 0, new byte[LogFiles.SEGMENT_HEADER]);
+        try (WriteAheadLog wal = WriteAheadLog.open(dir, SEGMENT)) {
+            assertThat(wal.lastIndex()).isEqualTo(first - 1);
+            assertThat(replay(wal, 0)).isEqualTo(entries(1, first - 1));
+            assertThat(wal.append(payload(first))).isEqualTo(first);
+        }
+        assertThat(places(file)).hasSize(1);
     }
 
     @Test
@@ -159,8 +222,10 @@ class WalRecoveryTest {
         assertRefusedWith("gap", after.getFileName().toString(), "missing");
     }
 
-    private void assertRefused(Path file, long offset, String problem) {
-        assertRefusedWith(file.toString(), "offset " + offset, problem);
+    private void assertRefused(Path file, long offset, String... problem) {
+        List<String> fragments = new ArrayList<>(List.of(file.toString(), "offset " + offset));
+        fragments.addAll(List.of(problem));
+        assertRefusedWith(fragments.toArray(String[]::new));
     }
 
     /** Open must throw, leave every file as it was, and not keep the directory locked. */

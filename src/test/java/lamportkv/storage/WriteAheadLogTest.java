@@ -15,8 +15,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class WriteAheadLogTest {
-    /** 34-byte payloads make 50-byte records: exactly four fit in a 200-byte segment. */
-    private static final long SEGMENT = 200;
+    /** 34-byte payloads make 58-byte records: exactly four fit in a 240-byte segment (with its 8-byte header). */
+    private static final int RECORD = LogFiles.RECORD_HEADER + 34;
+    private static final long SEGMENT = LogFiles.SEGMENT_HEADER + 4 * RECORD;
 
     @TempDir
     Path dir;
@@ -58,11 +59,12 @@ class WriteAheadLogTest {
             for (long i = 1; i <= 10; i++) {
                 wal.append(fixed(i));
             }
-            assertThat(wal.sizeBytes()).isEqualTo(500);
+            assertThat(wal.sizeBytes()).isEqualTo(3 * LogFiles.SEGMENT_HEADER + 10 * RECORD);
         }
         assertThat(segments(dir)).extracting(p -> p.getFileName().toString()).containsExactly(
                 "wal-00000000000000000001.log", "wal-00000000000000000005.log", "wal-00000000000000000009.log");
-        assertThat(segments(dir)).extracting(LogFiles::size).containsExactly(200L, 200L, 100L);
+        assertThat(segments(dir)).extracting(LogFiles::size).containsExactly(SEGMENT, SEGMENT,
+                LogFiles.SEGMENT_HEADER + 2L * RECORD);
     }
 
     @Test
@@ -139,7 +141,7 @@ class WriteAheadLogTest {
             wal.deleteUpTo(7); // 5-8 still holds 8
             assertThat(wal.firstIndex()).isEqualTo(5);
             assertThat(wal.segmentCount()).isEqualTo(4);
-            assertThat(wal.sizeBytes()).isEqualTo(16 * 50);
+            assertThat(wal.sizeBytes()).isEqualTo(4 * SEGMENT);
 
             wal.deleteUpTo(8);
             assertThat(wal.firstIndex()).isEqualTo(9);
@@ -199,6 +201,89 @@ class WriteAheadLogTest {
             assertThat(faults.forces.get() - before).isEqualTo(2);
             // What force() returned for is on disk, not only in our buffer.
             assertThat(LogFiles.size(segments(dir).get(0))).isEqualTo(wal.sizeBytes());
+        }
+    }
+
+    @Test
+    void theFirstForceAfterOpenForcesTheReplayedRecords() {
+        // After kill -9 the records may sit only in the OS page cache: replayed, but not durable until forced.
+        try (WriteAheadLog wal = WriteAheadLog.open(dir, 1 << 20)) {
+            wal.append(payload(1));
+            wal.append(payload(2));
+        }
+        FaultyChannel.Faults faults = new FaultyChannel.Faults();
+        try (WriteAheadLog wal = WriteAheadLog.open(dir, 1 << 20, faults.opener())) {
+            assertThat(faults.forces.get()).as("open leaves the force to its owner").isZero();
+            wal.force();
+            assertThat(faults.forces.get()).isEqualTo(1);
+            wal.force(); // now everything is known durable: no-op
+            assertThat(faults.forces.get()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aForceRightAfterOpeningAnEmptyLogHasNothingToForce() {
+        WriteAheadLog.open(dir, 1 << 20).close();
+        FaultyChannel.Faults faults = new FaultyChannel.Faults();
+        try (WriteAheadLog wal = WriteAheadLog.open(dir, 1 << 20, faults.opener())) {
+            wal.force();
+            assertThat(faults.forces.get()).isZero();
+        }
+    }
+
+    @Test
+    void forcedIndexFollowsForcesAndRolls() {
+        try (WriteAheadLog wal = WriteAheadLog.open(dir, SEGMENT)) {
+            assertThat(wal.forcedIndex()).isZero();
+            for (long i = 1; i <= 3; i++) {
+                wal.append(fixed(i));
+            }
+            assertThat(wal.forcedIndex()).isZero();
+            wal.force();
+            assertThat(wal.forcedIndex()).isEqualTo(3);
+            wal.append(fixed(4));
+            assertThat(wal.forcedIndex()).isEqualTo(3);
+            wal.append(fixed(5)); // rolls: the full segment 1-4 is forced first
+            assertThat(wal.segmentCount()).isEqualTo(2);
+            assertThat(wal.forcedIndex()).isEqualTo(4);
+            wal.force();
+            assertThat(wal.forcedIndex()).isEqualTo(5);
+        }
+    }
+
+    @Test
+    void forcedIndexAfterOpenIsWhatTheFilesProve() {
+        try (WriteAheadLog wal = WriteAheadLog.open(dir, 1 << 20)) {
+            for (long i = 1; i <= 15; i++) {
+                wal.append(payload(i));
+                if (i == 10) {
+                    wal.force();
+                }
+            }
+            // close() forces 11-15 too, but no record on disk says so
+        }
+        try (WriteAheadLog wal = WriteAheadLog.open(dir, 1 << 20)) {
+            assertThat(wal.lastIndex()).isEqualTo(15);
+            assertThat(wal.forcedIndex()).isEqualTo(10);
+            wal.force();
+            assertThat(wal.forcedIndex()).isEqualTo(15);
+            wal.append(payload(16)); // carries watermark 15
+        }
+        try (WriteAheadLog wal = WriteAheadLog.open(dir, 1 << 20)) {
+            assertThat(wal.forcedIndex()).isEqualTo(15);
+        }
+    }
+
+    @Test
+    void forcedIndexAfterOpenCountsSealedSegmentsAsForced() {
+        try (WriteAheadLog wal = WriteAheadLog.open(dir, SEGMENT)) {
+            for (long i = 1; i <= 10; i++) {
+                wal.append(fixed(i)); // no force() at all: only the rolls at 5 and 9 force
+            }
+        }
+        try (WriteAheadLog wal = WriteAheadLog.open(dir, SEGMENT)) {
+            assertThat(wal.lastIndex()).isEqualTo(10);
+            assertThat(wal.forcedIndex()).isEqualTo(8);
         }
     }
 

@@ -9,6 +9,8 @@ enum CrashCheck {
     // ---- during the run ----
     /** The simulation itself threw: a bug in the core or in the model. */
     EXCEPTION("no exception", false),
+    /** A replica's divergence alarm went off: it applied a request with another result than its origin (it fail-stops). */
+    DIVERGENCE("no divergence alarm", true),
     /** A core refused an in-order message ({@code REFUSED}: a ProtocolViolation). */
     PROTOCOL("no refused message", false),
     /** A link misbehaved: a number released twice with different messages, an unexpected receipt, a stuck link. */
@@ -21,6 +23,8 @@ enum CrashCheck {
     ORDER("same applied sequence", false),
     /** A client got an answer for something it did not ask. */
     ANSWERS("answers match requests", false),
+    /** A restart under a configuration other than the disk's was accepted. */
+    CONFIGURATION("a changed configuration is refused", false),
     // ---- at the end ----
     /** Some operation was never answered, or the run stalled. */
     LIVENESS("every operation answered", true),
@@ -30,6 +34,8 @@ enum CrashCheck {
     CONVERGENCE("replicas converge", true),
     /** The counter does not equal the number of adds, or an answered write was lost or applied twice. */
     EXACTLY_ONCE("no lost, no duplicate operation", true),
+    /** The user was told "not applied" about an operation that was applied. */
+    TOLD("what the user was told is true", true),
     /** The history is not linearizable per key. */
     LINEARIZABILITY("linearizable per key", true),
     /** The per-key search gave up. */

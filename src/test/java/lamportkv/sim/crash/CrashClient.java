@@ -4,48 +4,63 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import lamportkv.check.History;
+import lamportkv.client.Attempts;
 import lamportkv.core.Operation;
 import lamportkv.core.Result;
+import lamportkv.rmi.Reply;
 
 /**
- * A closed-loop client: one operation at a time, each with the next sequence number of its own
- * client id. The operation is recorded once in the {@link History}: invoked at its first attempt,
- * completed when an answer finally arrives. If its replica crashes, or no answer comes within the
- * timeout, it retries the <em>same</em> operation (same client id and sequence number) at some
- * replica that is up, again and again until answered; the replicated client table makes a retry
- * that is ordered twice take effect once.
+ * A closed-loop client, as the real one behaves: one operation at a time, each with the next
+ * sequence number of its own client id and a time budget. An attempt goes to a replica with the
+ * time left as its deadline. If it gets no answer (its replica crashed, or the connection broke)
+ * the same command — same client id and sequence number — goes to the next replica in id order,
+ * while the budget lasts; when the replica's deadline comes it answers itself ({@code NOT_APPLIED}
+ * if it could take the operation back, else {@code TIMEOUT}). What the user is told is decided by
+ * the real client's {@link Attempts}, from every attempt: applied with a result, not applied, or
+ * "may still be applied". The end-of-run checks hold each of those against what the replicas
+ * finally applied.
+ *
+ * <p>Each operation is one {@link History} entry: completed with its result if applied, left open
+ * if it may have been, dropped if it certainly was not.
  */
 final class CrashClient {
 
-    /** An operation the client got an answer for. */
-    record Answered(long clientId, long seq, Operation op, Result result) {
+    /** What the user was told about one operation. */
+    record Told(long clientId, long seq, Operation op, Attempts.Verdict verdict, Result result, String how) {
     }
 
     final int index;
     final long clientId;
     final int home;
+    private final int replicas;
+    private final boolean trustLastAttempt;
     private int remaining;
     private long seq;
     private Operation op;
     private History.Call call;
-    // The current attempt: where, under which token, since when. Not connected: waiting to retry.
+    private Attempts attempts;
+    private long budgetEnd;
+    private boolean mustSucceed;
+    // The current attempt: where, under which token. Not connected: waiting to retry.
     private boolean connected;
     private int replica;
-    private long token;
-    private long sentAt;
+    private int attempt;
+    private int nextReplica;
     private long retryAt;
-    /** Attempts at the current operation: each timeout doubles the next wait, as real clients back off. */
-    private int attempts;
-    private final List<Answered> answered = new ArrayList<>();
+    /** A user thinking between two operations: the next one starts no earlier than this. */
+    private long nextOpAt;
+    private final List<Told> told = new ArrayList<>();
 
-    CrashClient(int index, int home, int operations) {
+    CrashClient(int index, int home, int replicas, int operations, boolean trustLastAttempt) {
         this.index = index;
         this.clientId = 1000L + index;          // never 0: 0 is the anonymous client, not deduplicated
         this.home = home;
+        this.replicas = replicas;
         this.remaining = operations;
+        this.trustLastAttempt = trustLastAttempt;
     }
 
-    /** Whether it has an operation not answered yet. */
+    /** Whether it has an operation not finished yet. */
     boolean busy() {
         return call != null;
     }
@@ -58,18 +73,36 @@ final class CrashClient {
     boolean canSend(long now, boolean counterReady) {
         if (call == null) {
             // Everyone but the counter's creator waits until the counter exists, so every add succeeds.
-            return remaining > 0 && (counterReady || (index == 0 && seq == 0));
+            return remaining > 0 && now >= nextOpAt && (counterReady || (index == 0 && seq == 0));
         }
         return !connected && now >= retryAt;
     }
 
-    /** The next operation: its sequence number and its one History entry. */
-    void begin(Operation next, History.Call recorded) {
+    /**
+     * The next operation: its sequence number, its budget and its one History entry. One that must
+     * succeed (the counter's creation) is retried under the same tag until it is applied.
+     */
+    void begin(Operation next, History.Call recorded, long now, long budget, boolean mustSucceed) {
         remaining--;
         seq++;
         op = next;
         call = recorded;
-        attempts = 0;
+        attempts = trustLastAttempt ? Attempts.trustingLastAttempt() : new Attempts();
+        budgetEnd = now + budget;
+        this.mustSucceed = mustSucceed;
+        if (seq == 1) {
+            nextReplica = home;
+        }
+    }
+
+    /** The user thinks before the next operation: long enough, say, for its client record to expire. */
+    void pauseUntil(long at) {
+        nextOpAt = at;
+    }
+
+    /** Whether the user is thinking: nothing is expected of the cluster for it meanwhile. */
+    boolean thinking(long now) {
+        return call == null && remaining > 0 && now < nextOpAt;
     }
 
     /** Only in a broken variant: the retry takes the next sequence number, as if it were a new operation. */
@@ -77,42 +110,94 @@ final class CrashClient {
         seq++;
     }
 
-    void attempt(int atReplica, long withToken, long now) {
-        connected = true;
-        attempts++;
-        replica = atReplica;
-        token = withToken;
-        sentAt = now;
+    /** The replica the next attempt goes to: home first, then the next ones in id order, wrapping. */
+    int target() {
+        return nextReplica;
     }
 
-    /** Its replica crashed or it gave up waiting: it will retry from step {@code at}. */
-    void disconnect(long at) {
+    /**
+     * An attempt goes out to {@code atReplica}; its number (never reused by this client) names it
+     * in the replica's answer.
+     */
+    int attempt(int atReplica) {
+        connected = true;
+        replica = atReplica;
+        attempt++;
+        return attempt;
+    }
+
+    long budgetEnd() {
+        return budgetEnd;
+    }
+
+    /** The target was down: nothing was sent. Try the next one at once. */
+    void unreached(int where) {
+        attempts.noReply("replica " + where, false);
+        moveOn(0);
+    }
+
+    /** The attempt got no answer (its replica crashed, the connection broke): retry from {@code at}. */
+    void lostContact(long at) {
+        attempts.noReply("replica " + replica, true);
+        moveOn(at);
+    }
+
+    private void moveOn(long at) {
         connected = false;
         retryAt = at;
+        nextReplica = nextReplica % replicas + 1;
     }
 
     boolean waitingAt(int id) {
         return call != null && connected && replica == id;
     }
 
-    boolean waitingFor(long answerToken) {
-        return call != null && connected && token == answerToken;
+    boolean waitingFor(int atReplica, int attemptNo) {
+        return call != null && connected && replica == atReplica && attempt == attemptNo;
+    }
+
+    /** The budget ran out with no attempt answering: the user is told what the attempts allow. */
+    boolean outOfTime(long now) {
+        return call != null && !connected && now >= budgetEnd;
     }
 
     /**
-     * Whether the current attempt has waited too long: {@code timeout} steps for the first, twice
-     * that for the second, and so on (capped), so that retries cannot swamp a cluster that is merely
-     * slow or waiting for a replica to come back.
+     * The replica answered the current attempt. Returns whether the user was told something (the
+     * operation is over); otherwise the client retries elsewhere.
      */
-    boolean timedOut(long now, long timeout) {
-        return call != null && connected && now - sentAt >= timeout << Math.min(attempts - 1, 5);
+    boolean answered(Reply.Status status, Result result, long now) {
+        boolean retry = attempts.retryAfter("replica " + replica, status);
+        if (retry && now < budgetEnd) {
+            moveOn(now + 1);
+            return false;
+        }
+        return finish(result, now, "replica " + replica + " answered " + status);
     }
 
-    void complete(Result result) {
-        call.complete(result);
-        answered.add(new Answered(clientId, seq, op, result));
+    /** The budget is spent with no answer. Returns whether the user was told something. */
+    boolean giveUp(long now) {
+        return finish(null, now, "no replica answered within the budget");
+    }
+
+    private boolean finish(Result result, long now, String how) {
+        Attempts.Verdict verdict = attempts.verdict();
+        if (mustSucceed && verdict != Attempts.Verdict.APPLIED) {
+            // The counter's creation is retried under the same tag until it applies (exactly once).
+            budgetEnd = now + 200;
+            connected = false;
+            retryAt = now + 1;
+            nextReplica = nextReplica % replicas + 1;
+            return false;
+        }
+        told.add(new Told(clientId, seq, op, verdict, verdict == Attempts.Verdict.APPLIED ? result : null, how));
+        switch (verdict) {
+            case APPLIED -> call.complete(result);
+            case NOT_APPLIED -> call.didNotHappen();
+            case MAY_BE_APPLIED -> call.completeUnknown();
+        }
         call = null;
         connected = false;
+        return true;
     }
 
     long seq() {
@@ -127,7 +212,7 @@ final class CrashClient {
         return replica;
     }
 
-    List<Answered> answered() {
-        return Collections.unmodifiableList(answered);
+    List<Told> told() {
+        return Collections.unmodifiableList(told);
     }
 }

@@ -1,58 +1,62 @@
 package lamportkv.sim.crash;
 
-import lamportkv.sim.Violations;
-
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.stream.IntStream;
 import lamportkv.check.History;
-import lamportkv.core.ClientTag;
+import lamportkv.core.Agreement;
+import lamportkv.core.Node;
 import lamportkv.core.Operation;
 import lamportkv.core.PeerMessage;
 import lamportkv.core.ReplicaCore;
 import lamportkv.core.Request;
 import lamportkv.core.Result;
 import lamportkv.core.StateMachine;
+import lamportkv.rmi.Reply;
+import lamportkv.sim.Violations;
 import lamportkv.sim.crash.CrashStats.Counter;
 
 /**
- * N {@link SimulatedReplica}s (each a {@link ReplicaCore} over a {@link SimulatedDisk}) on
+ * N {@link SimulatedReplica}s — each the real {@link Node} over a {@link SimulatedDisk} — on
  * {@link ReliableLinks}, with closed-loop {@link CrashClient}s, crashing and restarting. One
  * seeded {@link Random} makes every choice, and time is the step counter (for the history, the
- * delays, and the clients' wall clock in {@link ClientTag#wallMillis}), so a seed replays exactly.
+ * delays, the deadlines, and the replicas' wall clocks, one of which may run two hours off), so a
+ * seed replays exactly.
  *
  * <p>A step first does what is due at that time: restart replicas whose downtime is over, strike
- * a planned crash, time out clients that waited too long. Then it takes one random action:
- * a client sends (or retries) an operation; a link delivers its next message; a link delivers a
- * message out of turn — one the receiver holds already (a re-send: dropped as a duplicate) or one
- * that overtook its predecessor (dropped as a gap); a replica commits its round
- * (perhaps followed by a snapshot); a confirmation reaches a sender; a replica ticks. A round also
- * commits as soon as it has {@link CrashSetup#maxRoundInputs} inputs. Crashes strike at the start
- * of a step, so they hit replicas mid-round as often as between rounds.
+ * a planned crash (a process crash, a power loss, or a power loss soon after a restart), let
+ * replicas answer the client calls whose deadline came (taking back what is still unstamped),
+ * and tell clients whose budget ran out what their attempts allow. Then it takes one random
+ * action: a client sends (or retries) an operation; a link delivers its next message; a link
+ * delivers a message out of turn — one the receiver holds already (dropped as a duplicate) or one
+ * that overtook its predecessor (dropped as a gap); a link sends a heartbeat (the receiver's ack
+ * goes back); a replica ends its round; a replica's unforced records have waited long enough and
+ * its loop forces them; an ack reaches a sender; a replica ticks; a client's connection breaks.
+ * A round also ends as soon as it has {@link CrashSetup#maxRoundInputs} inputs. Crashes strike at
+ * the start of a step, so they hit replicas mid-round as often as between rounds.
  *
  * <p>Checked during the run, because it is cheap and points at the exact step: every replica
  * applies, at each position of its sequence, the same request with the same result and the same
  * data digest afterwards; a restarted replica comes back as the agreed prefix of that sequence
  * (and exactly as it was, if the crash lost no record); it still holds every number it reported
- * and still knows every number it released; a number on a link names one message forever; every
- * in-order delivery is accepted; no link gets stuck; answers go to the client that asked.
+ * durable and still knows every number it released; a number on a link names one message forever;
+ * every in-order delivery is accepted; no link gets stuck; answers go to the client that asked;
+ * a restart under another configuration is refused; the buffers' indexes agree.
  */
 final class CrashCluster {
-    /** Far longer than a run: no client is ever forgotten by the client table (expiry is in wall ms = steps). */
-    static final long CLIENT_EXPIRY = 1_000_000_000_000L;
     /** A run that takes this many steps is stuck. */
-    static final long MAX_STEPS = 30_000;
+    static final long MAX_STEPS = 40_000;
     /** With every replica up and no crash left, this many steps without progress is a stall. */
     static final long STALL_STEPS = 2_000;
 
     private static final String EMPTY_DIGEST = new StateMachine().digest();
-    private static final double W_CLIENT = 2, W_DELIVER = 5, W_OUT_OF_TURN = 0.5, W_CONFIRM = 1.5, W_TICK = 0.15;
+    private static final double W_CLIENT = 2, W_DELIVER = 5, W_OUT_OF_TURN = 0.5, W_CONFIRM = 1.5, W_TICK = 0.15,
+            W_HEARTBEAT = 0.6, W_TIMER = 1, W_DISCONNECT = 0.04;
 
     /** A request as applied at a replica: what it returned, and the digest of the data after it. */
     record Applied(Request request, Result result, String digest) {
@@ -91,21 +95,19 @@ final class CrashCluster {
     private final List<SimulatedReplica> replicas = new ArrayList<>();
     private final ReliableLinks links;
     private final List<CrashClient> clients = new ArrayList<>();
-    private final Map<Long, CrashClient> byToken = new HashMap<>();
     private final History history = new History(this::now);
     /** Per replica, what it applied live; cut back to what recovery rebuilt at each restart. */
     private final List<List<Applied>> appliedBy = new ArrayList<>();
     /** Position k: what the first replica to apply k+1 requests applied (k+1)-th. All must agree. */
     private final List<Applied> agreed = new ArrayList<>();
     private final ArrayDeque<Long> crashPlan;
-    private final Map<Integer, Shape> intactShapes = new HashMap<>();
+    private final Map<Integer, Shape> intactShapes = new TreeMap<>();
     private final boolean[][] stuckReported;
     private final CrashStats stats = new CrashStats();
     private final Violations<CrashCheck> violations = new Violations<>(CrashCheck.class, CrashCheck::title);
     private final List<String> trace;
     private long now;
     private long lastProgress;
-    private long nextToken = 1;
     private boolean counterReady;
     private boolean stopped;
 
@@ -119,18 +121,21 @@ final class CrashCluster {
         this.stuckReported = new boolean[setup.replicas() + 1][setup.replicas() + 1];
         this.trace = tracing ? new ArrayList<>() : null;
         List<Integer> members = IntStream.rangeClosed(1, setup.replicas()).boxed().toList();
+        Agreement agreement = new Agreement(members, setup.clientExpiry());
         for (int id : members) {
-            replicas.add(new SimulatedReplica(id, members, CLIENT_EXPIRY, this::onApplied));
+            replicas.add(new SimulatedReplica(id, agreement, variant.flaws, setup.wallOffset(id), this::onApplied));
             appliedBy.add(new ArrayList<>());
         }
         for (int c = 0; c < setup.clients(); c++) {
-            clients.add(new CrashClient(c, c % setup.replicas() + 1, setup.operations()));
+            clients.add(new CrashClient(c, c % setup.replicas() + 1, setup.replicas(), setup.operations(),
+                    variant.trustLastAttempt));
         }
+        stats.add(Counter.SKEWED_RUNS, setup.skewedReplica() == 0 ? 0 : 1);
     }
 
     // ---- the run --------------------------------------------------------------------------------
 
-    /** Steps until every client is answered and the cluster is quiet, or it stalls. */
+    /** Steps until every client is done and the cluster is quiet, or it stalls. */
     void run() {
         while (!stopped && !finished()) {
             if (now >= MAX_STEPS) {
@@ -144,10 +149,20 @@ final class CrashCluster {
             }
             try {
                 step();
+            } catch (lamportkv.core.Divergence alarm) {
+                // The replica's own alarm (its result differs from the origin's): it stops, as it must.
+                violations.add(CrashCheck.DIVERGENCE, "step " + now + ": " + alarm.getMessage());
+                log("divergence alarm: %s", alarm.getMessage());
+                stopped = true;
             } catch (RuntimeException e) {
                 violations.add(CrashCheck.EXCEPTION, "step " + now + ": " + e);
                 log("exception %s", e);
                 stopped = true;
+            }
+        }
+        for (SimulatedReplica r : replicas) {
+            if (r.up()) {
+                stats.add(Counter.EXPIRED_CLIENTS, r.core().state().expiredClients());
             }
         }
     }
@@ -155,19 +170,26 @@ final class CrashCluster {
     private void step() {
         now++;
         restartDueReplicas();
+        powerLossIfPlanned();
         crashIfPlanned();
-        timeOutClients();
+        answerExpiredCalls();
+        tellClientsOutOfTime();
         takeOneAction();
         checkLinks();
+        for (SimulatedReplica r : replicas) {
+            if (r.up()) {
+                r.core().state().checkIndexes();
+            }
+        }
     }
 
-    /** Every client answered, no crash left to strike, everyone up, no round open, no message on its way. */
+    /** Every client done, no crash left, everyone up, no round open, nothing unforced, no message on its way. */
     private boolean finished() {
         if (!crashPlan.isEmpty() || clients.stream().anyMatch(c -> !c.done())) {
             return false;
         }
         for (SimulatedReplica r : replicas) {
-            if (!r.up() || r.roundPending()) {
+            if (!r.up() || r.roundPending() || r.node().unforced() || r.powerLossAt() >= now) {
                 return false;
             }
         }
@@ -182,25 +204,30 @@ final class CrashCluster {
     }
 
     private boolean stalled() {
+        if (clients.stream().anyMatch(c -> c.thinking(now))) {
+            lastProgress = now;         // a user who thinks is no stall of the cluster
+        }
         return crashPlan.isEmpty() && replicas.stream().allMatch(SimulatedReplica::up) && now - lastProgress > STALL_STEPS;
     }
 
     /** Picks one of the possible actions, weighted by kind, then uniformly within the kind. */
     private void takeOneAction() {
         List<CrashClient> senders = new ArrayList<>();
-        if (replicas.stream().anyMatch(SimulatedReplica::up)) {
-            for (CrashClient c : clients) {
-                if (c.canSend(now, counterReady)) {
-                    senders.add(c);
-                }
+        for (CrashClient c : clients) {
+            if (c.canSend(now, counterReady)) {
+                senders.add(c);
             }
         }
         List<int[]> deliveries = new ArrayList<>();
         List<OutOfTurn> outOfTurn = new ArrayList<>();
-        findDeliveries(deliveries, outOfTurn);
+        List<int[]> heartbeats = new ArrayList<>();
+        findDeliveries(deliveries, outOfTurn, heartbeats);
         List<SimulatedReplica> up = replicas.stream().filter(SimulatedReplica::up).toList();
         List<SimulatedReplica> open = up.stream().filter(SimulatedReplica::roundPending).toList();
+        List<SimulatedReplica> timers = up.stream().filter(r -> r.forceDue(now, setup.maxUnforced())).toList();
         List<ReliableLinks.Confirmation> confirmations = links.due(now);
+        List<CrashClient> connected = clients.stream().filter(c -> c.busy() && !c.canSend(now, true)
+                && replica(c.replica()).up()).toList();
 
         double[] weights = {
             senders.isEmpty() ? 0 : W_CLIENT,
@@ -209,16 +236,22 @@ final class CrashCluster {
             open.isEmpty() ? 0 : setup.commitWeight(),
             confirmations.isEmpty() ? 0 : W_CONFIRM,
             up.isEmpty() ? 0 : W_TICK,
+            heartbeats.isEmpty() ? 0 : W_HEARTBEAT,
+            timers.isEmpty() ? 0 : W_TIMER,
+            connected.isEmpty() ? 0 : W_DISCONNECT,
         };
         switch (pick(weights)) {
             case 0 -> send(senders.get(random.nextInt(senders.size())));
             case 1 -> deliver(deliveries.get(random.nextInt(deliveries.size())));
             case 2 -> deliverOutOfTurn(outOfTurn.get(random.nextInt(outOfTurn.size())));
-            case 3 -> commit(open.get(random.nextInt(open.size())));
+            case 3 -> commit(open.get(random.nextInt(open.size())), false);
             case 4 -> confirm(confirmations.get(random.nextInt(confirmations.size())));
             case 5 -> tick(up.get(random.nextInt(up.size())));
+            case 6 -> heartbeat(heartbeats.get(random.nextInt(heartbeats.size())));
+            case 7 -> commit(timers.get(random.nextInt(timers.size())), true);
+            case 8 -> disconnect(connected.get(random.nextInt(connected.size())));
             default -> {
-                // nothing can happen now: time passes (delays, downtimes, timeouts)
+                // nothing can happen now: time passes (delays, downtimes, deadlines)
             }
         }
     }
@@ -243,7 +276,11 @@ final class CrashCluster {
 
     // ---- clients --------------------------------------------------------------------------------
 
-    /** A client sends its next operation, or retries its current one with the same client id and sequence number. */
+    /**
+     * A client sends its next operation, or retries its current one with the same client id and
+     * sequence number on the next replica. A replica that is down refuses the connection: nothing
+     * was sent, and the client moves on at once.
+     */
     private void send(CrashClient c) {
         boolean retry = c.busy();
         if (retry) {
@@ -253,65 +290,99 @@ final class CrashCluster {
             }
         } else {
             Operation op = c.index == 0 && c.seq() == 0 ? CrashWorkload.INIT_COUNTER : workload.next();
-            c.begin(op, history.invoke(c.index, op));
+            c.begin(op, history.invoke(c.index, op), now, setup.budget(), op.equals(CrashWorkload.INIT_COUNTER));
             stats.add(Counter.OPERATIONS);
         }
-        SimulatedReplica target = chooseReplica(c, retry);
-        long token = nextToken++;
-        byToken.put(token, c);
-        c.attempt(target.id(), token, now);
-        // wallMillis is the simulated wall clock at this attempt; the client id and seq stay the same.
-        ClientTag tag = new ClientTag(c.clientId, c.seq(), now);
-        if (trace != null) {
-            log("client %d %s #%d at replica %d: %s", c.index, retry ? "retries" : "sends", c.seq(), target.id(),
-                    String.join(" ", c.op().words()));
+        SimulatedReplica target = replica(c.target());
+        if (!target.up()) {
+            log("client %d: replica %d is down", c.index, target.id());
+            stats.add(Counter.UNREACHED);
+            c.unreached(target.id());
+            return;
         }
-        target.clientOperation(c.op(), tag, token);
+        int attempt = c.attempt(target.id());
+        if (trace != null) {
+            log("client %d %s #%d at replica %d (attempt %d, until step %d): %s", c.index, retry ? "retries" : "sends",
+                    c.seq(), target.id(), attempt, c.budgetEnd(), String.join(" ", c.op().words()));
+        }
+        target.submit(c.op(), c.clientId, c.seq(), c.index, attempt, c.budgetEnd());
         commitIfFull(target);
     }
 
-    /** Mostly its home replica for a new operation; any replica that is up for a retry (or when home is down). */
-    private SimulatedReplica chooseReplica(CrashClient c, boolean retry) {
-        SimulatedReplica home = replica(c.home);
-        if (!retry && home.up() && random.nextInt(4) > 0) {
-            return home;
-        }
-        List<SimulatedReplica> up = replicas.stream().filter(SimulatedReplica::up).toList();
-        return up.get(random.nextInt(up.size()));
-    }
-
-    private void timeOutClients() {
-        for (CrashClient c : clients) {
-            if (c.timedOut(now, setup.timeout())) {
-                log("client %d times out at replica %d", c.index, c.replica());
-                c.disconnect(now);
-                stats.add(Counter.TIMEOUTS);
+    /**
+     * A replica's deadline for a call came (the RMI handler's timeout): it takes the operation back
+     * if it is still unstamped ({@code NOT_APPLIED}), else answers {@code TIMEOUT}. The client may
+     * have given up on that attempt already; the operation is taken back all the same.
+     */
+    private void answerExpiredCalls() {
+        for (SimulatedReplica r : replicas) {
+            if (!r.up()) {
+                continue;
+            }
+            for (SimulatedReplica.Waiting w : r.expired(now)) {
+                Node.Withdrawal withdrawal = r.node().withdraw(w.token());
+                Reply.Status status = withdrawal == Node.Withdrawal.NOT_STAMPED ? Reply.Status.NOT_APPLIED
+                        : Reply.Status.TIMEOUT;
+                stats.add(status == Reply.Status.NOT_APPLIED ? Counter.WITHDRAWN : Counter.REPLICA_TIMEOUTS);
+                CrashClient c = clients.get(w.client());
+                log("replica %d: client %d's attempt %d is due: %s", r.id(), c.index, w.attempt(), status);
+                if (c.waitingFor(r.id(), w.attempt()) && c.answered(status, null, now)) {
+                    told(c);
+                }
             }
         }
     }
 
-    /** A committed answer reaches its client, if that client still waits for this very attempt. */
-    private void answer(SimulatedReplica.HeldAnswer a) {
-        CrashClient c = byToken.remove(a.clientToken());
-        if (c == null) {
-            stats.add(Counter.ORPHAN_ANSWERS);     // a replayed request: the restarted replica knows no client
-            return;
+    private void tellClientsOutOfTime() {
+        for (CrashClient c : clients) {
+            if (c.outOfTime(now) && c.giveUp(now)) {
+                told(c);
+            }
         }
-        if (!c.waitingFor(a.clientToken())) {
+    }
+
+    /** A client's connection broke mid-call: it retries elsewhere; its replica keeps the call until the deadline. */
+    private void disconnect(CrashClient c) {
+        log("client %d loses contact with replica %d", c.index, c.replica());
+        c.lostContact(now + 1 + random.nextInt(5));
+        stats.add(Counter.NETWORK_DISCONNECTS);
+    }
+
+    /** A committed answer reaches its client, if that client still waits for this very attempt. */
+    private void answer(SimulatedReplica r, SimulatedReplica.Answered a) {
+        CrashClient c = clients.get(a.call().client());
+        if (!c.waitingFor(r.id(), a.call().attempt())) {
             stats.add(Counter.LATE_ANSWERS);       // the client gave up on this attempt and retried
             return;
         }
-        ClientTag tag = a.request().client();
-        if (tag.clientId() != c.clientId || tag.seq() != c.seq() || !a.request().op().equals(c.op())) {
+        Request request = a.request();
+        if (request.client().clientId() != c.clientId || request.client().seq() != c.seq()
+                || !request.op().equals(c.op())) {
             violations.add(CrashCheck.ANSWERS, "step " + now + ": client " + c.index + " waits for #" + c.seq() + " "
-                    + String.join(" ", c.op().words()) + " but got the answer to " + a.request());
+                    + String.join(" ", c.op().words()) + " but got the answer to " + request);
             return;
         }
         log("client %d answered #%d: %s", c.index, c.seq(), a.result());
-        if (c.op().equals(CrashWorkload.INIT_COUNTER)) {
-            counterReady = true;
+        if (c.answered(a.result().ok() ? Reply.Status.OK : Reply.Status.FAILED, a.result(), now)) {
+            told(c);
         }
-        c.complete(a.result());
+    }
+
+    /** The user was told something about the client's last operation. */
+    private void told(CrashClient c) {
+        CrashClient.Told t = c.told().get(c.told().size() - 1);
+        log("client %d is told: #%d %s (%s)", c.index, t.seq(), t.verdict(), t.how());
+        if (t.op().equals(CrashWorkload.INIT_COUNTER)) {
+            counterReady = true;
+        } else if (random.nextInt(10) == 0) {
+            // A long pause: the client's record expires meanwhile (everyone expires it at the same position).
+            c.pauseUntil(now + setup.clientExpiry() + random.nextInt(300));
+        }
+        stats.add(switch (t.verdict()) {
+            case APPLIED -> Counter.TOLD_APPLIED;
+            case NOT_APPLIED -> Counter.TOLD_NOT_APPLIED;
+            case MAY_BE_APPLIED -> Counter.TOLD_MAY_BE_APPLIED;
+        });
         lastProgress = now;
     }
 
@@ -321,9 +392,10 @@ final class CrashCluster {
      * Deliverable now, to a live receiver, once the delay is over: the message numbered one above
      * what it holds (even if the sender has crashed since: it was on the wire); out of turn, the
      * sender's oldest message if the receiver holds it already, or a later one that overtook the
-     * next (only from a live sender: these are its re-sends and its concurrent calls).
+     * next (only from a live sender: these are its re-sends and its concurrent calls); a heartbeat,
+     * between two live replicas.
      */
-    private void findDeliveries(List<int[]> deliveries, List<OutOfTurn> outOfTurn) {
+    private void findDeliveries(List<int[]> deliveries, List<OutOfTurn> outOfTurn, List<int[]> heartbeats) {
         for (SimulatedReplica from : replicas) {
             for (SimulatedReplica to : replicas) {
                 if (from == to || !to.up()) {
@@ -336,6 +408,7 @@ final class CrashCluster {
                 if (!from.up()) {
                     continue;
                 }
+                heartbeats.add(new int[] {from.id(), to.id()});
                 links.oldest(from.id(), to.id())
                         .filter(q -> q.seq() <= held && q.deliverableAt() <= now)
                         .ifPresent(q -> outOfTurn.add(new OutOfTurn(from.id(), to.id(), q, ReplicaCore.Receipt.DUPLICATE)));
@@ -347,13 +420,14 @@ final class CrashCluster {
     }
 
     private void deliver(int[] link) {
+        SimulatedReplica from = replica(link[0]);
         SimulatedReplica to = replica(link[1]);
         long seq = to.core().heldFrom(link[0]) + 1;
         PeerMessage message = links.queued(link[0], link[1], seq).orElseThrow().message();
         if (trace != null) {
             log("%d -> %d #%d: %s", link[0], link[1], seq, describe(message));
         }
-        ReplicaCore.Receipt receipt = to.received(link[0], seq, message);
+        ReplicaCore.Receipt receipt = to.received(link[0], seq, message, from.wall(now - random.nextInt(3)), now);
         stats.add(Counter.DELIVERED);
         if (receipt == ReplicaCore.Receipt.REFUSED) {
             violations.add(CrashCheck.PROTOCOL, "step " + now + ": replica " + link[1] + " refused message #" + seq
@@ -362,16 +436,29 @@ final class CrashCluster {
             violations.add(CrashCheck.LINK, "step " + now + ": replica " + link[1] + " answered " + receipt
                     + " to message #" + seq + " from " + link[0] + ", one above what it holds");
         }
-        if (!variant.confirmOnlyCommitted) {
-            links.report(link[0], link[1], seq, now + delay());     // the broken variant: acknowledged before forced
-        }
+        ack(link[0], to);
         commitIfFull(to);
+    }
+
+    /** The receiver's ack goes back to the sender: what it holds durably (the node decides). */
+    private void ack(int sender, SimulatedReplica receiver) {
+        links.report(sender, receiver.id(), receiver.node().durableFrom(sender), now + delay());
+    }
+
+    /** An empty batch: the sender's clock reaches the receiver, the receiver's ack goes back. */
+    private void heartbeat(int[] link) {
+        SimulatedReplica from = replica(link[0]);
+        SimulatedReplica to = replica(link[1]);
+        to.heartbeat(from.id(), from.wall(now - random.nextInt(3)), now);
+        ack(from.id(), to);
+        stats.add(Counter.HEARTBEATS);
     }
 
     /** A message out of turn: held already, or overtaking the next one. The receiver must drop it, changing nothing. */
     private void deliverOutOfTurn(OutOfTurn d) {
         SimulatedReplica to = replica(d.to());
-        ReplicaCore.Receipt receipt = to.received(d.from(), d.message().seq(), d.message().message());
+        ReplicaCore.Receipt receipt = to.received(d.from(), d.message().seq(), d.message().message(),
+                replica(d.from()).wall(now), now);
         log("%d -> %d #%d out of turn: %s", d.from(), d.to(), d.message().seq(), receipt);
         if (receipt != d.expected()) {
             violations.add(CrashCheck.LINK, "step " + now + ": replica " + d.to() + " answered " + receipt
@@ -380,14 +467,14 @@ final class CrashCluster {
         stats.add(d.expected() == ReplicaCore.Receipt.DUPLICATE ? Counter.DUPLICATES : Counter.GAPS);
     }
 
-    /** The receiver's report of what it holds reaches the sender, unless the sender is down. */
+    /** The receiver's ack reaches the sender, unless the sender is down. */
     private void confirm(ReliableLinks.Confirmation c) {
         links.take(c);
         SimulatedReplica sender = replica(c.sender());
         if (!sender.up()) {
             return;
         }
-        sender.core().confirmed(c.receiver(), c.held());
+        sender.node().confirmed(c.receiver(), c.held());
         links.prune(c.sender(), c.receiver(), c.held());
         stats.add(Counter.CONFIRMATIONS);
     }
@@ -420,41 +507,44 @@ final class CrashCluster {
 
     private void commitIfFull(SimulatedReplica r) {
         if (r.roundInputs() >= setup.maxRoundInputs()) {
-            commit(r);
+            commit(r, false);
         }
     }
 
     /**
-     * The round's commit: force the disk, and only then release its outputs — messages join the
-     * outboxes, answers reach their clients — and report the (now durable) held numbers.
-     * Sometimes a snapshot follows.
+     * The end of a round, as the node decides it: its records go to the disk, forced if it says
+     * so, and only then its messages join the links and its answers reach their clients.
+     * Sometimes a snapshot follows a forced round.
+     *
+     * @param timer the replica's unforced records have waited long enough: its loop forces them
      */
-    private void commit(SimulatedReplica r) {
-        SimulatedReplica.Round round = r.commit(variant.forceOnCommit);
+    private void commit(SimulatedReplica r, boolean timer) {
+        long forcesBefore = r.disk().forces();
+        SimulatedReplica.Committed committed = r.commit(now, timer || r.forceDue(now, setup.maxUnforced()), random);
+        boolean forced = r.disk().forces() > forcesBefore;
         stats.add(Counter.COMMITS);
-        log("replica %d commits %d inputs: %d messages, %d answers", r.id(), round.inputs(), round.sends().size(),
-                round.answers().size());
-        for (SimulatedReplica.HeldSend s : round.sends()) {
-            links.release(r.id(), s.to(), s.seq(), s.message(), now + delay())
-                    .ifPresent(problem -> violations.add(CrashCheck.LINK, "step " + now + ": " + problem));
-        }
-        for (SimulatedReplica.HeldAnswer a : round.answers()) {
-            answer(a);
-        }
-        for (int peer = 1; peer <= replicas.size(); peer++) {
-            if (peer != r.id()) {
-                links.report(peer, r.id(), r.core().heldFrom(peer), now + delay());
+        stats.add(forced ? Counter.FORCES : Counter.UNFORCED_COMMITS);
+        log("replica %d ends a round%s: %d records%s, %d messages, %d answers", r.id(), timer ? " (timer)" : "",
+                committed.ready().records().size(), forced ? ", forced" : "",
+                committed.ready().messages().values().stream().mapToInt(List::size).sum(),
+                committed.ready().answers().size());
+        for (Map.Entry<Integer, List<ReplicaCore.Outgoing>> e : committed.ready().messages().entrySet()) {
+            for (ReplicaCore.Outgoing m : e.getValue()) {
+                links.release(r.id(), e.getKey(), m.seq(), m.message(), now + delay())
+                        .ifPresent(problem -> violations.add(CrashCheck.LINK, "step " + now + ": " + problem));
             }
         }
-        if (random.nextInt(setup.snapshotOneIn()) == 0) {
-            r.takeSnapshot();
+        for (SimulatedReplica.Answered a : committed.answers()) {
+            answer(r, a);
+        }
+        if (forced && random.nextInt(setup.snapshotOneIn()) == 0 && r.takeSnapshot()) {
             stats.add(Counter.SNAPSHOTS);
             log("replica %d takes a snapshot covering %d records", r.id(), r.disk().totalRecords());
         }
     }
 
     /**
-     * How long a message or report takes: usually up to {@link CrashSetup#maxDelay} steps; now and
+     * How long a message or ack takes: usually up to {@link CrashSetup#maxDelay} steps; now and
      * then a long stall (a congested connection), long enough for a client to give up and retry
      * elsewhere while its first attempt is still on its way.
      */
@@ -467,7 +557,11 @@ final class CrashCluster {
 
     // ---- crashes and restarts -------------------------------------------------------------------
 
-    /** A planned crash event: usually one replica (preferably one mid-round), sometimes several, sometimes all. */
+    /**
+     * A planned crash event: usually one replica (preferably one mid-round), sometimes several,
+     * sometimes all. Most are process crashes (the page cache survives), some power losses; after
+     * some process crashes the power goes too, soon after the replica restarted.
+     */
     private void crashIfPlanned() {
         if (crashPlan.isEmpty() || crashPlan.peekFirst() > now) {
             return;
@@ -480,7 +574,7 @@ final class CrashCluster {
         List<SimulatedReplica> victims = new ArrayList<>();
         int dice = random.nextInt(100);
         if (dice < 65) {
-            List<SimulatedReplica> midRound = up.stream().filter(SimulatedReplica::roundPending).toList();
+            List<SimulatedReplica> midRound = up.stream().filter(r -> r.roundPending() || r.node().unforced()).toList();
             List<SimulatedReplica> from = !midRound.isEmpty() && random.nextBoolean() ? midRound : up;
             victims.add(from.get(random.nextInt(from.size())));
         } else if (dice < 85) {
@@ -501,37 +595,73 @@ final class CrashCluster {
         if (victims.size() == replicas.size()) {
             stats.add(Counter.WHOLE_CLUSTER_CRASHES);
         }
+        boolean powerLoss = random.nextInt(4) == 0;     // a power loss takes every victim at once
         for (SimulatedReplica r : victims) {
-            crash(r);
+            if (!powerLoss && r.roundPending() && random.nextInt(3) == 0) {
+                log("replica %d is killed while its round's force is under way", r.id());
+                r.beginCommitAndDie(now);
+                stats.add(Counter.CRASHES_DURING_FORCE);
+            }
+            SimulatedDisk.Damage damage = crash(r, powerLoss);
+            // What a process crash left in the page cache is read back but not durable: the most
+            // telling moment for the power to go is soon after the restart, before its first force.
+            if (!powerLoss && random.nextInt(damage.kept() > 0 ? 2 : 4) == 0) {
+                r.planPowerLoss(r.downUntil() + 1 + random.nextInt(4));
+            }
+        }
+    }
+
+    /** A power loss planned for soon after a restart: strikes whether the replica is up or still down. */
+    private void powerLossIfPlanned() {
+        for (SimulatedReplica r : replicas) {
+            if (r.powerLossAt() != now) {
+                continue;
+            }
+            r.planPowerLoss(-1);
+            stats.add(Counter.POWER_LOSSES_AFTER_RESTART);
+            if (r.up()) {
+                crash(r, true);
+            } else {
+                SimulatedDisk.Damage damage = r.powerLossWhileDown(random);
+                intactShapes.remove(r.id());
+                stats.add(Counter.UNFORCED_LOST, damage.lost());
+                log("replica %d loses power while down: %d of %d unforced records kept", r.id(), damage.kept(),
+                        damage.unforced());
+            }
         }
     }
 
     /**
-     * The volatile part is gone: the core, the round's held-back outputs (never sent, never
-     * answered). What it had released is on the wire already and may still land. Clients talking
-     * to it notice and will retry.
+     * The volatile part is gone: the node, the calls waiting at the replica, its round. What it had
+     * released is on the wire already and may still land. Clients talking to it notice and retry.
      */
-    private void crash(SimulatedReplica r) {
+    private SimulatedDisk.Damage crash(SimulatedReplica r, boolean powerLoss) {
         Shape before = Shape.of(r.core());
-        boolean midRound = r.roundPending();
-        SimulatedDisk.Damage damage = r.crash(random, now + 1 + random.nextInt(setup.maxDown()));
+        boolean midRound = r.roundPending() || r.node().unforced();
+        // The round's records never reached the disk: a crash now loses them, as it must.
+        boolean roundLost = r.node().pendingRecords() > 0;
+        stats.add(Counter.EXPIRED_CLIENTS, r.core().state().expiredClients());
+        SimulatedDisk.Damage damage = r.crash(random, powerLoss, now + 1 + random.nextInt(setup.maxDown()));
         for (CrashClient c : clients) {
             if (c.waitingAt(r.id())) {
-                c.disconnect(now + 1 + random.nextInt(5));
+                c.lostContact(now + 1 + random.nextInt(5));
                 stats.add(Counter.CRASH_DISCONNECTS);
             }
         }
-        if (damage.lost() == 0) {
+        if (damage.lost() == 0 && !roundLost) {
             intactShapes.put(r.id(), before);
         } else {
             intactShapes.remove(r.id());
         }
         stats.add(Counter.CRASHES);
+        stats.add(powerLoss ? Counter.POWER_LOSSES : Counter.PROCESS_CRASHES);
         stats.add(Counter.MID_ROUND_CRASHES, midRound ? 1 : 0);
         stats.add(Counter.UNFORCED_LOST, damage.lost());
-        log("replica %d CRASHES%s: %d unforced records, %d written by the OS%s; down until step %d", r.id(),
-                midRound ? " mid-round" : "", damage.unforced(), damage.written(), damage.torn() ? ", the last torn" : "",
-                r.downUntil());
+        stats.add(Counter.UNFORCED_KEPT, damage.kept());
+        log("replica %d %s%s: %d unforced records, %d kept%s; down until step %d", r.id(),
+                powerLoss ? "LOSES POWER" : "CRASHES", midRound ? " mid-round" : "", damage.unforced(), damage.kept(),
+                damage.torn() ? ", one torn" : "", r.downUntil());
+        return damage;
     }
 
     private void restartDueReplicas() {
@@ -542,9 +672,26 @@ final class CrashCluster {
         }
     }
 
-    /** Rebuild from the disk, check what came back, and re-send everything unconfirmed. */
+    /**
+     * Rebuild from the disk, check what came back. Now and then an operator first restarts it with
+     * a different client expiry in its configuration: recovery must refuse that (the disk says
+     * what it was written under), and the operator then restarts it right.
+     */
     private void restart(SimulatedReplica r) {
-        SimulatedReplica.Restart how = r.restart();
+        if (r.disk().hasDurableState() && random.nextInt(20) == 0) {
+            Agreement wrong = new Agreement(r.agreement().members(), r.agreement().clientExpiryMillis() + 1000);
+            try {
+                r.restart(wrong);
+                violations.add(CrashCheck.CONFIGURATION, "step " + now + ": replica " + r.id()
+                        + " restarted under " + wrong.describe() + " though its disk was written under "
+                        + r.agreement().describe());
+                r.crash(random, false, now);      // take it down again, and bring it back right
+            } catch (Agreement.Mismatch refused) {
+                stats.add(Counter.MISCONFIGURED_RESTARTS_REFUSED);
+                log("replica %d refuses to start under %s: %s", r.id(), wrong.describe(), refused.getMessage());
+            }
+        }
+        SimulatedReplica.Restart how = r.restart(r.agreement());
         stats.add(Counter.RESTARTS);
         stats.add(Counter.FROM_SNAPSHOT, how.fromSnapshot() ? 1 : 0);
         stats.add(Counter.REPLAYED, how.replayed());
@@ -556,13 +703,9 @@ final class CrashCluster {
         checkRecovered(r);
         for (int peer = 1; peer <= replicas.size(); peer++) {
             if (peer != r.id()) {
-                // Recovery forced what it read: what it holds now is durable, so it can tell the sender.
-                links.report(peer, r.id(), r.core().heldFrom(peer), now + delay());
-                List<ReplicaCore.Outgoing> unconfirmed = r.core().unconfirmed(peer);
-                stats.add(Counter.RESENT, unconfirmed.size());
-                for (String problem : links.reload(r.id(), peer, unconfirmed, now + delay())) {
-                    violations.add(CrashCheck.LINK, "step " + now + ": " + problem);
-                }
+                // What it had released before the crash is replaced by what its first round re-sends.
+                links.clearOutbox(r.id(), peer);
+                stats.add(Counter.RESENT, r.core().unconfirmed(peer).size());
             }
         }
         lastProgress = now;
@@ -605,7 +748,7 @@ final class CrashCluster {
             if (core.heldFrom(peer) < links.maxReported(peer, r.id())) {
                 violations.add(CrashCheck.DURABILITY, "step " + now + ": replica " + r.id() + " came back holding #"
                         + core.heldFrom(peer) + " from replica " + peer + " but had reported holding #"
-                        + links.maxReported(peer, r.id()));
+                        + links.maxReported(peer, r.id()) + " durably");
             }
             if (core.nextSeqTo(peer) <= links.maxReleased(r.id(), peer)) {
                 violations.add(CrashCheck.DURABILITY, "step " + now + ": replica " + r.id() + " came back numbering #"

@@ -68,12 +68,12 @@ final class CrashSimulation {
         checkHistory(cluster.history().entries(), v);
     }
 
-    /** Every client operation got its answer (clients retry until it comes, and every replica came back). */
+    /** Every client operation ended: the user was told something (every replica came back). */
     private static void checkLiveness(CrashCluster cluster, Violations<CrashCheck> v) {
         for (CrashClient c : cluster.clients()) {
             if (c.busy()) {
                 v.add(CrashCheck.LIVENESS, "client " + c.index + "'s #" + c.seq() + " " + String.join(" ", c.op().words())
-                        + " was never answered (last tried at replica " + c.replica() + ")");
+                        + " never ended (last tried at replica " + c.replica() + ")");
             } else if (!c.done()) {
                 v.add(CrashCheck.LIVENESS, "client " + c.index + " never got to send all its operations");
             }
@@ -135,11 +135,12 @@ final class CrashSimulation {
     }
 
     /**
-     * No lost and no duplicate operation. The counter only ever gets {@code add counter 1} after
-     * its one set, so its final value is the number of those adds that took effect: it must equal
-     * the number of such operations (each answered, so each took effect, once), and the adds'
-     * answers must be exactly 1..n. And every answered write is in the agreed sequence, its answer
-     * being the result of the first time it was applied.
+     * No lost and no duplicate operation, and nothing untrue told. The counter only ever gets
+     * {@code add counter 1} after its one set, so its final value is the number of those adds that
+     * took effect: between the number the user was told were applied and the number that may have
+     * been (exactly that number when every add was answered, with answers 1..n). Every operation
+     * the user was told was applied is in the agreed sequence, its answer being the result of the
+     * first time it was applied; every one the user was told was not applied is nowhere in it.
      */
     private static void checkExactlyOnce(CrashCluster cluster, List<SimulatedReplica> up, Violations<CrashCheck> v) {
         Map<List<Long>, CrashCluster.Applied> firstWrite = new HashMap<>();
@@ -153,10 +154,22 @@ final class CrashSimulation {
                 firstWrite.putIfAbsent(key, a);
             }
         }
+        Set<List<Long>> ordered = new HashSet<>(firstWrite.keySet());
+        ordered.addAll(readResults.keySet());
         for (CrashClient c : cluster.clients()) {
-            for (CrashClient.Answered a : c.answered()) {
+            for (CrashClient.Told a : c.told()) {
                 String what = "client " + c.index + "'s #" + a.seq() + " " + String.join(" ", a.op().words());
                 List<Long> key = List.of(a.clientId(), a.seq());
+                if (a.verdict() == lamportkv.client.Attempts.Verdict.NOT_APPLIED) {
+                    if (ordered.contains(key)) {
+                        v.add(CrashCheck.TOLD, what + " was told \"not applied\" (" + a.how() + ") but was ordered: "
+                                + (firstWrite.containsKey(key) ? firstWrite.get(key).describe() : "a read"));
+                    }
+                    continue;
+                }
+                if (a.verdict() == lamportkv.client.Attempts.Verdict.MAY_BE_APPLIED) {
+                    continue;
+                }
                 if (a.op().readOnly()) {
                     if (!readResults.getOrDefault(key, Set.of()).contains(a.result())) {
                         v.add(CrashCheck.EXACTLY_ONCE, what + " was answered " + a.result()

@@ -1,29 +1,46 @@
 package lamportkv.sim.crash;
 
+import java.util.EnumSet;
+import java.util.Set;
+import lamportkv.core.Flaw;
+
 /**
- * The crash model as it must be ({@link #CORRECT}), and test-only broken variants that each drop
- * one rule, to show that the checks catch what that rule prevents.
+ * The crash model as it must be ({@link #CORRECT}), and broken variants that each put one fixed
+ * bug back, to show that the checks catch what its fix prevents. Most are {@link Flaw}s of the
+ * real {@link lamportkv.core.Node}; the rest are flaws of the client.
  */
 enum CrashVariant {
-    /** Commit forces the journal; receivers confirm only committed numbers; a retry keeps its client id and seq. */
-    CORRECT(true, true, true),
-    /** A commit releases the round's outputs without forcing the journal: a crash keeps what the OS happened to write. */
-    NO_FORCE(false, true, true),
-    /** A receiver confirms a message as soon as it takes it in, before its commit has forced it. */
-    ACK_BEFORE_FORCE(true, false, true),
+    /** Every rule in place. */
+    CORRECT(EnumSet.noneOf(Flaw.class), false, true),
+    /** A round hands on its messages and answers without forcing the log: a crash keeps what the OS happened to write. */
+    NO_FORCE(EnumSet.of(Flaw.NEVER_FORCE), false, true),
+    /** A receiver reports a message durable as soon as it takes it in, before its round's force. */
+    ACK_BEFORE_FORCE(EnumSet.of(Flaw.DURABLE_WHEN_HELD), false, true),
     /**
      * A client retries under a new sequence number, so the client table cannot recognise the retry
      * (a stand-in, on the client's side, for a replica that ignores the client table).
      */
-    NEW_SEQ_ON_RETRY(true, true, false);
+    NEW_SEQ_ON_RETRY(EnumSet.noneOf(Flaw.class), false, false),
+    /**
+     * Bug 1 of the review: a restarted replica treats the records it read back from the page cache
+     * as durable and re-sends its backlog before forcing them.
+     */
+    RESTART_WITHOUT_FORCE(EnumSet.of(Flaw.RESTART_WITHOUT_FORCE), false, true),
+    /**
+     * Bug 2: the client passes on a definite "not applied" from its last attempt, though an earlier
+     * attempt, at another replica, may still apply.
+     */
+    NOT_APPLIED_FROM_LAST_ATTEMPT(EnumSet.noneOf(Flaw.class), true, true),
+    /** Bug 3: requests carry their origin's own wall clock, so a replica whose clock runs ahead expires records early. */
+    EXPIRY_BY_ORIGIN_CLOCK(EnumSet.of(Flaw.EXPIRY_BY_ORIGIN_CLOCK), false, true);
 
-    final boolean forceOnCommit;
-    final boolean confirmOnlyCommitted;
+    final Set<Flaw> flaws;
+    final boolean trustLastAttempt;
     final boolean retrySameSeq;
 
-    CrashVariant(boolean forceOnCommit, boolean confirmOnlyCommitted, boolean retrySameSeq) {
-        this.forceOnCommit = forceOnCommit;
-        this.confirmOnlyCommitted = confirmOnlyCommitted;
+    CrashVariant(Set<Flaw> flaws, boolean trustLastAttempt, boolean retrySameSeq) {
+        this.flaws = flaws;
+        this.trustLastAttempt = trustLastAttempt;
         this.retrySameSeq = retrySameSeq;
     }
 }

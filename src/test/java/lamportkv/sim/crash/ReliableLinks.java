@@ -24,10 +24,11 @@ import lamportkv.core.ReplicaCore;
  * it restarts and replaces its outbox with {@link ReplicaCore#unconfirmed}, its durable list of
  * what to re-send.
  *
- * <p>Confirmations: when {@code j} commits, it reports the number it holds on each of its
- * incoming links; the report reaches the sender after a random delay (and is lost if the sender
- * is down then). Only a committed number is reported, so the sender never forgets a message the
- * receiver could still lose in a crash.
+ * <p>Acks: after each delivery and heartbeat the receiver's node says how far it holds the link
+ * <em>durably</em>; that number reaches the sender after a random delay (and is lost if the sender
+ * is down then), and the sender forgets the messages up to it. The node, not this class, decides
+ * what is durable: a broken node that reports too much makes the sender forget messages the
+ * receiver can still lose.
  *
  * <p>Also kept, for the checks: what each released number carried (a number must name one message
  * forever, across restarts on both sides), the highest number released on each link, and the
@@ -78,16 +79,12 @@ final class ReliableLinks {
         return remember(from, to, seq, message);
     }
 
-    /** The restarted sender re-sends everything it has not seen confirmed. Returns problems found. */
-    List<String> reload(int from, int to, List<ReplicaCore.Outgoing> unconfirmed, long deliverableAt) {
-        List<String> problems = new ArrayList<>();
-        TreeMap<Long, Queued> outbox = outboxes.get(link(from, to));
-        outbox.clear();
-        for (ReplicaCore.Outgoing m : unconfirmed) {
-            outbox.put(m.seq(), new Queued(m.seq(), m.message(), deliverableAt));
-            remember(from, to, m.seq(), m.message()).ifPresent(problems::add);
-        }
-        return problems;
+    /**
+     * The sender restarted: what it had released before is replaced by what its first round sends
+     * again (its backlog, checked by {@link #release} like any message).
+     */
+    void clearOutbox(int from, int to) {
+        outboxes.get(link(from, to)).clear();
     }
 
     private Optional<String> remember(int from, int to, long seq, PeerMessage message) {
@@ -130,7 +127,7 @@ final class ReliableLinks {
 
     // ---- confirmations --------------------------------------------------------------------------
 
-    /** At its commit, {@code receiver} holds {@code held} of the link from {@code sender}: tell the sender later. */
+    /** {@code receiver} holds the link from {@code sender} durably up to {@code held}: tell the sender later. */
     void report(int sender, int receiver, long held, long dueAt) {
         int l = link(sender, receiver);
         maxReported[l] = Math.max(maxReported[l], held);
@@ -138,7 +135,7 @@ final class ReliableLinks {
                 (old, now) -> new Confirmation(sender, receiver, Math.max(old.held(), now.held()), old.dueAt()));
     }
 
-    /** The highest number {@code receiver} ever reported holding from {@code sender}. */
+    /** The highest number {@code receiver} ever reported holding durably from {@code sender}. */
     long maxReported(int sender, int receiver) {
         return maxReported[link(sender, receiver)];
     }

@@ -1,70 +1,71 @@
 package lamportkv.sim.crash;
 
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
-import lamportkv.core.ClientTag;
+import java.util.Set;
+import java.util.TreeMap;
+import lamportkv.core.Agreement;
+import lamportkv.core.Flaw;
+import lamportkv.core.Node;
 import lamportkv.core.Operation;
 import lamportkv.core.PeerMessage;
+import lamportkv.core.Ready;
 import lamportkv.core.ReplicaCore;
 import lamportkv.core.Request;
-import lamportkv.core.RequestId;
 import lamportkv.core.Result;
 
 /**
- * One replica as the crash model sees it: a {@link SimulatedDisk} that survives crashes, and a
- * volatile part that does not — the {@link ReplicaCore}, and the outputs of the current round that
- * it holds back until the round commits.
+ * One replica as the crash model sees it: the real {@link Node} — the same object the running
+ * replica drives, with every rule of a round — over a {@link SimulatedDisk}, doing what each
+ * {@link Ready} says in its order (append, force, commit, then the messages and answers leave).
+ * Nothing here decides what to force, send or answer: this class only does the node's I/O, as
+ * {@code lamportkv.replica.Rounds} does for a real replica.
  *
- * <p>Rounds work as in the real replica's event loop: it takes a few inputs (each one appends a
- * journal record through {@link #record}), then {@link #commit}s: forces the disk, and only then
- * releases the round's outputs. A message or an answer therefore never leaves before the records
- * that produced it are durable, which is what makes a restarted replica look merely slow.
+ * <p>The volatile part — the node, the client calls waiting at this replica (an RMI handler
+ * thread each, in a real replica), the time its records went unforced — is lost in a crash.
  */
-final class SimulatedReplica implements ReplicaCore.Output {
+final class SimulatedReplica {
 
     /** Where a replica reports each request it applies (live, not during replay), for the order checks. */
     interface AppliedListener {
         void applied(SimulatedReplica replica, Request request, Result result);
     }
 
-    /** A message the core sent during the round, held back until the commit. */
-    record HeldSend(int to, long seq, PeerMessage message) {
+    /** A client call waiting here: which attempt of which client, and when the replica gives up on it. */
+    record Waiting(long token, int client, int attempt, long deadline) {
     }
 
-    /** An answer the core gave during the round, held back until the commit. */
-    record HeldAnswer(long clientToken, Request request, Result result) {
-    }
-
-    /** A committed round's outputs, now free to leave. */
-    record Round(int inputs, List<HeldSend> sends, List<HeldAnswer> answers) {
-    }
-
-    /** How a restart rebuilt the core. */
-    record Restart(boolean fromSnapshot, int replayed, boolean droppedTorn) {
+    /** How a restart rebuilt the node. */
+    record Restart(boolean fromSnapshot, long replayed, boolean droppedTorn) {
     }
 
     private final int id;
-    private final List<Integer> members;
-    private final long clientExpiry;
+    private final Agreement agreement;
+    private final Set<Flaw> flaws;
+    private final long wallOffset;
     private final AppliedListener listener;
     private final SimulatedDisk disk = new SimulatedDisk();
 
     // ---- volatile: a crash loses all of this ----
-    private ReplicaCore core;
-    private final List<HeldSend> heldSends = new ArrayList<>();
-    private final List<HeldAnswer> heldAnswers = new ArrayList<>();
+    private Node node;
+    private final TreeMap<Long, Waiting> waiting = new TreeMap<>();
     private int roundInputs;
+    private long unforcedSince = -1;
 
-    /** Not the replica's state: when the simulation brings it back after a crash. */
+    /** Not the replica's state: when the simulation brings it back after a crash, and a planned power loss. */
     private long downUntil;
+    private long powerLossAt = -1;
 
-    SimulatedReplica(int id, List<Integer> members, long clientExpiry, AppliedListener listener) {
+    SimulatedReplica(int id, Agreement agreement, Set<Flaw> flaws, long wallOffset, AppliedListener listener) {
         this.id = id;
-        this.members = List.copyOf(members);
-        this.clientExpiry = clientExpiry;
+        this.agreement = agreement;
+        this.flaws = flaws.isEmpty() ? Set.of() : EnumSet.copyOf(flaws);
+        this.wallOffset = wallOffset;
         this.listener = listener;
-        this.core = new ReplicaCore(id, members, clientExpiry, this);
+        this.node = Node.fresh(id, agreement, this.flaws, observer());
     }
 
     int id() {
@@ -72,121 +73,219 @@ final class SimulatedReplica implements ReplicaCore.Output {
     }
 
     boolean up() {
-        return core != null;
+        return node != null;
     }
 
-    /** The running core; only while {@link #up}. */
-    ReplicaCore core() {
-        if (core == null) {
+    /** The running node; only while {@link #up}. */
+    Node node() {
+        if (node == null) {
             throw new IllegalStateException("replica " + id + " is down");
         }
-        return core;
+        return node;
+    }
+
+    /** The running node's deterministic state. */
+    ReplicaCore core() {
+        return node().core();
     }
 
     SimulatedDisk disk() {
         return disk;
     }
 
+    /** This replica's wall clock at step {@code now}: the step, plus its skew. */
+    long wall(long now) {
+        return now + wallOffset;
+    }
+
+    long wallOffset() {
+        return wallOffset;
+    }
+
     long downUntil() {
         return downUntil;
     }
 
-    /** Whether the current round has inputs (journal records) or outputs not committed yet. */
+    long powerLossAt() {
+        return powerLossAt;
+    }
+
+    void planPowerLoss(long at) {
+        powerLossAt = at;
+    }
+
+    /** Whether the current round has inputs not committed yet. */
     boolean roundPending() {
-        return roundInputs > 0 || !heldSends.isEmpty() || !heldAnswers.isEmpty();
+        return roundInputs > 0;
     }
 
     int roundInputs() {
         return roundInputs;
     }
 
-    // ---- inputs of a round ----------------------------------------------------------------------
-
-    RequestId clientOperation(Operation op, ClientTag tag, long clientToken) {
-        roundInputs++;
-        return core().clientOperation(op, tag, clientToken);
+    /** Whether unforced records have waited {@code limit} steps: the real loop's 10 ms timer. */
+    boolean forceDue(long now, long limit) {
+        return unforcedSince >= 0 && now - unforcedSince >= limit;
     }
 
-    ReplicaCore.Receipt received(int from, long seq, PeerMessage message) {
-        ReplicaCore.Receipt receipt = core().received(from, seq, message);
+    // ---- inputs of a round ----------------------------------------------------------------------
+
+    /** A client call arrives (an RMI handler thread starts waiting, until {@code deadline}). */
+    long submit(Operation op, long clientId, long seq, int client, int attempt, long deadline) {
+        roundInputs++;
+        long token = node().submit(op, clientId, seq);
+        waiting.put(token, new Waiting(token, client, attempt, deadline));
+        return token;
+    }
+
+    /** The calls whose time is up at step {@code now}, removed: each is withdrawn or timed out. */
+    List<Waiting> expired(long now) {
+        List<Waiting> due = new ArrayList<>();
+        for (Waiting w : List.copyOf(waiting.values())) {
+            if (w.deadline() <= now) {
+                waiting.remove(w.token());
+                due.add(w);
+            }
+        }
+        return due;
+    }
+
+    /** @param senderWall the sender's wall clock when it sent the batch; {@code now} the step it arrives */
+    ReplicaCore.Receipt received(int from, long seq, PeerMessage message, long senderWall, long now) {
+        node().peerTime(from, senderWall, now);
+        ReplicaCore.Receipt receipt = node().receive(from, seq, message);
         if (receipt == ReplicaCore.Receipt.ACCEPTED || receipt == ReplicaCore.Receipt.REFUSED) {
             roundInputs++;                    // both are journaled; duplicates and gaps are not
         }
         return receipt;
     }
 
+    /** An empty batch (a heartbeat): the sender's clock comes in, the ack goes back. */
+    void heartbeat(int from, long senderWall, long now) {
+        node().peerTime(from, senderWall, now);
+    }
+
     void tick() {
         roundInputs++;
-        core().tick();
+        node().tick();
     }
 
     /**
-     * Ends the round: forces the disk (the test-only switch can skip that), then hands back the
-     * outputs held since the last commit, for the network and the clients.
+     * Ends the round: asks the node for its {@link Ready} and does the I/O in its order. Returns
+     * it, and the client calls it answers, for the network and the clients.
      */
-    Round commit(boolean force) {
-        if (force) {
+    Committed commit(long now, boolean forceRequested, Random random) {
+        // Every replica's monotonic clock is the step; its wall clock the step plus its skew.
+        Ready ready = node().ready(wall(now), now, forceRequested);
+        for (byte[] record : ready.records()) {
+            disk.append(record, random);
+        }
+        if (ready.force()) {
             disk.force();
         }
-        Round round = new Round(roundInputs, List.copyOf(heldSends), List.copyOf(heldAnswers));
-        heldSends.clear();
-        heldAnswers.clear();
+        node().committed(ready);
+        List<Answered> answers = new ArrayList<>();
+        for (Node.Answer a : ready.answers()) {
+            Waiting w = waiting.remove(a.token());
+            if (w != null) {
+                answers.add(new Answered(w, a.request(), a.result()));
+            }
+        }
         roundInputs = 0;
-        return round;
+        if (!node().unforced()) {
+            unforcedSince = -1;
+        } else if (unforcedSince < 0) {
+            unforcedSince = now;
+        }
+        return new Committed(ready, answers);
     }
 
-    /** After a commit: the whole state as a snapshot, covering every record so far. */
-    void takeSnapshot() {
-        disk.takeSnapshot(core().snapshot());
+    /** A committed round: the node's decisions, and the waiting calls it answered. */
+    record Committed(Ready ready, List<Answered> answers) {
+    }
+
+    record Answered(Waiting call, Request request, Result result) {
+    }
+
+    /** After a forced commit: the whole state as a snapshot, covering every record so far. */
+    boolean takeSnapshot() {
+        if (node().unforced()) {
+            return false;
+        }
+        disk.takeSnapshot(node().snapshot());
+        return true;
     }
 
     // ---- crash and restart ----------------------------------------------------------------------
 
-    /** Loses the volatile part (the core and the round's held outputs); the disk takes its damage. */
-    SimulatedDisk.Damage crash(Random random, long downUntil) {
-        core = null;
-        heldSends.clear();
-        heldAnswers.clear();
+    /**
+     * The process is killed while its round's force is under way: the round's records have been
+     * handed to the OS (the force writes the buffer out first) but the force has not returned, so
+     * nothing of the round has left. Then {@link #crash}, as a process crash.
+     */
+    void beginCommitAndDie(long now) {
+        Ready ready = node().ready(wall(now), now, false);
+        for (byte[] record : ready.records()) {
+            disk.append(record, ALWAYS_FLUSHED);
+        }
+        disk.handToOs();
+    }
+
+    /** The write buffer goes to the OS on every append. */
+    private static final Random ALWAYS_FLUSHED = new Random() {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public boolean nextBoolean() {
+            return true;
+        }
+    };
+
+    /** Loses the volatile part; the disk takes the damage of this kind of crash. */
+    SimulatedDisk.Damage crash(Random random, boolean powerLoss, long downUntil) {
+        node = null;
+        waiting.clear();
         roundInputs = 0;
+        unforcedSince = -1;
         this.downUntil = downUntil;
-        return disk.crash(random);
+        return powerLoss ? disk.powerLoss(random) : disk.processCrash(random);
+    }
+
+    /** The power goes while the replica is down: what the restart had read back of the page cache may go too. */
+    SimulatedDisk.Damage powerLossWhileDown(Random random) {
+        return disk.powerLoss(random);
     }
 
     /**
-     * Rebuilds the core from the disk: the latest snapshot (or a fresh core) and a replay of the
-     * intact records after it. Replay answers nobody and sends nothing; what must be re-sent is in
-     * {@link ReplicaCore#unconfirmed}.
+     * Rebuilds the node from the disk, with the real recovery: the latest snapshot (or a fresh
+     * node) and a replay of the intact records after it, under {@code configured}. Replay answers
+     * nobody and sends nothing; the node's first round forces, then re-sends its backlog.
+     *
+     * @throws Agreement.Mismatch if {@code configured} is not what the disk was written under
      */
-    Restart restart() {
+    Restart restart(Agreement configured) {
         SimulatedDisk.Contents contents = disk.recover();
-        core = contents.snapshot() == null
-                ? new ReplicaCore(id, members, clientExpiry, this)
-                : ReplicaCore.restore(contents.snapshot(), clientExpiry, this);
+        Node.Recovery recovery = Node.recover(id, configured, Optional.ofNullable(contents.snapshot()), flaws,
+                observer());
         for (byte[] record : contents.records()) {
-            core.replay(record);
+            recovery.replay(record);
         }
-        return new Restart(contents.snapshot() != null, contents.records().size(), contents.droppedTorn());
+        node = recovery.finish();
+        roundInputs = 1;            // the real replica runs a first round at start, with no work
+        return new Restart(recovery.fromSnapshot(), recovery.replayed(), contents.droppedTorn());
     }
 
-    // ---- ReplicaCore.Output: records go to the disk, effects wait for the commit ---------------
-
-    @Override
-    public void record(byte[] record) {
-        disk.append(record);
+    /** The agreement this replica is configured with. */
+    Agreement agreement() {
+        return agreement;
     }
 
-    @Override
-    public void send(int to, long seq, PeerMessage message) {
-        heldSends.add(new HeldSend(to, seq, message));
-    }
-
-    @Override
-    public void executed(long clientToken, Request request, Result result) {
-        heldAnswers.add(new HeldAnswer(clientToken, request, result));
-    }
-
-    @Override
-    public void applied(Request request, Result result) {
-        listener.applied(this, request, result);
+    private Node.Observer observer() {
+        return new Node.Observer() {
+            @Override
+            public void applied(Request request, Result result) {
+                listener.applied(SimulatedReplica.this, request, result);
+            }
+        };
     }
 }

@@ -1,4 +1,4 @@
-package lamportkv.replica;
+package lamportkv.core;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package lamportkv.replica;
+package lamportkv.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

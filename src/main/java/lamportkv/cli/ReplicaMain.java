@@ -1,13 +1,20 @@
-package lamportkv.replica;
+package lamportkv.cli;
 
 import java.io.IOException;
 import java.io.ObjectInputFilter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.SortedMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Callable;
 import lamportkv.config.ClusterConfig;
 import lamportkv.config.ConfigException;
+import lamportkv.client.Words;
+import lamportkv.core.Value;
+import lamportkv.replica.Replica;
 import lamportkv.rmi.SerialFilters;
 import lamportkv.web.Dashboard;
 import org.tinylog.Logger;
@@ -18,7 +25,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code run-replica.sh <id> [--config FILE]}: runs one replica in the foreground until SIGTERM or Ctrl-C. */
+/**
+ * {@code run-replica.sh <id> [--config FILE]}: runs one replica in the foreground until SIGTERM or
+ * Ctrl-C; with {@code --export}, prints a stopped replica's data as commands instead.
+ */
 @Command(name = "run-replica.sh", mixinStandardHelpOptions = true, version = "lamportkv 0.1.0",
         description = "Runs one replica of the cluster in the foreground until SIGTERM or Ctrl-C.",
         exitCodeOnInvalidInput = 2)
@@ -30,6 +40,11 @@ public final class ReplicaMain implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", defaultValue = ClusterConfig.DEFAULT_FILE,
             description = "The cluster's configuration (default: ${DEFAULT-VALUE}).")
     private Path configFile;
+
+    @Option(names = "--export", description = "Do not run: print this replica's data, read from its data directory"
+            + " (stop the replica first), as set commands that ./run-client.sh reads from stdin; for rebuilding a"
+            + " cluster from a healthy replica (README: Crash and restart).")
+    private boolean export;
 
     /** A peer frozen mid-call (SIGSTOP) must not hold a link forever; a healthy peer answers in milliseconds. */
     static final String PEER_RESPONSE_TIMEOUT_MILLIS = "5000";
@@ -59,10 +74,19 @@ public final class ReplicaMain implements Callable<Integer> {
             System.err.println("error: " + e.getMessage());
             return 2;
         }
+        if (export) {
+            return export(config);
+        }
         logTo(config.dataDirOf(id).resolve("replica.log"));
         Replica replica;
         try {
-            replica = Replica.start(config, id);
+            // A bug stops the replica (fail-stop); then the process exits non-zero at once, without
+            // the shutdown hook's orderly close: its supervisor restarts it and recovery takes over.
+            replica = Replica.start(config, id, why -> {
+                System.err.println("error: " + why);
+                shutDownLogging();
+                Runtime.getRuntime().halt(Replica.BUG_EXIT_STATUS);
+            });
         } catch (Replica.StartException e) {
             Logger.tag("replica " + id).error("cannot start: {}", e.getMessage());
             System.err.println("error: " + e.getMessage());
@@ -90,6 +114,48 @@ public final class ReplicaMain implements Callable<Integer> {
             Thread.currentThread().interrupt();
         }
         return 0;
+    }
+
+    /** Prints the data as commands on stdout; everything else (logs, problems) goes to stderr. */
+    private int export(ClusterConfig config) {
+        Configuration.replace(Map.of("writer", "console", "writer.stream", "err", "writer.level", "warn",
+                "writer.format", "{level}: [{tag}] {message}", "autoshutdown", "false"));
+        SortedMap<String, Value> data;
+        try {
+            data = Replica.readData(config, id);
+        } catch (Replica.StartException e) {
+            System.err.println("error: cannot export replica " + id + ": " + e.getMessage());
+            return 1;
+        }
+        Export lines = exportLines(data);
+        lines.commands().forEach(System.out::println);
+        System.out.flush();
+        lines.problems().forEach(p -> System.err.println("error: " + p));
+        System.err.println("exported " + lines.commands().size() + " of " + data.size() + " keys of replica " + id
+                + " from " + config.dataDirOf(id));
+        shutDownLogging();
+        return lines.problems().isEmpty() ? 0 : 1;
+    }
+
+    /** The commands that recreate {@code data}, and the keys they cannot (a value with a line break). */
+    record Export(List<String> commands, List<String> problems) {
+    }
+
+    static Export exportLines(SortedMap<String, Value> data) {
+        List<String> commands = new ArrayList<>();
+        List<String> problems = new ArrayList<>();
+        for (Map.Entry<String, Value> e : data.entrySet()) {
+            Optional<String> key = Words.quote(e.getKey());
+            Optional<String> value = Words.quote(e.getValue().render());
+            if (key.isPresent() && value.isPresent()) {
+                commands.add("set " + key.get() + " " + value.get());
+            } else {
+                problems.add("key " + Words.quote(e.getKey().replaceAll("\\p{Cntrl}", "?")).orElse("?")
+                        + " is not exported: its value holds a line break, which one command line cannot carry;"
+                        + " set it again through the dashboard's API");
+            }
+        }
+        return new Export(commands, problems);
     }
 
     private static void shutDownLogging() {

@@ -1,0 +1,450 @@
+package lamportkv.core;
+
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import lamportkv.core.ReplicaCore.Outgoing;
+
+/**
+ * One replica's rounds, pure: what it journals, whether it forces, which messages leave and which
+ * clients are answered, decided here and handed to the owner as a {@link Ready}, in the spirit of
+ * etcd raft's {@code Ready} loop. The running replica ({@code lamportkv.replica.Replica}) and the
+ * crash simulation drive this same object; neither re-implements a rule of it.
+ *
+ * <p>The rules of a round, each in one place:
+ * <ul>
+ *   <li><b>Admission.</b> A client operation waits ({@link #submit}) until none of this replica's
+ *       own requests is pending; then the waiting ones are stamped together when the round ends
+ *       ({@link Admission} says why). An operation still waiting can be taken back
+ *       ({@link #withdraw}): then it certainly never runs.</li>
+ *   <li><b>Durable before it leaves.</b> A round's messages and answers are handed out only with a
+ *       force of every record they depend on ({@link Ready#force}).</li>
+ *   <li><b>Force only when something leaves.</b> A round that sends nothing and answers nobody
+ *       leaves its records unforced, unless the owner asks ({@code forceRequested}: its records
+ *       have waited long enough, or someone waits for the round).</li>
+ *   <li><b>Held and durable.</b> A peer is told two numbers for its link ({@link #heldFrom},
+ *       {@link #durableFrom}): how far this replica has taken it in, and how far that is forced.
+ *       The peer keeps every message above the second.</li>
+ *   <li><b>Restart forces first.</b> After a crash the log may hold records that only ever reached
+ *       the page cache; a recovered node's first round forces before its backlog or anything else
+ *       leaves, and reports as durable only what its snapshot held until then.</li>
+ *   <li><b>The cluster's time.</b> A request carries the lower median of this replica's wall clock
+ *       and its peers' ({@link ClusterTime}), never its own clock alone.</li>
+ * </ul>
+ *
+ * <p>No threads, disk, network, clock or randomness: the owner hands in the wall-clock time, and
+ * does every I/O the {@code Ready} asks for. Not thread-safe: one owner thread.
+ */
+public final class Node {
+    /** The most client operations stamped in one round (one REQUEST batch to each peer). */
+    public static final int MAX_BATCH = 1_024;
+
+    /** What the owner hears as it happens, synchronously (the dashboard, logs). Must not call back. */
+    public interface Observer {
+        Observer NONE = new Observer() {
+        };
+
+        /** Message {@code seq} from {@code from} was taken in; {@code clock} is the clock right after. */
+        default void received(int from, long seq, PeerMessage message, long clock) {
+        }
+
+        /** Message {@code seq} to {@code to} was numbered (it leaves with the round's {@link Ready}). */
+        default void sent(int to, long seq, PeerMessage message) {
+        }
+
+        /** A request was applied to the data here, its own or another replica's. */
+        default void applied(Request request, Result result) {
+        }
+
+        /** An in-order message was refused by the rules: consumed, the state untouched. */
+        default void refused(int from, long seq, PeerMessage message) {
+        }
+    }
+
+    /** A client to answer, by the token {@link #submit} gave it: its request and the result. */
+    public record Answer(long token, Request request, Result result) {
+    }
+
+    /** What {@link #withdraw} found. */
+    public enum Withdrawal {
+        /** It was still waiting to be stamped and is taken back: it will certainly never be applied. */
+        NOT_STAMPED,
+        /** It was stamped: it may still be applied. */
+        STAMPED,
+        /** Not pending here: answered already (the answer is on its way), or never submitted. */
+        UNKNOWN
+    }
+
+    private record Admitted(long token, Operation op, long clientId, long seq) {
+    }
+
+    private final int self;
+    private final ReplicaCore core;
+    private final Set<Flaw> flaws;
+    private final Observer observer;
+    private final Admission<Admitted> admission = new Admission<>(MAX_BATCH);
+    private final Map<Long, Admitted> unstamped = new HashMap<>();
+    /** Client operations stamped and not executed yet, by token. */
+    private final Map<Long, RequestId> stamped = new HashMap<>();
+    /** Per peer: the highest link number whose receipt is forced (what {@link #durableFrom} reports). */
+    private final Map<Integer, Long> durableHeld = new TreeMap<>();
+    /** Per peer: the last wall clock it reported, and when ({@link #peerTime}). */
+    private final Map<Integer, ClusterTime.Reading> peerClocks = new TreeMap<>();
+    // The round being built.
+    private final List<byte[]> records = new ArrayList<>();
+    private final Map<Integer, List<Outgoing>> outbox = new TreeMap<>();
+    private final List<Answer> answers = new ArrayList<>();
+    /** Records were handed out (or are waiting to be) that no force has covered yet. */
+    private boolean unforced;
+    /** Recovered from disk and not forced since: the first round forces before anything leaves. */
+    private boolean forceFirst;
+    /** The Ready handed out and not committed yet. */
+    private Ready handedOut;
+    private long nextToken = 1;
+    /** The token being stamped right now, and whether it executed within its own stamping. */
+    private long stamping;
+    private boolean executedAtOnce;
+
+    private Node(int self, ReplicaCore core, Set<Flaw> flaws, Observer observer) {
+        this.self = self;
+        this.flaws = flaws.isEmpty() ? Set.of() : EnumSet.copyOf(flaws);
+        this.observer = observer;
+        this.core = core;
+        for (int peer : core.members()) {
+            if (peer != self) {
+                durableHeld.put(peer, core.heldFrom(peer));
+            }
+        }
+    }
+
+    /**
+     * A replica with an empty disk. Its first record states its {@link Agreement}.
+     *
+     * @param flaws empty, except in tests that put a fixed bug back
+     */
+    public static Node fresh(int self, Agreement agreement, Set<Flaw> flaws, Observer observer) {
+        Recovery recovery = new Recovery(self, agreement, Optional.empty(), flaws, observer);
+        return recovery.finish();
+    }
+
+    /**
+     * Rebuilds a replica from its disk: the snapshot (if any) now, then each later log record
+     * through {@link Recovery#replay}, then {@link Recovery#finish}.
+     *
+     * @throws Agreement.Mismatch if the snapshot was taken under another configuration
+     * @throws IllegalStateException if the snapshot is unreadable or belongs to another replica
+     */
+    public static Recovery recover(int self, Agreement configured, Optional<byte[]> snapshot, Set<Flaw> flaws,
+                                   Observer observer) {
+        return new Recovery(self, configured, snapshot, flaws, observer);
+    }
+
+    /** Replays a replica's log into its state; answers nobody and sends nothing. */
+    public static final class Recovery {
+        private final boolean fromSnapshot;
+        private final Node node;
+        private long replayed;
+
+        private Recovery(int self, Agreement configured, Optional<byte[]> snapshot, Set<Flaw> flaws,
+                         Observer observer) {
+            this.fromSnapshot = snapshot.isPresent();
+            Output output = new Output();
+            ReplicaCore core = snapshot.isPresent()
+                    ? ReplicaCore.restore(snapshot.get(), configured.clientExpiryMillis(), output)
+                    : new ReplicaCore(self, configured.members(), configured.clientExpiryMillis(), output);
+            if (core.self() != self) {
+                throw new IllegalStateException("the snapshot is of replica " + core.self() + ", not of replica " + self);
+            }
+            core.checkAgreement(configured, "the snapshot");
+            // What the snapshot holds is durable; what replay adds may exist only in the page cache.
+            this.node = new Node(self, core, flaws, observer);
+            output.node = node;
+        }
+
+        /**
+         * Re-applies one log record, in log order.
+         *
+         * @throws Agreement.Mismatch if the log was started under another configuration (a log
+         *     written before the agreement was recorded has nothing to compare with)
+         */
+        public void replay(byte[] record) {
+            replayed++;
+            node.core.replay(record);
+        }
+
+        public long replayed() {
+            return replayed;
+        }
+
+        public boolean fromSnapshot() {
+            return fromSnapshot;
+        }
+
+        /** The node, ready for its first round: it forces before anything it replayed leaves. */
+        public Node finish() {
+            if (!fromSnapshot && replayed == 0) {
+                node.core.recordAgreement();        // a fresh log: its first record
+            } else if (node.flaws.contains(Flaw.RESTART_WITHOUT_FORCE)) {
+                // The bug put back: the replayed records are taken as durable and re-sent at once.
+                node.durableHeld.replaceAll((peer, held) -> node.core.heldFrom(peer));
+            } else {
+                node.forceFirst = true;
+                node.unforced = true;
+            }
+            for (int peer : node.durableHeld.keySet()) {
+                List<Outgoing> backlog = node.core.unconfirmed(peer);
+                if (!backlog.isEmpty()) {
+                    node.outbox.put(peer, new ArrayList<>(backlog));
+                }
+            }
+            return node;
+        }
+    }
+
+    // ---- inputs --------------------------------------------------------------------------------
+
+    /**
+     * A client's operation arrives; it is stamped at the end of a round, once Admission lets it.
+     * Returns the token its answer will carry.
+     */
+    public long submit(Operation op, long clientId, long seq) {
+        long token = nextToken++;
+        Admitted a = new Admitted(token, op, clientId, seq);
+        unstamped.put(token, a);
+        admission.add(a);
+        return token;
+    }
+
+    /**
+     * The client of {@code token} gives up. If its operation was never stamped it is taken back
+     * and will never be applied; otherwise it may still be.
+     */
+    public Withdrawal withdraw(long token) {
+        Admitted a = unstamped.remove(token);
+        if (a != null) {
+            if (!admission.withdraw(a)) {
+                throw new IllegalStateException("operation " + token + " was unstamped but not in admission");
+            }
+            return Withdrawal.NOT_STAMPED;
+        }
+        return stamped.containsKey(token) ? Withdrawal.STAMPED : Withdrawal.UNKNOWN;
+    }
+
+    /**
+     * Messages of the link from {@code from}, numbered from {@code firstSeq}: each one not held yet
+     * is taken in, in order (rules 2, 3, 5); a gap ends the batch (the sender re-sends from what is
+     * held). Returns the highest number held; {@link #durableFrom} says how much of it is forced.
+     */
+    public long receive(int from, long firstSeq, List<PeerMessage> messages) {
+        for (int k = 0; k < messages.size(); k++) {
+            if (receive(from, firstSeq + k, messages.get(k)) == ReplicaCore.Receipt.GAP) {
+                break;
+            }
+        }
+        return core.heldFrom(from);
+    }
+
+    /** One message of the link from {@code from}: what became of it (a duplicate or a gap changes nothing). */
+    public ReplicaCore.Receipt receive(int from, long seq, PeerMessage message) {
+        ReplicaCore.Receipt receipt = core.received(from, seq, message);
+        if (receipt == ReplicaCore.Receipt.REFUSED) {
+            observer.refused(from, seq, message);
+        }
+        return receipt;
+    }
+
+    /** The highest link number from {@code peer} held here. */
+    public long heldFrom(int peer) {
+        return core.heldFrom(peer);
+    }
+
+    /** The highest link number from {@code peer} whose receipt is forced: the peer may forget up to it. */
+    public long durableFrom(int peer) {
+        long held = core.heldFrom(peer);
+        if (flaws.contains(Flaw.DURABLE_WHEN_HELD)) {
+            return held;
+        }
+        return Math.min(held, durableHeld.getOrDefault(peer, 0L));
+    }
+
+    /** {@code peer} holds our link durably up to {@code durable}: stop keeping those messages. */
+    public void confirmed(int peer, long durable) {
+        core.confirmed(peer, durable);
+    }
+
+    /**
+     * {@code peer} reported its wall clock (on its latest batch), which arrived at this replica's
+     * monotonic time {@code ownMonoMillis}: an input to {@link ClusterTime}.
+     */
+    public void peerTime(int peer, long peerWallMillis, long ownMonoMillis) {
+        if (durableHeld.containsKey(peer)) {
+            peerClocks.put(peer, new ClusterTime.Reading(peerWallMillis, ownMonoMillis));
+        }
+    }
+
+    /** An internal event (the {@code tick} command). Returns the new clock. */
+    public long tick() {
+        return core.tick();
+    }
+
+    // ---- the round -----------------------------------------------------------------------------
+
+    /**
+     * Ends the round: stamps the operations Admission lets through, then decides whether to force
+     * and hands everything to the owner. The owner must do what it says and call {@link #committed}
+     * before the next round ends.
+     *
+     * @param wallMillis     the owner's wall clock, and
+     * @param monoMillis     its monotonic clock (both for the requests' {@link ClientTag#wallMillis})
+     * @param forceRequested force even if nothing leaves: records have waited long enough, or
+     *                       someone waits to hear that the round is durable
+     */
+    public Ready ready(long wallMillis, long monoMillis, boolean forceRequested) {
+        if (handedOut != null) {
+            throw new IllegalStateException("replica " + self + ": the previous round was not committed");
+        }
+        List<Admitted> batch = admission.next(core.state().pendingFrom(self));
+        if (!batch.isEmpty()) {
+            long time = flaws.contains(Flaw.EXPIRY_BY_ORIGIN_CLOCK) ? wallMillis : clusterTime(wallMillis, monoMillis);
+            for (Admitted a : batch) {
+                unstamped.remove(a.token());
+                ClientTag tag = a.clientId() == 0 ? ClientTag.NONE : new ClientTag(a.clientId(), a.seq(), time);
+                // Alone, a replica executes (and answers) it within this call.
+                stamping = a.token();
+                executedAtOnce = false;
+                RequestId id = core.clientOperation(a.op(), tag, a.token());
+                stamping = 0;
+                if (!executedAtOnce) {
+                    stamped.put(a.token(), id);
+                }
+            }
+        }
+        boolean dirty = unforced || !records.isEmpty();
+        boolean leaves = !outbox.isEmpty() || !answers.isEmpty();
+        boolean force = !flaws.contains(Flaw.NEVER_FORCE) && (forceFirst || dirty && (leaves || forceRequested));
+        Map<Integer, Long> held = new TreeMap<>();
+        for (int peer : durableHeld.keySet()) {
+            held.put(peer, core.heldFrom(peer));
+        }
+        Ready ready = new Ready(records, force, outbox, answers, held);
+        records.clear();
+        outbox.clear();
+        answers.clear();
+        unforced = dirty;
+        handedOut = ready;
+        return ready;
+    }
+
+    /** The owner did what {@code ready} asked: appended its records and, if asked, forced them. */
+    public void committed(Ready ready) {
+        if (ready != handedOut) {
+            throw new IllegalStateException("replica " + self + ": committed a round that was not the last one handed out");
+        }
+        handedOut = null;
+        // The flaw: the round's outputs left without a force, as if it had forced.
+        if (ready.force() || flaws.contains(Flaw.NEVER_FORCE)) {
+            durableHeld.putAll(ready.heldWhenReady());
+            unforced = false;
+            forceFirst = false;
+        }
+    }
+
+    /** Journal records of the round being built, not handed out yet (a crash now loses them). */
+    public int pendingRecords() {
+        return records.size();
+    }
+
+    /** Whether records wait for a force (for the owner's time limit on unforced records). */
+    public boolean unforced() {
+        return unforced || !records.isEmpty();
+    }
+
+
+    /**
+     * The whole state, to be stored as a snapshot. Only right after a forced round: a snapshot
+     * must never be ahead of the log.
+     */
+    public byte[] snapshot() {
+        if (handedOut != null || unforced()) {
+            throw new IllegalStateException("replica " + self + ": a snapshot only right after a forced round");
+        }
+        core.state().checkIndexes();
+        return core.snapshot();
+    }
+
+    // ---- reads ---------------------------------------------------------------------------------
+
+    public int self() {
+        return self;
+    }
+
+    /** The deterministic state, to read (status, dashboard, checks); change it only through this class. */
+    public ReplicaCore core() {
+        return core;
+    }
+
+    /**
+     * The replicas the operation of {@code token} waits for: if unstamped, those its replica's own
+     * earlier requests wait for; if stamped, those its request waits for. Empty if not pending.
+     */
+    public java.util.SortedSet<Integer> waitingFor(long token) {
+        if (unstamped.containsKey(token)) {
+            return core.ordering().waitingForOwnRequests();
+        }
+        RequestId id = stamped.get(token);
+        return id == null ? new java.util.TreeSet<>() : core.ordering().waitingFor(id);
+    }
+
+    /** Client operations waiting to be stamped. */
+    public int unstampedCount() {
+        return admission.size();
+    }
+
+    /** The time this replica would stamp now: see {@link ClusterTime}. */
+    public long clusterTime(long wallMillis, long monoMillis) {
+        return ClusterTime.estimate(wallMillis, monoMillis, peerClocks.values(), durableHeld.size() + 1);
+    }
+
+    // ---- the core's effects, gathered for the round --------------------------------------------
+
+    /** Set once the node exists: restoring a snapshot journals nothing, so no effect comes earlier. */
+    private static final class Output implements ReplicaCore.Output {
+        private Node node;
+
+        @Override
+        public void record(byte[] record) {
+            node.records.add(record);
+        }
+
+        @Override
+        public void send(int to, long seq, PeerMessage message) {
+            node.outbox.computeIfAbsent(to, k -> new ArrayList<>()).add(new Outgoing(seq, message));
+            node.observer.sent(to, seq, message);
+        }
+
+        @Override
+        public void executed(long clientToken, Request request, Result result) {
+            if (clientToken > 0 && clientToken == node.stamping) {
+                node.executedAtOnce = true;
+                node.answers.add(new Answer(clientToken, request, result));
+            } else if (clientToken > 0 && node.stamped.remove(clientToken) != null) {
+                node.answers.add(new Answer(clientToken, request, result));
+            }
+        }
+
+        @Override
+        public void applied(Request request, Result result) {
+            node.observer.applied(request, result);
+        }
+
+        @Override
+        public void received(int from, long seq, PeerMessage message, long clock) {
+            node.observer.received(from, seq, message, clock);
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package lamportkv.core;
+
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import lamportkv.core.ReplicaCore.Outgoing;
+
+/**
+ * What one round of a {@link Node} asks its owner to do, in this order (etcd raft's {@code Ready}):
+ *
+ * <ol>
+ *   <li>append {@link #records} to the log;</li>
+ *   <li>if {@link #force}, force the log — every record appended so far, this round's and earlier
+ *       ones', becomes durable;</li>
+ *   <li>tell the node {@link Node#committed} (only if the first two steps succeeded; otherwise
+ *       stop: nothing of the round may leave);</li>
+ *   <li>hand {@link #messages} to the links, each peer's in the order given;</li>
+ *   <li>give the {@link #answers} to the clients waiting for them.</li>
+ * </ol>
+ *
+ * <p>When {@code force} is false, nothing leaves that depends on an unforced record: the round
+ * only took messages in (an APPLY, a first OK) and its records wait for the next round that sends.
+ *
+ * @param records       journal records, to append in order
+ * @param force         whether to force the log before anything below leaves
+ * @param messages      per peer, numbered messages for its link (after a restart: first the backlog)
+ * @param answers       clients to answer, by the token {@link Node#submit} gave them
+ * @param heldWhenReady per peer, the highest link number taken in by the end of this round: durable
+ *                      once the force is done
+ */
+public record Ready(List<byte[]> records, boolean force, Map<Integer, List<Outgoing>> messages,
+                    List<Node.Answer> answers, Map<Integer, Long> heldWhenReady) {
+
+    public Ready {
+        records = List.copyOf(records);
+        // Sorted by peer, not Map.copyOf: its iteration order changes from run to run, and the
+        // simulation must replay a seed exactly.
+        messages = Collections.unmodifiableSortedMap(new TreeMap<>(messages));
+        answers = List.copyOf(answers);
+        heldWhenReady = Collections.unmodifiableSortedMap(new TreeMap<>(heldWhenReady));
+    }
+
+    /** Whether anything leaves the replica in this round (a message or an answer). */
+    public boolean leaves() {
+        return !messages.isEmpty() || !answers.isEmpty();
+    }
+}

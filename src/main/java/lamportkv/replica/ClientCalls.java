@@ -1,0 +1,203 @@
+package lamportkv.replica;
+
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedSet;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import lamportkv.core.Node;
+import lamportkv.core.Operation;
+import lamportkv.core.OperationException;
+import lamportkv.core.Result;
+import lamportkv.rmi.Command;
+import lamportkv.rmi.Reply;
+
+/**
+ * A client's operation on its way through the replica: checked, handed to the node on the event
+ * loop, and answered with a {@link Reply} whose status says what the client may conclude — taken
+ * back before it was stamped ({@code NOT_APPLIED}), pending when time ran out ({@code TIMEOUT}),
+ * lost with the replica ({@code ABANDONED}), or never taken ({@code UNAVAILABLE}). Runs on the RMI
+ * handler's thread; only the loop touches the node.
+ */
+final class ClientCalls {
+    /** Client operations accepted at once; beyond that a client is told to retry (back-pressure). */
+    static final int MAX_IN_FLIGHT = 50_000;
+    private static final DateTimeFormatter CLOCK_TIME =
+            DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneId.systemDefault());
+
+    /** The replica took the operation and then could not finish it: it may have been logged. */
+    static final class Abandoned extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Abandoned(String why) {
+            super(why, null, false, false);
+        }
+    }
+
+    /** The replica never took the operation: the loop stopped before it ran. */
+    private static final class NotTaken extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        NotTaken(String why) {
+            super(why, null, false, false);
+        }
+    }
+
+    /** A client call waiting for its operation; {@code token} is set on the loop. */
+    private static final class Wait {
+        final CompletableFuture<Result> answer = new CompletableFuture<>();
+        long token;
+    }
+
+    private final int self;
+    private final Node node;
+    private final EventLoop loop;
+    private final Rounds rounds;
+    private final FailStop failStop;
+    private final Map<Integer, PeerLink> links;
+    private final AtomicInteger inFlight = new AtomicInteger();
+
+    ClientCalls(int self, Node node, EventLoop loop, Rounds rounds, FailStop failStop, Map<Integer, PeerLink> links) {
+        this.self = self;
+        this.node = node;
+        this.loop = loop;
+        this.rounds = rounds;
+        this.failStop = failStop;
+        this.links = links;
+    }
+
+    Reply execute(Command command) {
+        String failure = failStop.failure();
+        if (failure != null) {
+            return new Reply(Reply.Status.UNAVAILABLE, failure);
+        }
+        Operation op;
+        try {
+            op = Operation.parse(command.wordList());
+        } catch (OperationException e) {
+            return new Reply(Reply.Status.REFUSED, e.getMessage());
+        }
+        if (inFlight.incrementAndGet() > MAX_IN_FLIGHT) {
+            inFlight.decrementAndGet();
+            return new Reply(Reply.Status.UNAVAILABLE, "replica " + self + " is busy with " + MAX_IN_FLIGHT
+                    + " operations in flight; retry shortly");
+        }
+        try {
+            return order(op, command);
+        } finally {
+            inFlight.decrementAndGet();
+        }
+    }
+
+    private Reply order(Operation op, Command command) {
+        Wait wait = new Wait();
+        boolean queued = loop.execute(() -> {
+            String failure = failStop.failure();
+            if (failure != null) {              // the disk failed meanwhile: never taken
+                wait.answer.completeExceptionally(new NotTaken(failure));
+                return;
+            }
+            wait.token = node.submit(op, command.clientId(), command.seq());
+            rounds.await(wait.token, wait.answer);       // stamped at the end of a round: see Node
+        }, why -> wait.answer.completeExceptionally(new NotTaken(why)));
+        if (!queued) {
+            return new Reply(Reply.Status.UNAVAILABLE, "replica " + self + " is stopping; try another replica");
+        }
+        try {
+            Result result = wait.answer.get(command.timeoutMillis(), TimeUnit.MILLISECONDS);
+            return answered(result);
+        } catch (TimeoutException e) {
+            return timedOut(wait, command.timeoutMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return interrupted();
+        } catch (ExecutionException e) {
+            return failed(e.getCause());
+        }
+    }
+
+    private Reply interrupted() {
+        return new Reply(Reply.Status.ABANDONED, "replica " + self + " was interrupted while it waited for the operation");
+    }
+
+    private static Reply answered(Result result) {
+        return new Reply(result.ok() ? Reply.Status.OK : Reply.Status.FAILED, result.text());
+    }
+
+    private Reply failed(Throwable why) {
+        if (why instanceof NotTaken) {
+            return new Reply(Reply.Status.UNAVAILABLE, why.getMessage());
+        }
+        return new Reply(Reply.Status.ABANDONED, why.getMessage());
+    }
+
+    /**
+     * Time is up. On the loop: if the answer came meanwhile, give it; if the operation was never
+     * stamped, take it back — then it certainly never runs; else it may still be applied.
+     */
+    private Reply timedOut(Wait wait, long timeoutMillis) {
+        record Outcome(Node.Withdrawal withdrawal, SortedSet<Integer> waitingFor) {
+        }
+        Outcome outcome;
+        try {
+            outcome = loop.callBeforeCommit(() -> {
+                if (wait.answer.isDone()) {
+                    return null;
+                }
+                SortedSet<Integer> waitingFor = node.waitingFor(wait.token);
+                Node.Withdrawal w = node.withdraw(wait.token);
+                if (w == Node.Withdrawal.NOT_STAMPED) {
+                    rounds.forget(wait.token);
+                }
+                return new Outcome(w, waitingFor);
+            }).get(2, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            outcome = new Outcome(Node.Withdrawal.UNKNOWN, new TreeSet<>());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            outcome = new Outcome(Node.Withdrawal.UNKNOWN, new TreeSet<>());
+        }
+        if (outcome == null || outcome.withdrawal() == Node.Withdrawal.UNKNOWN) {
+            // Answered already, or executed in the round running now: its answer is moments away.
+            try {
+                return answered(wait.answer.get(outcome == null ? 0 : 2_000, TimeUnit.MILLISECONDS));
+            } catch (TimeoutException e) {
+                return new Reply(Reply.Status.TIMEOUT, "timed out after " + seconds(timeoutMillis));
+            } catch (ExecutionException e) {
+                return failed(e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return interrupted();
+            }
+        }
+        String text = "timed out after " + seconds(timeoutMillis) + waitingFor(outcome.waitingFor());
+        return outcome.withdrawal() == Node.Withdrawal.NOT_STAMPED
+                ? new Reply(Reply.Status.NOT_APPLIED, text + ", still queued behind this replica's earlier requests")
+                : new Reply(Reply.Status.TIMEOUT, text);
+    }
+
+    private String waitingFor(SortedSet<Integer> peers) {
+        List<String> who = new ArrayList<>();
+        for (int peer : peers) {
+            PeerLink link = links.get(peer);
+            long since = link.unreachableSinceMillis();
+            who.add("replica " + peer + (link.reachable() ? " (reachable, no answer yet)"
+                    : since == 0 ? " (not reached yet)"
+                    : " (unreachable since " + CLOCK_TIME.format(Instant.ofEpochMilli(since)) + ")"));
+        }
+        return who.isEmpty() ? "" : " waiting for " + String.join(", ", who);
+    }
+
+    static String seconds(long millis) {
+        return millis % 1000 == 0 ? millis / 1000 + "s"
+                : java.math.BigDecimal.valueOf(millis, 3).stripTrailingZeros().toPlainString() + "s";
+    }
+}

@@ -1,0 +1,132 @@
+package lamportkv.replica;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import lamportkv.core.Node;
+import lamportkv.core.ReplicaCore.Outgoing;
+import lamportkv.core.Ready;
+import lamportkv.core.Result;
+import lamportkv.storage.StorageException;
+import org.tinylog.TaggedLogger;
+
+/**
+ * The end of every event-loop round: does what the node's {@link Ready} says, in its order —
+ * append, force, commit, hand the messages to the links, answer the clients — then takes a
+ * snapshot when one is due. The decisions are the node's; this class only does the I/O.
+ *
+ * <p>Owned by the event loop, like the node: every method runs on the loop's thread.
+ */
+final class Rounds implements EventLoop.RoundEnd {
+    private final Node node;
+    private final DiskJournal journal;
+    private final Map<Integer, PeerLink> links;
+    private final FailStop failStop;
+    private final long snapshotEvery;
+    private final TaggedLogger log;
+    private EventLoop loop;
+    /** Client calls waiting for their operation's answer, by the node's token. */
+    private final Map<Long, CompletableFuture<Result>> waiting = new HashMap<>();
+    private long appliedAtSnapshot;
+
+    Rounds(Node node, DiskJournal journal, Map<Integer, PeerLink> links, FailStop failStop, long snapshotEvery,
+           TaggedLogger log) {
+        this.node = node;
+        this.journal = journal;
+        this.links = links;
+        this.failStop = failStop;
+        this.snapshotEvery = snapshotEvery;
+        this.log = log;
+        this.appliedAtSnapshot = node.core().state().appliedCount();
+    }
+
+    void runOn(EventLoop loop) {
+        this.loop = loop;
+    }
+
+    /** A client waits for the operation {@code token} names: answered when its round has committed. */
+    void await(long token, CompletableFuture<Result> answer) {
+        waiting.put(token, answer);
+    }
+
+    /** The client gave up on {@code token} (its operation was taken back). */
+    void forget(long token) {
+        waiting.remove(token);
+    }
+
+    @Override
+    public boolean commit(boolean forceAnyway) {
+        if (failStop.failed()) {
+            return false;
+        }
+        Ready ready = node.ready(System.currentTimeMillis(), System.nanoTime() / 1_000_000,
+                forceAnyway || loop.answersWaiting());
+        try {
+            for (byte[] record : ready.records()) {
+                journal.append(record);
+            }
+            if (ready.force()) {
+                journal.force();
+            }
+        } catch (StorageException e) {
+            // Nothing of this round leaves: the replica refuses work from now on.
+            failStop.diskFailed(e.getMessage());
+            failWaiting();
+            return false;
+        }
+        node.committed(ready);
+        for (Map.Entry<Integer, List<Outgoing>> e : ready.messages().entrySet()) {
+            links.get(e.getKey()).send(e.getValue());
+        }
+        for (Node.Answer a : ready.answers()) {
+            CompletableFuture<Result> answer = waiting.remove(a.token());
+            if (answer != null) {
+                answer.complete(a.result());
+            }
+        }
+        snapshotIfDue();
+        return true;
+    }
+
+    @Override
+    public boolean unforced() {
+        return !failStop.failed() && node.unforced();
+    }
+
+    /** The loop has stopped: close the log on its owner's thread (it forces what is appended). */
+    @Override
+    public void stopped() {
+        failWaiting();
+        try {
+            journal.close();
+        } catch (StorageException e) {
+            log.error("closing the log: {}", e.getMessage());
+        }
+    }
+
+    private void failWaiting() {
+        String why = failStop.failed() ? failStop.failure() : "the replica is stopping";
+        for (CompletableFuture<Result> w : waiting.values()) {
+            w.completeExceptionally(new ClientCalls.Abandoned(why));
+        }
+        waiting.clear();
+    }
+
+    /** Every {@code snapshot.every} applied operations, right after a force: store the state, drop the log it covers. */
+    private void snapshotIfDue() {
+        long applied = node.core().state().appliedCount();
+        if (applied - appliedAtSnapshot < snapshotEvery || node.unforced()) {
+            return;
+        }
+        try {
+            long started = System.nanoTime();
+            journal.snapshot(node.snapshot());
+            appliedAtSnapshot = applied;
+            log.debug("snapshot at {} applied operations in {} ms", applied, (System.nanoTime() - started) / 1_000_000);
+        } catch (StorageException e) {
+            failStop.diskFailed(e.getMessage());
+            failWaiting();
+        }
+    }
+}

@@ -1,0 +1,194 @@
+package lamportkv.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import lamportkv.core.ReplicaCore.Outgoing;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The rules of a round, one by one, on two nodes wired by hand: what is forced, what leaves, what
+ * is durable, what a restart does first, and what a withdrawn operation becomes. The crash
+ * simulation drives the same object under faults; these pin each rule down.
+ */
+class NodeTest {
+    private static final Agreement TWO = new Agreement(List.of(1, 2), StateMachine.DEFAULT_CLIENT_EXPIRY_MILLIS);
+    private static final long T = 1_700_000_000_000L;
+
+    /** A node and its disk: every record of every committed round, and how many of them are forced. */
+    private static final class Disk {
+        final List<byte[]> records = new ArrayList<>();
+        int forced;
+    }
+
+    private static Ready round(Node node, Disk disk, boolean forceRequested) {
+        Ready ready = node.ready(T, 0, forceRequested);
+        disk.records.addAll(ready.records());
+        if (ready.force()) {
+            disk.forced = disk.records.size();
+        }
+        node.committed(ready);
+        return ready;
+    }
+
+    private static Operation op(String line) {
+        return Operation.parse(List.of(line.split(" ")));
+    }
+
+    /** Hands every message of {@code ready} for {@code to} to it. */
+    private static void deliver(Ready ready, Node to) {
+        for (Outgoing m : ready.messages().getOrDefault(to.self(), List.of())) {
+            to.receive(otherOf(to.self()), m.seq(), m.message());
+        }
+    }
+
+    private static int otherOf(int id) {
+        return id == 1 ? 2 : 1;
+    }
+
+    @Test
+    @DisplayName("durable before it leaves: a round that sends forces, and only then are its messages handed out")
+    void aRoundThatSendsForces() {
+        Node one = Node.fresh(1, TWO, Set.of(), Node.Observer.NONE);
+        Disk disk = new Disk();
+        long token = one.submit(op("set x 1"), 7, 1);
+        Ready ready = round(one, disk, false);
+        assertThat(ready.records()).as("its agreement, then the client operation").hasSize(2);
+        assertThat(ready.force()).isTrue();
+        assertThat(ready.messages().get(2)).singleElement()
+                .satisfies(m -> assertThat(m.message()).isInstanceOf(PeerMessage.RequestMsg.class));
+        assertThat(one.withdraw(token)).as("stamped: it may still apply").isEqualTo(Node.Withdrawal.STAMPED);
+    }
+
+    @Test
+    @DisplayName("force only when something leaves: taking in an APPLY forces nothing unless asked")
+    void aRoundThatOnlyTakesInForcesNothing() {
+        Node one = Node.fresh(1, TWO, Set.of(), Node.Observer.NONE);
+        Node two = Node.fresh(2, TWO, Set.of(), Node.Observer.NONE);
+        Disk d1 = new Disk();
+        Disk d2 = new Disk();
+        round(two, d2, false);
+        one.submit(op("set x 1"), 7, 1);
+        deliver(round(one, d1, false), two);                 // REQUEST
+        deliver(round(two, d2, false), one);                 // OK back
+        Ready executed = round(one, d1, false);              // executes: APPLY to 2, answer
+        assertThat(executed.answers()).singleElement().satisfies(a -> assertThat(a.result()).isEqualTo(Result.ok("OK")));
+        deliver(executed, two);
+        assertThat(two.heldFrom(1)).isEqualTo(2);
+        assertThat(two.durableFrom(1)).as("the APPLY's receipt is not forced yet").isEqualTo(1);
+        Ready quiet = round(two, d2, false);
+        assertThat(quiet.force()).as("nothing leaves").isFalse();
+        assertThat(quiet.leaves()).isFalse();
+        assertThat(two.unforced()).isTrue();
+        assertThat(two.durableFrom(1)).isEqualTo(1);
+        Ready timer = round(two, d2, true);                  // the owner's time limit for unforced records
+        assertThat(timer.force()).isTrue();
+        assertThat(two.durableFrom(1)).isEqualTo(2);
+        assertThat(two.unforced()).isFalse();
+    }
+
+    @Test
+    @DisplayName("restart forces first: records read back are not durable, and the backlog waits for the first force")
+    void aRecoveredNodeForcesBeforeAnythingLeaves() {
+        Node one = Node.fresh(1, TWO, Set.of(), Node.Observer.NONE);
+        Node two = Node.fresh(2, TWO, Set.of(), Node.Observer.NONE);
+        Disk d1 = new Disk();
+        Disk d2 = new Disk();
+        round(two, d2, false);
+        one.submit(op("set x 1"), 7, 1);
+        deliver(round(one, d1, false), two);                 // REQUEST taken in: its OK leaves with a force
+        round(two, d2, false);
+        assertThat(two.durableFrom(1)).isEqualTo(1);
+
+        // Replica 2 is killed; its disk (here: everything it ever appended) is read back, page cache included.
+        Node.Recovery recovery = Node.recover(2, TWO, Optional.empty(), Set.of(), Node.Observer.NONE);
+        d2.records.forEach(recovery::replay);
+        Node restarted = recovery.finish();
+        assertThat(restarted.heldFrom(1)).isEqualTo(1);
+        assertThat(restarted.durableFrom(1)).as("not durable until this life forces it").isZero();
+        assertThat(restarted.unforced()).isTrue();
+        Ready first = restarted.ready(T, 0, false);
+        assertThat(first.force()).as("the first round forces, though it has no new record").isTrue();
+        assertThat(first.records()).isEmpty();
+        assertThat(first.messages().get(1)).as("the OK it had sent, again, after the force").singleElement()
+                .satisfies(m -> assertThat(m.message()).isInstanceOf(PeerMessage.OkMsg.class));
+        restarted.committed(first);
+        assertThat(restarted.durableFrom(1)).isEqualTo(1);
+    }
+
+    @Test
+    @DisplayName("bug 1 put back (Flaw.RESTART_WITHOUT_FORCE): the backlog leaves unforced and is reported durable")
+    void theFlawRestartWithoutForce() {
+        Node two = Node.fresh(2, TWO, Set.of(), Node.Observer.NONE);
+        Disk d2 = new Disk();
+        round(two, d2, false);
+        RequestId id = new RequestId(5, 1);
+        two.receive(1, 1, new PeerMessage.RequestMsg(new Request(id, op("set x 1"), new ClientTag(7, 1, T))));
+        d2.records.addAll(two.ready(T, 0, false).records());   // appended; killed before the force returned
+        Node.Recovery recovery = Node.recover(2, TWO, Optional.empty(), EnumSet.of(Flaw.RESTART_WITHOUT_FORCE),
+                Node.Observer.NONE);
+        d2.records.forEach(recovery::replay);
+        Node restarted = recovery.finish();
+        assertThat(restarted.durableFrom(1)).as("the bug: held is taken for durable").isEqualTo(1);
+        Ready first = restarted.ready(T, 0, false);
+        assertThat(first.force()).as("the bug: nothing forced").isFalse();
+        assertThat(first.messages()).as("the bug: the OK leaves anyway").containsKey(1);
+    }
+
+    @Test
+    @DisplayName("an operation still unstamped when its client gives up is taken back and never applied")
+    void withdrawnBeforeStampingNeverApplies() {
+        Node one = Node.fresh(1, TWO, Set.of(), Node.Observer.NONE);
+        Disk d1 = new Disk();
+        one.submit(op("set x 1"), 7, 1);
+        round(one, d1, false);                               // stamped; waits for replica 2's OK
+        long second = one.submit(op("set x 2"), 8, 1);
+        Ready held = round(one, d1, false);
+        assertThat(held.messages()).as("Admission: it waits for the node's own pending request").isEmpty();
+        assertThat(one.unstampedCount()).isEqualTo(1);
+        assertThat(one.withdraw(second)).isEqualTo(Node.Withdrawal.NOT_STAMPED);
+        assertThat(one.unstampedCount()).isZero();
+        assertThat(one.withdraw(second)).as("gone").isEqualTo(Node.Withdrawal.UNKNOWN);
+    }
+
+    @Test
+    @DisplayName("requests carry the cluster's time: the lower median of the clocks, not the origin's own")
+    void requestsCarryTheClusterTime() {
+        Node one = Node.fresh(1, new Agreement(List.of(1, 2, 3), 3_600_000), Set.of(), Node.Observer.NONE);
+        assertThat(one.clusterTime(T + 7_200_000, 0)).as("alone it knows no majority of clocks")
+                .isEqualTo(ClusterTime.UNKNOWN);
+        one.peerTime(2, T, 0);
+        one.peerTime(3, T + 5, 0);
+        assertThat(one.clusterTime(T + 7_200_000, 100)).as("its own clock two hours ahead does not count")
+                .isEqualTo(T + 105);
+        for (Set<Flaw> flaws : List.of(Set.<Flaw>of(), EnumSet.of(Flaw.EXPIRY_BY_ORIGIN_CLOCK))) {
+            Node two = Node.fresh(1, TWO, flaws, Node.Observer.NONE);
+            two.peerTime(2, T, 0);
+            two.submit(op("set x 1"), 7, 1);
+            Ready ready = two.ready(T + 7_200_000, 0, false);
+            PeerMessage.RequestMsg request = (PeerMessage.RequestMsg) ready.messages().get(2).get(0).message();
+            assertThat(request.request().client().wallMillis()).as("stamped with flaws %s", flaws)
+                    .isEqualTo(flaws.isEmpty() ? T : T + 7_200_000);     // the bug: the origin's own clock
+            two.committed(ready);
+        }
+    }
+
+    @Test
+    @DisplayName("the owner must commit a round before the next ends, and snapshot only a forced state")
+    void roundsAreHandedOutOneAtATime() {
+        Node one = Node.fresh(1, TWO, Set.of(), Node.Observer.NONE);
+        Ready first = one.ready(T, 0, false);
+        assertThatThrownBy(() -> one.ready(T, 0, false)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("not committed");
+        assertThatThrownBy(one::snapshot).isInstanceOf(IllegalStateException.class);
+        one.committed(first);
+        round(one, new Disk(), true);
+        assertThat(one.snapshot()).isNotEmpty();
+    }
+}
