@@ -174,6 +174,8 @@ final class EventLoop implements AutoCloseable {
         List<Task> round = new ArrayList<>();
         try {
             loop(round);
+        } catch (InterruptedException e) {
+            stopReason = "the replica's event loop was interrupted";     // nobody does: the loop stops as if closed
         } catch (Throwable bug) {
             stopForBug(bug);
         } finally {
