@@ -4,10 +4,8 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Serializable;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.rmi.NoSuchObjectException;
@@ -188,10 +186,6 @@ public final class FakeReplica implements ReplicaService, AutoCloseable {
 
     /** A loopback port nothing listens on (now): connecting to it is refused. */
     public static int freePort() {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return lamportkv.testing.Ports.free();
     }
 }
