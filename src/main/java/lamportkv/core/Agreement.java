@@ -32,6 +32,19 @@ public record Agreement(List<Integer> members, long clientExpiryMillis) {
         return "replicas " + String.join(",", members.stream().map(String::valueOf).toList()) + " and " + expiry;
     }
 
+    /**
+     * Refuses to go on under {@code configured} unless it is what {@code recorded} says.
+     *
+     * @param where what recorded it ("the log", "the snapshot")
+     * @throws Mismatch naming both
+     */
+    public static void require(Agreement recorded, Agreement configured, String where) {
+        if (!recorded.equals(configured)) {
+            throw new Mismatch(where + " was written with " + recorded.describe() + ", but the configuration says "
+                    + configured.describe(), recorded);
+        }
+    }
+
     /** Thrown when recorded state or a peer disagrees with this replica's configuration. */
     public static final class Mismatch extends IllegalStateException {
         private static final long serialVersionUID = 1L;

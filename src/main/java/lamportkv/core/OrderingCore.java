@@ -130,7 +130,7 @@ public final class OrderingCore {
                     + ", outside 0.." + MAX_STAMP);
         }
         if (message instanceof PeerMessage.RequestMsg request) {
-            onRequest(from, request.request());
+            onRequest(from, request);
         } else if (message instanceof PeerMessage.OkMsg ok) {
             onOk(from, ok);
         } else if (message instanceof PeerMessage.ApplyMsg apply) {
@@ -141,7 +141,8 @@ public final class OrderingCore {
         makeProgress();
     }
 
-    private void onRequest(int from, Request r) {
+    private void onRequest(int from, PeerMessage.RequestMsg message) {
+        Request r = message.request();
         if (r.id().origin() != from) {
             throw new ProtocolViolation("replica " + from + " sent a request stamped by replica " + r.id().origin());
         }
@@ -151,7 +152,7 @@ public final class OrderingCore {
                     + " after request stamped " + last + ": stamps from one origin only grow");
         }
         lastRequestFrom.put(from, r.id().ts());
-        out.received(from, new PeerMessage.RequestMsg(r), state.clock().onReceive(r.id().ts()));
+        out.received(from, message, state.clock().onReceive(r.id().ts()));
         state.enqueue(new PendingRequest(r, -1));
         out.send(from, new PeerMessage.OkMsg(r.id(), state.clock().onSend()));
     }

@@ -77,7 +77,7 @@ public final class ReplicaCore {
     private static final int SNAPSHOT_VERSION = 2;
 
     private final int self;
-    private final List<Integer> members;
+    /** The members (sorted) and the client expiry: what this state was built under. */
     private final Agreement agreement;
     private final StateMachine state;
     private final OrderingCore core;
@@ -96,12 +96,11 @@ public final class ReplicaCore {
 
     private ReplicaCore(int self, Collection<Integer> members, StateMachine state, Output out) {
         this.self = self;
-        this.members = List.copyOf(new java.util.TreeSet<>(members));
-        this.agreement = new Agreement(this.members, state.clientExpiryMillis());
+        this.agreement = new Agreement(List.copyOf(members), state.clientExpiryMillis());
         this.state = state;
         this.out = Objects.requireNonNull(out, "out");
-        this.core = new OrderingCore(self, this.members, state, new CoreEffects());
-        for (int peer : this.members) {
+        this.core = new OrderingCore(self, agreement.members(), state, new CoreEffects());
+        for (int peer : agreement.members()) {
             if (peer != self) {
                 heldFrom.put(peer, 0L);
                 nextSeqTo.put(peer, 1L);
@@ -115,7 +114,7 @@ public final class ReplicaCore {
     }
 
     public List<Integer> members() {
-        return members;
+        return agreement.members();
     }
 
     /** The members and client expiry this state was built under. */
@@ -141,8 +140,8 @@ public final class ReplicaCore {
     public void recordAgreement() {
         journal(o -> {
             o.writeByte(AGREEMENT);
-            o.writeInt(members.size());
-            for (int id : members) {
+            o.writeInt(members().size());
+            for (int id : members()) {
                 o.writeInt(id);
             }
             o.writeLong(agreement.clientExpiryMillis());
@@ -245,11 +244,7 @@ public final class ReplicaCore {
                     for (int i = in.readInt(); i > 0; i--) {
                         recorded.add(in.readInt());
                     }
-                    Agreement written = new Agreement(recorded, in.readLong());
-                    if (!written.equals(agreement)) {
-                        throw new Agreement.Mismatch("the log was written with " + written.describe()
-                                + ", but the configuration says " + agreement.describe(), written);
-                    }
+                    Agreement.require(new Agreement(recorded, in.readLong()), agreement, "the log");
                 }
                 default -> throw new IllegalStateException("unknown journal record type " + type);
             }
@@ -266,8 +261,8 @@ public final class ReplicaCore {
         try (DataOutputStream o = new DataOutputStream(bytes)) {
             o.writeInt(SNAPSHOT_VERSION);
             o.writeInt(self);
-            o.writeInt(members.size());
-            for (int id : members) {
+            o.writeInt(members().size());
+            for (int id : members()) {
                 o.writeInt(id);
             }
             o.writeLong(agreement.clientExpiryMillis());
@@ -327,10 +322,7 @@ public final class ReplicaCore {
      * @throws Agreement.Mismatch naming both
      */
     public void checkAgreement(Agreement configured, String where) {
-        if (!configured.equals(agreement)) {
-            throw new Agreement.Mismatch(where + " was written with " + agreement.describe()
-                    + ", but the configuration says " + configured.describe(), agreement);
-        }
+        Agreement.require(agreement, configured, where);
     }
 
     private void writeLinks(DataOutputStream o) throws IOException {

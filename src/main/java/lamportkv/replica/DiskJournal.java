@@ -19,16 +19,12 @@ final class DiskJournal implements AutoCloseable {
 
     private final WriteAheadLog log;
     private final SnapshotStore snapshots;
-    /** Whether a record was appended since the last force, and who hears how long forces take (metrics). */
-    private boolean appendedSinceForce;
+    /** Who hears how long forces take (metrics). */
     private LongConsumer forceTimer = nanos -> { };
 
     private DiskJournal(WriteAheadLog log, SnapshotStore snapshots) {
         this.log = log;
         this.snapshots = snapshots;
-        // After a crash the records read back may exist only in the page cache: the first force
-        // after opening must reach the disk even though nothing was appended since.
-        this.appendedSinceForce = log.lastIndex() > 0;
     }
 
     /** Opens (creating) the files in {@code dir}; throws {@link lamportkv.storage.StorageException} naming the problem. */
@@ -48,23 +44,21 @@ final class DiskJournal implements AutoCloseable {
 
     public void append(byte[] record) {
         log.append(record);
-        appendedSinceForce = true;
     }
 
+    /**
+     * Forces the log. The log knows what no force has covered yet — records appended since, or,
+     * right after a restart, records read back that may exist only in the page cache — and a
+     * force with nothing to cover is a no-op (except on a failed log, which throws).
+     */
     public void force() {
-        if (!appendedSinceForce) {
-            log.force();        // a no-op, except on a failed log
+        if (log.forcedIndex() == log.lastIndex()) {
+            log.force();
             return;
         }
         long started = System.nanoTime();
         log.force();
-        appendedSinceForce = false;
         forceTimer.accept(System.nanoTime() - started);
-    }
-
-    /** Whether records were appended since the last force. */
-    boolean unforced() {
-        return appendedSinceForce;
     }
 
     /** Hears the duration of every force that had records to make durable, on the forcing thread. */

@@ -59,10 +59,6 @@ final class PeerIntake {
         this.await = await;
     }
 
-    byte[] agreement() {
-        return agreement.clone();
-    }
-
     void setDeliveryDelay(long millis) {
         deliveryDelayMillis = millis;
     }
@@ -92,7 +88,7 @@ final class PeerIntake {
             throw new IllegalStateException(failure);
         }
         int from = batch.from();
-        if (!batch.agreementText().equals(agreementText)) {
+        if (!java.util.Arrays.equals(batch.agreement(), agreement)) {    // bytes: no decoding on every heartbeat
             if (logOnce("agreement " + from + " " + batch.agreementText())) {
                 log.error("refused batches from replica {}: it is configured with {}, this replica with {};"
                         + " start every replica with the same replicas.properties", from, batch.agreementText(),
