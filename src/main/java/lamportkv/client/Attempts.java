@@ -117,6 +117,21 @@ public final class Attempts {
         return unknown ? Verdict.MAY_BE_APPLIED : Verdict.NOT_APPLIED;
     }
 
+    /** How a message about an operation that may still be applied ends. */
+    public static final String MAY_STILL_BE_APPLIED = "; the operation may still be applied";
+
+    /**
+     * The words a failure message about the operation ends with: {@code ifNotApplied} if no attempt
+     * may have applied it ({@link Verdict#NOT_APPLIED}), else {@link #MAY_STILL_BE_APPLIED} and,
+     * where an earlier attempt keeps it open, which one ({@link #describeUncertainty()}).
+     */
+    public String verdictWords(String ifNotApplied) {
+        if (verdict() == Verdict.NOT_APPLIED) {
+            return ifNotApplied;
+        }
+        return MAY_STILL_BE_APPLIED + describeUncertainty().map(u -> " (" + u + ")").orElse("");
+    }
+
     /**
      * Names the first attempt before the last whose outcome is unknown, for the message that gives
      * a {@link Verdict#MAY_BE_APPLIED} after a last answer that was itself definite, e.g. {@code an

@@ -217,8 +217,7 @@ final class Connection {
                 open = e.mayHaveReached;
             } catch (Broken e) {
                 attempts.noReply(endpoint.name(), e.mayHaveRun);
-                throw new CommandFailure(e.getMessage() + (attempts.verdict() == Attempts.Verdict.MAY_BE_APPLIED
-                        ? mayStillBeApplied(attempts) : ""));
+                throw new CommandFailure(e.getMessage() + attempts.verdictWords(""));
             }
             if (open || !uncertain.contains(endpoint)) {
                 reasons.put(endpoint, reason);
@@ -239,7 +238,7 @@ final class Connection {
                 current = first;   // nobody answered: the next command starts from the same replica again
                 service = null;
                 String verdict = attempts.verdict() == Attempts.Verdict.MAY_BE_APPLIED
-                        ? "; the operation may still be applied"
+                        ? Attempts.MAY_STILL_BE_APPLIED
                         : anyAnswered ? "; not applied: no replica could take it" : "; not applied: no replica was reached";
                 throw new CommandFailure("timed out after " + Seconds.format(budgetMillis)
                         + (waiting ? " and --wait " + Seconds.format(waitNanos / 1_000_000) : "")
@@ -248,14 +247,6 @@ final class Connection {
             err.println("retrying '" + what + "' on " + endpoint().describe() + ": " + reason);
             err.flush();
         }
-    }
-
-    /**
-     * {@code "; the operation may still be applied"}, naming the earlier attempt that leaves it
-     * open when the last one does not.
-     */
-    static String mayStillBeApplied(Attempts attempts) {
-        return "; the operation may still be applied" + attempts.describeUncertainty().map(u -> " (" + u + ")").orElse("");
     }
 
     /** Why an attempt got no answer, in words naming the replica. */

@@ -99,17 +99,12 @@ final class Session {
             // Applied, and failed the same way everywhere: the text is the error.
             case FAILED -> throw new CommandFailure(reply.text());
             // Bad input: refused, as any replica would; open only if an earlier attempt may have applied.
-            case REFUSED -> throw new CommandFailure(reply.text() + verdict(attempts, ""));
-            case NOT_APPLIED -> throw new CommandFailure(wholeBudget(reply.text()) + verdict(attempts, "; not applied"));
-            case TIMEOUT -> throw new CommandFailure(wholeBudget(reply.text()) + "; the operation may still be applied");
+            case REFUSED -> throw new CommandFailure(reply.text() + attempts.verdictWords(""));
+            case NOT_APPLIED -> throw new CommandFailure(wholeBudget(reply.text()) + attempts.verdictWords("; not applied"));
+            case TIMEOUT -> throw new CommandFailure(wholeBudget(reply.text()) + Attempts.MAY_STILL_BE_APPLIED);
             // Never final: the connection tries elsewhere until the budget ends, then fails itself.
             case UNAVAILABLE, ABANDONED -> throw new IllegalStateException("not a final answer: " + reply);
         };
-    }
-
-    /** {@code ifNotApplied} when every attempt certainly never ran, else "may still be applied" and why. */
-    private static String verdict(Attempts attempts, String ifNotApplied) {
-        return attempts.verdict() == Attempts.Verdict.NOT_APPLIED ? ifNotApplied : Connection.mayStillBeApplied(attempts);
     }
 
     /** The replica counted from the last attempt; the user asked for the whole budget. */

@@ -130,8 +130,7 @@ final class Controls {
 
     /** For an operation that got no answer: whether an earlier attempt may still apply it. */
     private static String verdict(Attempts attempts) {
-        return attempts != null && attempts.verdict() == Attempts.Verdict.MAY_BE_APPLIED
-                ? "; the operation may still be applied" : "";
+        return attempts == null ? "" : attempts.verdictWords("");
     }
 
     private String where(int id) {

@@ -182,18 +182,13 @@ final class DashboardServer implements AutoCloseable {
         return switch (reply.status()) {
             case OK, FAILED -> new OpResult(id, String.join(" ", words), reply.status().name(), reply.text());
             // Input the page did not check (a limit): every replica would refuse it.
-            case REFUSED -> throw new ApiException(400, reply.text() + verdict(ran.attempts(), ""));
+            case REFUSED -> throw new ApiException(400, reply.text() + ran.attempts().verdictWords(""));
             // This replica did not take it; the page does not move on to another replica by itself.
-            case UNAVAILABLE -> throw new ApiException(503, reply.text() + verdict(ran.attempts(), "; not applied"));
-            case ABANDONED -> throw new ApiException(503, reply.text() + "; the operation may still be applied");
-            case NOT_APPLIED -> throw new ApiException(504, reply.text() + verdict(ran.attempts(), "; not applied"));
-            case TIMEOUT -> throw new ApiException(504, reply.text() + "; the operation may still be applied");
+            case UNAVAILABLE -> throw new ApiException(503, reply.text() + ran.attempts().verdictWords("; not applied"));
+            case ABANDONED -> throw new ApiException(503, reply.text() + Attempts.MAY_STILL_BE_APPLIED);
+            case NOT_APPLIED -> throw new ApiException(504, reply.text() + ran.attempts().verdictWords("; not applied"));
+            case TIMEOUT -> throw new ApiException(504, reply.text() + Attempts.MAY_STILL_BE_APPLIED);
         };
-    }
-
-    /** The client's verdict, from every attempt: {@code ifNotApplied} only if none may have applied. */
-    private static String verdict(Attempts attempts, String ifNotApplied) {
-        return attempts.verdict() == Attempts.Verdict.NOT_APPLIED ? ifNotApplied : "; the operation may still be applied";
     }
 
     private static <T> T required(T value, String field) throws ApiException {
