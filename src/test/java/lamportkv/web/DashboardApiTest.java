@@ -197,7 +197,7 @@ class DashboardApiTest {
 
     @Test
     @Order(3)
-    @DisplayName("/metrics: Prometheus text with operations by kind and result, latency, links, forces, clock, peers")
+    @DisplayName("/metrics: Prometheus text with operations by kind and result, latency, links, forces, clock, peers, view")
     void metrics() throws Exception {
         Answer m = get(3, "/metrics");
         assertThat(m.status()).isEqualTo(200);
@@ -218,6 +218,11 @@ class DashboardApiTest {
         assertThat(metric(text, "lamportkv_peer_reachable{peer=\"2\"}")).isEqualTo(1);
         assertThat(metric(text, "lamportkv_buffer_length")).isZero();
         assertThat(metric(text, "lamportkv_applied_operations")).isEqualTo(3);
+        // The view as status gives it: before the view protocol fills it, view 0 of the three replicas.
+        assertThat(metric(text, "lamportkv_view_number")).isZero();
+        assertThat(metric(text, "lamportkv_view_members")).isEqualTo(3);
+        assertThat(metric(text, "lamportkv_view_changes_total")).isZero();
+        assertThat(text).contains("# TYPE lamportkv_view_changes_total counter");
         JsonNode status = get(3, "/api/status").json();
         assertThat(metric(text, "lamportkv_lamport_clock")).isEqualTo(status.at("/replica/clock").asDouble());
     }
