@@ -87,6 +87,27 @@ class EventRecorderTest {
     }
 
     @Test
+    @DisplayName("a view event: its number, members and words, at the last event's clock")
+    void viewEvent() {
+        EventRecorder r = new EventRecorder(2, () -> VIEW);
+        r.internalEvent(8);
+        r.viewEvent(5, List.of(1, 2, 3), "member of view 5 (1 2 3)");
+        r.viewEvent(6, List.of(1, 3), "excluded from view 6 (members 1 3); rejoining\nnow");
+        EventView[] events = r.observe(-1).events();
+        assertThat(events).hasSize(3);
+        EventView member = events[1];
+        assertThat(member.kind()).isEqualTo(EventView.Kind.VIEW);
+        assertThat(member.clock()).isEqualTo(8);
+        assertThat(member.view()).isEqualTo(5);
+        assertThat(member.members()).containsExactly(1, 2, 3);
+        assertThat(member.op()).isEqualTo("member of view 5 (1 2 3)");
+        assertThat(member.requestTs()).isZero();
+        assertThat(events[2].op()).as("one line").isEqualTo("excluded from view 6 (members 1 3); rejoining?now");
+        assertThat(events[0].view()).isZero();
+        assertThat(events[0].members()).isEmpty();
+    }
+
+    @Test
     @DisplayName("bounded: past the ring's capacity the oldest go, and one observation carries only the newest")
     void bounded() {
         EventRecorder r = new EventRecorder(1, () -> VIEW);
@@ -142,7 +163,8 @@ class EventRecorderTest {
         EventView[] events = new EventView[EventRecorder.MAX_EVENTS_PER_OBSERVATION];
         for (int i = 0; i < events.length; i++) {
             events[i] = new EventView(i + 1, 1L << 40, EventView.Kind.values()[i % EventView.Kind.values().length], i, 2,
-                    i, 7, 1, "o".repeat(EventRecorder.MAX_TEXT), "r".repeat(EventRecorder.MAX_TEXT), true);
+                    i, 7, 1, "o".repeat(EventRecorder.MAX_TEXT), "r".repeat(EventRecorder.MAX_TEXT), true, i,
+                    new int[] {1, 2, 3, 4, 5, 6, 7});
         }
         Observation o = new Observation(view, 42, events, 3, 4, true);
 
