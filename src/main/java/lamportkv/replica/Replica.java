@@ -57,6 +57,8 @@ public final class Replica implements AutoCloseable {
     private static final long LOOP_ANSWER_MILLIS = 30_000;
 
     private final ReplicaAddress self;
+    /** Every replica of the configuration, in id order: the members of view 0. */
+    private final List<Integer> configured;
     private final TaggedLogger log;
     private final Node node;
     private final EventLoop loop;
@@ -72,6 +74,7 @@ public final class Replica implements AutoCloseable {
     private Replica(ClusterConfig config, ReplicaAddress self, DiskJournal journal, PeerAuth auth,
                     Consumer<String> onBug) throws StartException {
         this.self = self;
+        this.configured = config.ids();
         this.log = Logger.tag("replica " + self.id());
         this.listeners = new Listeners(log);
         this.failStop = new FailStop(self.id(), log, onBug);
@@ -328,8 +331,16 @@ public final class Replica implements AutoCloseable {
             peers.add(new PeerStatus(link.peer().id(), link.peer().hostPort(), link.reachable(),
                     link.unreachableSinceMillis(), s.waiting().getOrDefault(link.peer().id(), 0)));
         }
+        ViewSummary view = viewSummary();
         return new ReplicaStatus(self.id(), self.hostPort(), s.clock(), s.buffer(), s.unstamped(), s.applied(),
-                s.digest(), s.clients(), peers.toArray(PeerStatus[]::new));
+                s.digest(), s.clients(), peers.toArray(PeerStatus[]::new), view.number(),
+                view.members().stream().mapToInt(Integer::intValue).toArray(), view.condition(), view.changes());
+    }
+
+    /** This replica's view, as {@code status}, the dashboard and the metrics show it. */
+    ViewSummary viewSummary() {
+        // views: filled by the view protocol
+        return new ViewSummary(0, configured, "", 0);
     }
 
     private void refuseIfFailed() {
