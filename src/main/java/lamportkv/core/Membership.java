@@ -145,6 +145,8 @@ public final class Membership {
     private Optional<byte[]> exported = Optional.empty();
     private long exportedFor = -1;
     private final ArrayDeque<ViewMessage> toSelf = new ArrayDeque<>();
+    /** The replica whose chunks completed the last state this replica received (0: none yet; for the log). */
+    private int stateFrom;
     private boolean draining;
     private boolean replaying;
 
@@ -197,6 +199,11 @@ public final class Membership {
         return condition() == Condition.MEMBER;
     }
 
+    /** The replica that sent the last state this replica received, if any (for the log). */
+    public int stateFrom() {
+        return stateFrom;
+    }
+
     /** The replicas heard from at the last timer (this one included). */
     public SortedSet<Integer> heard() {
         return heard;
@@ -211,7 +218,8 @@ public final class Membership {
                 : "";
         return switch (condition()) {
             case MEMBER -> "";
-            case CHANGING -> "replica " + self + " is changing views (from " + decision.view() + ")" + reaches;
+            case CHANGING -> reaches.isEmpty() ? "replica " + self + " is changing views (from " + decision.view() + ")"
+                    : "replica " + self + " is not in a working view" + reaches;
             case EXCLUDED -> "replica " + self + " is not in a working view: it is not a member of " + decision.view()
                     + (reaches.isEmpty() ? "; rejoining" : reaches.replace(": it", "; it"));
             case JOINING, AWAITING_STATE -> "replica " + self + " is not in a working view: it is rejoining "
@@ -237,9 +245,10 @@ public final class Membership {
 
     private void applyFresh(long drawn) {
         incarnation = drawn;
-        probing = true;
-        hasState = false;
-        voter = flaws.contains(Flaw.WIPED_REPLICA_VOTES);
+        // Alone, there is nobody to ask and nothing to forget: a cluster of one is always new.
+        probing = configured.size() > 1;
+        hasState = !probing;
+        voter = !probing || flaws.contains(Flaw.WIPED_REPLICA_VOTES);
     }
 
     /** A replica of a cluster known to be brand new (tests and the first start of a simulation). */
@@ -345,6 +354,9 @@ public final class Membership {
                     && host.neverHeardFrom(from) && !joinIncarnation.containsKey(from);
             boolean founder = founders.getOrDefault(from, 0L) == p.incarnation() && p.incarnation() != 0;
             send(from, new ViewMessage.ProbeReply(untouched || founder, incarnation, decision));
+            if (probing && !brandNewSaid.containsKey(from)) {
+                send(from, new ViewMessage.Probe(incarnation));     // both new: ask back, so both learn at once
+            }
         } else if (m instanceof ViewMessage.ProbeReply r) {
             onProbeReply(from, r);
         } else if (m instanceof ViewMessage.StateRequest r) {
@@ -594,6 +606,7 @@ public final class Membership {
         });
         applyChunk(c.index(), c.count(), c.bytes());
         if (hasState) {
+            stateFrom = from;
             return;
         }
         send(from, new ViewMessage.StateRequest(decision.number(), chunks.size()));

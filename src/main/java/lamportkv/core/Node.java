@@ -213,6 +213,19 @@ public final class Node {
             return fromSnapshot;
         }
 
+        /**
+         * As {@link #finish()}, but a replica whose disk turned out empty starts as one that cannot
+         * tell a brand-new cluster from one that knew it ({@link Node#empty}), with {@code incarnation}.
+         */
+        public Node finish(long incarnation) {
+            boolean empty = !fromSnapshot && replayed == 0;
+            Node n = finish();
+            if (empty) {
+                n.core.recordFresh(incarnation);
+            }
+            return n;
+        }
+
         /** The node, ready for its first round: it forces before anything it replayed leaves. */
         public Node finish() {
             if (!fromSnapshot && replayed == 0) {
@@ -323,6 +336,13 @@ public final class Node {
     /** {@code peer} holds our link durably up to {@code durable}: stop keeping those messages. */
     public void confirmed(int peer, long durable) {
         core.confirmed(peer, durable);
+    }
+
+    /** As above, for the link's incarnation of view {@code viewNumber}; one of an older view is void. */
+    public void confirmed(int peer, long viewNumber, long durable) {
+        if (viewNumber == core.membership().view().number()) {
+            core.confirmed(peer, durable);
+        }
     }
 
     /**

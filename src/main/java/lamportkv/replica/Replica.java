@@ -67,6 +67,9 @@ public final class Replica implements AutoCloseable {
     private final Listeners listeners;
     private final ClientCalls clientCalls;
     private final PeerIntake peerIntake;
+    private final ViewEvents views;
+    private final Heard heard;
+    private final java.util.concurrent.ScheduledExecutorService viewTimer;
     /** Dashboard: answers PeerService.observe. */
     private volatile LongFunction<Observation> observer;
     private RmiServer server;
@@ -79,26 +82,49 @@ public final class Replica implements AutoCloseable {
         this.listeners = new Listeners(log);
         this.failStop = new FailStop(self.id(), log, onBug);
         this.node = Startup.recover(config, self.id(), journal, listeners, log);
-        Rounds rounds = new Rounds(node, journal, links, failStop, config.snapshotEvery(), log);
+        this.views = new ViewEvents(node, listeners, log);
+        Rounds rounds = new Rounds(node, journal, links, failStop, config.snapshotEvery(), log, views);
         this.loop = new EventLoop("replica-" + self.id() + "-loop", rounds,
                 bug -> failStop.bug("on the event loop", bug));
         rounds.runOn(loop);
         journal.onForce(listeners::forced);
-        String agreement = config.agreement().describe();
+        String agreement = agreementText(config);
         byte[] agreementBytes = agreement.getBytes(StandardCharsets.UTF_8);
+        long heartbeat = Math.max(50, Math.min(PeerLink.HEARTBEAT_MILLIS, config.viewSuspectMillis() / 4));
+        long view = node.membership().view().number();
         for (ReplicaAddress peer : config.replicas()) {
             if (peer.id() != self.id()) {
                 int id = peer.id();
                 List<lamportkv.core.ReplicaCore.Outgoing> backlog = node.core().unconfirmed(id);
                 long firstSeq = backlog.isEmpty() ? node.core().nextSeqTo(id) : backlog.get(0).seq();
-                links.put(id, new PeerLink(self.id(), peer, log, auth, firstSeq, agreementBytes,
-                        held -> loop.execute(() -> node.confirmed(id, held)),
+                links.put(id, new PeerLink(self.id(), peer, log, auth, view, firstSeq, agreementBytes, heartbeat,
+                        (linkView, held) -> loop.execute(() -> node.confirmed(id, linkView, held)),
                         (thread, bug) -> failStop.bug("in " + thread.getName(), bug)));
             }
         }
+        this.heard = new Heard(links.keySet(), config.viewSuspectMillis());
+        this.viewTimer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "replica-" + self.id() + "-view-timer");
+            t.setDaemon(true);
+            return t;
+        });
         this.clientCalls = new ClientCalls(self.id(), node, loop, rounds, failStop, links);
         this.peerIntake = new PeerIntake(self.id(), node, loop, links, auth, agreement,
-                config.clusterSecretFile().getFileName().toString(), failStop, listeners, log, this::awaitLoop);
+                config.clusterSecretFile().getFileName().toString(), failStop, listeners, log, this::awaitLoop, heard);
+        this.suspectMillis = config.viewSuspectMillis();
+    }
+
+    private final long suspectMillis;
+
+    /**
+     * Rule V7's clock, outside the node: a few times per suspicion time, the node hears whom this
+     * replica heard from lately, and a random number for its back-off.
+     */
+    private void startViewTimer() {
+        java.util.Random random = new java.security.SecureRandom();
+        long every = Math.max(20, suspectMillis / 4);
+        viewTimer.scheduleWithFixedDelay(() -> loop.execute(() -> node.viewTimer(heard.recently(), random.nextLong())),
+                0, every, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -163,9 +189,19 @@ public final class Replica implements AutoCloseable {
             throw new StartException(e.getMessage().split("; nested exception")[0]);
         }
         replica.links.values().forEach(PeerLink::start);
+        replica.startViewTimer();
         replica.log.info("listening on {} with peers {}", self.hostPort(),
                 replica.links.values().stream().map(l -> l.peer().id() + "@" + l.peer().hostPort()).toList());
         return replica;
+    }
+
+    /**
+     * What replicas must be configured with alike, in words, as every batch carries it: the
+     * recorded {@link lamportkv.core.Agreement}, and the suspicion time (rule V7: the same everywhere).
+     */
+    public static String agreementText(ClusterConfig config) {
+        return config.agreement().describe() + " and view.suspect.seconds "
+                + java.math.BigDecimal.valueOf(config.viewSuspectMillis(), 3).stripTrailingZeros().toPlainString();
     }
 
     /** Reads the cluster secret, or creates it if this is the first replica to start. */
@@ -339,8 +375,7 @@ public final class Replica implements AutoCloseable {
 
     /** This replica's view, as {@code status}, the dashboard and the metrics show it. */
     ViewSummary viewSummary() {
-        // views: filled by the view protocol
-        return new ViewSummary(0, configured, "", 0);
+        return views.summary();
     }
 
     private void refuseIfFailed() {
@@ -367,6 +402,7 @@ public final class Replica implements AutoCloseable {
     /** Stops serving: off the network first, then the links, then the loop (which forces and closes the log). */
     @Override
     public void close() {
+        viewTimer.shutdownNow();
         if (server != null) {
             server.close();
         }

@@ -57,6 +57,7 @@ final class DashboardCluster implements AutoCloseable {
         for (int id : c.cluster.ids()) {
             c.start(id);
         }
+        c.cluster.awaitWorking();
         return c;
     }
 
