@@ -106,14 +106,7 @@ class NetnsClusterIT {
 
     /** replica.N=10.77.0.N:7101: one port, three addresses, as compose's replicaN:7101. */
     private Path writeConfig() throws Exception {
-        StringBuilder text = new StringBuilder("data.dir=data\n");
-        for (int id = 1; id <= REPLICAS; id++) {
-            text.append("replica.").append(id).append('=').append(NetnsTopology.address(id)).append(':').append(PORT)
-                    .append('\n');
-        }
-        Path file = dir.resolve("replicas.properties");
-        Files.writeString(file, text);
-        return file;
+        return NetnsTopology.writeConfig(dir, REPLICAS, PORT);
     }
 
 
