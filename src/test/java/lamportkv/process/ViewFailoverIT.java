@@ -10,8 +10,6 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -26,8 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * and ends with: no client was told an error, and the counter is exactly the number of
  * acknowledged adds, read through a replica that stayed up.
  *
- * <p>Runs only with {@code -Dlamportkv.views=true}:
- * {@code mvn verify -Dit.test=ViewFailoverIT -Dlamportkv.views=true -Dtest=NoSuchTest -Dsurefire.failIfNoSpecifiedTests=false}
+ * <p>Alone: {@code mvn verify -Dit.test=ViewFailoverIT -Dtest=NoSuchTest -Dsurefire.failIfNoSpecifiedTests=false}
  * (the long freeze of {@link #frozenReplicaIsExcludedAndRejoins} is {@value #DEFAULT_PAUSE_SECONDS}
  * s; {@code -Dlamportkv.views.pauseSeconds=8} shortens it).
  */
@@ -47,13 +44,6 @@ class ViewFailoverIT {
     @TempDir
     Path dir;
 
-    @BeforeEach
-    void viewsEnabled() {
-        // Views are being built on another branch; until they land every test here fails (operations
-        // wait for every replica), so the tests run only when asked for: -Dlamportkv.views=true.
-        // Remove this gate when views are merged, so that `mvn -B verify` runs them.
-        Assumptions.assumeTrue(Boolean.getBoolean("lamportkv.views"), "views not enabled yet (-Dlamportkv.views=true)");
-    }
 
     @Test
     @Timeout(300)

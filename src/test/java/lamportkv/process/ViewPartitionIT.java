@@ -6,8 +6,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -22,8 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * state; a client connected to the replica that is cut off fails over and completes. Every add
  * the clients were told about is in the counter exactly once.
  *
- * <p>Runs only with {@code -Dlamportkv.views=true}, and as root (skipped otherwise, saying why):
- * {@code mvn verify -Dit.test=ViewPartitionIT -Dlamportkv.views=true -Dtest=NoSuchTest -Dsurefire.failIfNoSpecifiedTests=false}
+ * <p>Alone: {@code mvn verify -Dit.test=ViewPartitionIT -Dtest=NoSuchTest -Dsurefire.failIfNoSpecifiedTests=false}
  */
 class ViewPartitionIT {
     private static final int REPLICAS = 3;
@@ -35,13 +32,6 @@ class ViewPartitionIT {
     @TempDir
     Path dir;
 
-    @BeforeEach
-    void viewsEnabled() {
-        // Views are being built on another branch; until they land every test here fails (operations
-        // wait for every replica), so the tests run only when asked for: -Dlamportkv.views=true.
-        // Remove this gate when views are merged, so that `mvn -B verify` runs them (as root).
-        Assumptions.assumeTrue(Boolean.getBoolean("lamportkv.views"), "views not enabled yet (-Dlamportkv.views=true)");
-    }
 
     @Test
     @Timeout(300)
