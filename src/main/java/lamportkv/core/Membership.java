@@ -91,6 +91,12 @@ public final class Membership {
         /** Replace the state with one received at the start of {@code view}. */
         void importState(byte[] state, Decision view);
 
+        /**
+         * Whether this replica's state is exactly where {@code next} starts its flush from: the same
+         * number of requests applied, the same last one (one order, so the same state).
+         */
+        boolean startsFrom(Decision next);
+
         /** Whether this replica has never heard from, nor sent anything to, {@code replica}. */
         boolean neverHeardFrom(int replica);
     }
@@ -98,7 +104,9 @@ public final class Membership {
     /** The largest chunk of a state transfer: well under the 8 MiB batch limit. */
     public static final int CHUNK_BYTES = 4 << 20;
     /** Timer ticks a proposal may take before it is given up and retried with a higher ballot. */
-    static final int PATIENCE_TICKS = 6;
+    static final int PATIENCE_TICKS = 8;
+    /** Timer ticks a proposer waits for the promises of every replica it heard from, beyond a majority. */
+    static final int WAIT_FOR_ALL_TICKS = 2;
     /** Timer ticks a join request counts for. */
     static final int JOIN_TICKS = 4;
 
@@ -260,7 +268,7 @@ public final class Membership {
 
     /** {@code from} says it is in view {@code viewNumber} (on every batch of its link). */
     void heardView(int from, long viewNumber) {
-        peerViews.merge(from, viewNumber, Math::max);
+        peerViews.put(from, viewNumber);       // the latest: a replica that lost its disk starts again at 0
     }
 
     /**
@@ -452,13 +460,15 @@ public final class Membership {
     // ---- learning a chosen view -----------------------------------------------------------------
 
     private void onDecided(Decision d) {
-        if (d.number() < decision.number() || d.number() == decision.number() && !probing) {
-            return;
+        if (probing || d.number() <= decision.number()) {
+            return;         // while it asks whether the cluster is new, only the answers count
         }
         // Every member of the view before that holds its state computes the new view's start from
-        // it (V4), stopped or not, in the new view or not, listed as a joiner or not: the fewer
-        // replicas must fetch the state, the better, and one outside the view can still send it.
-        boolean install = d.number() == slot() && hasState && !probing && decision.view().has(self);
+        // it (V4), stopped or not, in the new view or not, listed as a joiner or not; and so does
+        // any replica whose state is exactly where the flush starts (nothing executed since). The
+        // fewer replicas must fetch the state, the better, and one outside the view can still send it.
+        boolean install = hasState && !probing
+                && (d.number() == slot() && decision.view().has(self) || host.startsFrom(d));
         journal(o -> {
             o.writeByte(install ? INSTALL : LEARN);
             ViewCodec.writeDecision(o, d);
@@ -698,13 +708,13 @@ public final class Membership {
             }
         }
 
-        /** With a majority of promises (and every replica heard at the start, or a tick later): propose a value. */
+        /** With a majority of promises (and every replica heard at the start, or a few ticks later): propose a value. */
         void tryAccept() {
             if (promises.size() < quorum()) {
                 return;
             }
-            if (!promises.keySet().containsAll(heardAtStart) && ticksTaken < 1) {
-                return;
+            if (!promises.keySet().containsAll(heardAtStart) && ticksTaken < WAIT_FOR_ALL_TICKS) {
+                return;         // a view without a live replica that was merely slow only means another change
             }
             Optional<ViewMessage.Prior> prior = Optional.empty();
             List<Report> reports = new ArrayList<>();

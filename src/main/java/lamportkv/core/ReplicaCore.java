@@ -547,6 +547,11 @@ public final class ReplicaCore {
         }
 
         @Override
+        public boolean startsFrom(Decision next) {
+            return state.appliedCount() == next.appliedCount() && state.lastApplied().equals(next.lastApplied());
+        }
+
+        @Override
         public boolean neverHeardFrom(int replica) {
             return heldFrom.getOrDefault(replica, 0L) == 0 && nextSeqTo.getOrDefault(replica, 1L) == 1;
         }

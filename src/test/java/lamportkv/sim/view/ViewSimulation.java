@@ -101,7 +101,7 @@ final class ViewSimulation {
     private final java.util.ArrayDeque<String> trace = new java.util.ArrayDeque<>();
 
     private void note(String what) {
-        if (trace.size() == 60) {
+        if (trace.size() == Integer.getInteger("lamportkv.sim.view.traceSize", 60)) {
             trace.pollFirst();
         }
         trace.add(now + ": " + what);
@@ -155,6 +155,8 @@ final class ViewSimulation {
         final Map<Long, Client> waiting = new HashMap<>();
         boolean pendingInputs;
         Membership.Condition lastCondition;
+        /** Lost its disk and has not got the state back yet: a lasting failure, unlike a crash. */
+        boolean lostDisk;
 
         Replica(int id) {
             this.id = id;
@@ -248,6 +250,9 @@ final class ViewSimulation {
                 transfers++;
             }
             lastCondition = c;
+            if (c == Membership.Condition.MEMBER) {
+                lostDisk = false;
+            }
             boolean advanced = lastViewNumber >= 0 && node.membership().view().number() > lastViewNumber;
             checkView(this);
             if (advanced && now < faultSteps && random.nextInt(4) == 0 && downOrCut() < n / 2) {
@@ -257,12 +262,13 @@ final class ViewSimulation {
         }
 
         void crash(boolean loseDisk) {
-            note("replica " + id + (loseDisk ? " loses its disk" : " crashes") + (node == null ? "" : " (" + node.membership().condition() + " in " + node.membership().view() + ")"));
+            note("replica " + id + (loseDisk ? " loses its disk (" + lostDisks() + " lost before)" : " crashes") + (node == null ? "" : " (" + node.membership().condition() + " in " + node.membership().view() + ")"));
             up = false;
             frozenUntil = -1;
             node = null;
             waiting.clear();
             if (loseDisk) {
+                lostDisk = true;
                 lastViewNumber = -1;         // a new incarnation knows no view yet
                 snapshot = null;
                 records.clear();
@@ -273,7 +279,9 @@ final class ViewSimulation {
         }
 
         void restart() {
+            note("replica " + id + " restarts" + (snapshot == null && records.isEmpty() ? " on an empty disk" : ""));
             if (snapshot == null && records.isEmpty()) {
+                lostDisk = true;             // nothing reached its disk: it comes back as a replica that lost it
                 start(Node.empty(id, agreement, random.nextLong(), flaws, observer()));
                 return;
             }
@@ -389,7 +397,7 @@ final class ViewSimulation {
                 Replica to = replicas[i];
                 if (i != j && from.working() && to.working() && !cut(j, i) && random.nextInt(4) == 0) {
                     to.lastHeard[j] = now;
-                    to.node.receive(j, from.node.membership().view().number(), 1, List.of());
+                    to.node.receive(j, from.linkView[i], 1, List.of());      // what its last committed round says
                 }
             }
         }
@@ -652,6 +660,17 @@ final class ViewSimulation {
                 || c != Membership.Condition.MEMBER && c != Membership.Condition.CHANGING;
     }
 
+    /** Replicas whose disk is lost and not rebuilt yet: never more than a minority (the failure model). */
+    private int lostDisks() {
+        int count = 0;
+        for (int i = 1; i <= n; i++) {
+            if (replicas[i].lostDisk) {
+                count++;
+            }
+        }
+        return count;
+    }
+
     /** Each step, maybe one fault; at most a minority down, frozen or cut off at once (mostly). */
     private void faults() {
         for (int i = 1; i <= n; i++) {
@@ -668,8 +687,11 @@ final class ViewSimulation {
                 Membership.Condition c = r.up ? r.node.membership().condition() : null;
                 boolean midway = c == Membership.Condition.CHANGING || c == Membership.Condition.AWAITING_STATE
                         || r.up && !r.node.membership().promised().equals(lamportkv.core.Ballot.NONE);
-                if (midway && downOrCut() < f) {
-                    boolean wipe = random.nextInt(3) == 0;
+                if (midway) {
+                    // A crash with a quick restart loses no state: any number of them at once is a
+                    // fair test of safety. A lost disk beyond a minority may lose data: then only
+                    // safety is checked, not that the run converges.
+                    boolean wipe = random.nextInt(3) == 0 && lostDisks() < f;
                     r.crash(wipe);
                     restartSoon(r);
                     if (wipe) {
@@ -696,7 +718,7 @@ final class ViewSimulation {
             }
             case 1 -> {
                 // A lost disk is a lasting failure: never more than a minority of them at once.
-                if (downOrCut() < f && r.up && random.nextInt(3) == 0) {
+                if (downOrCut() < f && lostDisks() < f && r.up && random.nextInt(3) == 0) {
                     r.crash(true);
                     wipes++;
                 }
@@ -735,8 +757,8 @@ final class ViewSimulation {
         }
         int victim = 1 + random.nextInt(n);
         Replica r = replicas[victim];
-        if (r.working() && r.pendingInputs && downOrCut() < n / 2) {
-            boolean wipe = random.nextInt(4) == 0;
+        if (r.working() && r.pendingInputs) {
+            boolean wipe = random.nextInt(4) == 0 && lostDisks() < n / 2;
             r.crash(wipe);
             restartSoon(r);
             if (wipe) {
