@@ -103,6 +103,9 @@ public final class Replica implements AutoCloseable {
             }
         }
         this.heard = new Heard(links.keySet(), config.viewSuspectMillis());
+        // A replica that stopped accepting work falls silent, so that the others exclude it (V7)
+        // rather than wait for an OK it will never send.
+        failStop.whenFailed(() -> links.values().forEach(PeerLink::close));
         this.viewTimer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "replica-" + self.id() + "-view-timer");
             t.setDaemon(true);

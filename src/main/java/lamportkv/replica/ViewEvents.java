@@ -49,7 +49,9 @@ final class ViewEvents {
         View now = m.view();
         Membership.Condition c = m.condition();
         if (now.equals(view) && c == condition) {
-            publish();          // the reach may have changed, and with it the condition's words
+            if (c != Membership.Condition.MEMBER) {
+                publish();      // the reach may have changed, and with it the condition's words
+            }
             return;
         }
         boolean newView = now.number() != view.number();
