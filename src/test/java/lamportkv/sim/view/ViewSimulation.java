@@ -689,16 +689,8 @@ final class ViewSimulation {
                         || r.up && !r.node.membership().promised().equals(lamportkv.core.Ballot.NONE);
                 if (midway) {
                     // A crash with a quick restart loses no state: any number of them at once is a
-                    // fair test of safety. A lost disk beyond a minority may lose data: then only
-                    // safety is checked, not that the run converges.
-                    boolean wipe = random.nextInt(3) == 0 && lostDisks() < f;
-                    r.crash(wipe);
-                    restartSoon(r);
-                    if (wipe) {
-                        wipes++;
-                    } else {
-                        crashes++;
-                    }
+                    // fair test. Lost disks stay within a minority (the failure model).
+                    crashAndRestartSoon(r, random.nextInt(3) == 0 && lostDisks() < f);
                     break;
                 }
             }
@@ -758,14 +750,17 @@ final class ViewSimulation {
         int victim = 1 + random.nextInt(n);
         Replica r = replicas[victim];
         if (r.working() && r.pendingInputs) {
-            boolean wipe = random.nextInt(4) == 0 && lostDisks() < n / 2;
-            r.crash(wipe);
-            restartSoon(r);
-            if (wipe) {
-                wipes++;
-            } else {
-                crashes++;
-            }
+            crashAndRestartSoon(r, random.nextInt(4) == 0 && lostDisks() < n / 2);
+        }
+    }
+
+    private void crashAndRestartSoon(Replica r, boolean loseDisk) {
+        r.crash(loseDisk);
+        restartSoon(r);
+        if (loseDisk) {
+            wipes++;
+        } else {
+            crashes++;
         }
     }
 
