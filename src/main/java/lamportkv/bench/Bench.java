@@ -41,6 +41,8 @@ public final class Bench {
 
     /** Added to the per-operation timeout for RMI's own read timeout: the replica answers TIMEOUT first. */
     static final long RESPONSE_TIMEOUT_MARGIN_MILLIS = 5_000;
+    /** RMI's default handshake wait (60 s) is far too long for a replica that accepts and never answers. */
+    static final long HANDSHAKE_TIMEOUT_MILLIS = 10_000;
     /** After every replica in turn failed an attempt, a client pauses this long rather than spin. */
     static final long BACKOFF_MILLIS = 100;
     /** Progress every second on a terminal (redrawn), every 5 seconds otherwise (one line each). */
@@ -142,9 +144,9 @@ public final class Bench {
 
     private int run(ClusterConfig config, PrintStream hdr) {
         // Read once by RMI at its first call: set before any, unless the JVM already chose (tests).
-        setIfAbsent("sun.rmi.transport.tcp.responseTimeout",
-                Math.min(Integer.MAX_VALUE, settings.timeoutMillis() + RESPONSE_TIMEOUT_MARGIN_MILLIS));
-        setIfAbsent("sun.rmi.transport.tcp.handshakeTimeout", 10_000);
+        long attemptMillis = lamportkv.client.Client.attemptLimitMillis(config.viewSuspectMillis());
+        setIfAbsent("sun.rmi.transport.tcp.responseTimeout", responseTimeoutMillis(settings.timeoutMillis(), attemptMillis));
+        setIfAbsent("sun.rmi.transport.tcp.handshakeTimeout", Math.min(HANDSHAKE_TIMEOUT_MILLIS, attemptMillis));
 
         List<ReplicaAddress> replicas = config.replicas();
         List<Client> clients = new ArrayList<>();
@@ -298,6 +300,18 @@ public final class Bench {
         err.flush();
     }
 
+    /**
+     * RMI's read timeout for the bench's calls: the attempt limit of the shell's client
+     * ({@link lamportkv.client.Client#attemptLimitMillis}), or a little past the operation's own
+     * timeout if that ends first (the replica answers TIMEOUT itself then). A bench client calls
+     * on its own thread, so this socket timeout is what stops one attempt at a frozen or cut-off
+     * replica: the call fails with a {@link RemoteException} and the same command goes to the next
+     * replica, as the shell's client does, without a thread hand-off per operation.
+     */
+    static long responseTimeoutMillis(long timeoutMillis, long attemptMillis) {
+        return Math.min(Integer.MAX_VALUE, Math.min(timeoutMillis + RESPONSE_TIMEOUT_MARGIN_MILLIS, attemptMillis));
+    }
+
     private static void setIfAbsent(String property, long value) {
         if (System.getProperty(property) == null) {
             System.setProperty(property, String.valueOf(value));
@@ -316,7 +330,8 @@ public final class Bench {
     /**
      * One closed-loop client: its own stub, client id and sequence numbers. Used by one thread at a
      * time. An attempt that gets no answer (a {@link RemoteException}: the replica was killed, is
-     * restarting, or its stub is stale) or whose status says to try elsewhere ({@code UNAVAILABLE},
+     * restarting, its stub is stale, or it did not answer within the attempt limit, RMI's read
+     * timeout: see {@link #responseTimeoutMillis}) or whose status says to try elsewhere ({@code UNAVAILABLE},
      * {@code ABANDONED}) is sent again, as the same command (same client id and sequence number, so
      * the cluster applies it once), to the next replica in id order with a stub looked up afresh,
      * until the operation's {@code --timeout} is spent. Only an operation that finally fails counts

@@ -40,6 +40,8 @@ public final class Client {
      */
     static final String HANDSHAKE_TIMEOUT_PROPERTY = "sun.rmi.transport.tcp.handshakeTimeout";
     static final long HANDSHAKE_TIMEOUT_MILLIS = 5_000;
+    /** Added to {@code view.suspect.seconds} for {@link #attemptLimitMillis}: a view change takes a few round trips. */
+    static final long ATTEMPT_MARGIN_MILLIS = 1_000;
 
     /**
      * The client's options, as typed.
@@ -72,6 +74,19 @@ public final class Client {
         this.err = err;
         this.terminal = terminal;
         this.clock = clock;
+    }
+
+    /**
+     * How long one attempt at a replicated operation waits for its replica's answer before the
+     * same operation (same client id and sequence number) goes to the next replica:
+     * {@code view.suspect.seconds} plus {@link #ATTEMPT_MARGIN_MILLIS}. By then the cluster has
+     * itself given up on a replica that is frozen or cut off and moved to a view without it, so
+     * waiting longer there gains nothing; a replica that was merely slow is asked again in the
+     * next round, and the cluster applies the operation once. The operation's whole budget
+     * ({@code --timeout}) is unchanged: each replica is still given the time left.
+     */
+    public static long attemptLimitMillis(long viewSuspectMillis) {
+        return viewSuspectMillis + ATTEMPT_MARGIN_MILLIS;
     }
 
     /** One line per command, its usage and what it does: for the command line's help. */
@@ -128,7 +143,9 @@ public final class Client {
             if (replicaId != null) {
                 throw new IllegalArgumentException("--replica and --connect exclude each other: give one");
             }
-            return new Connection(List.of(Endpoint.parse(options.connect())), false, false, wait, err);
+            // No configuration: the cluster's default suspicion time.
+            return new Connection(List.of(Endpoint.parse(options.connect())), false, false, wait,
+                    attemptLimitMillis(ClusterConfig.DEFAULT_VIEW_SUSPECT_MILLIS), err);
         }
         ClusterConfig config = ClusterConfig.load(options.configFile());
         lamportkv.rmi.Transport.useClientConfig(config);   // TLS when tls.enabled=true
@@ -137,9 +154,10 @@ public final class Client {
             List<Endpoint> candidates = new ArrayList<>();
             candidates.add(Endpoint.of(config.replica(replicaId)));
             config.replicas().stream().filter(r -> r.id() != replicaId).map(Endpoint::of).forEach(candidates::add);
-            return new Connection(candidates, false, true, wait, err);
+            return new Connection(candidates, false, true, wait, attemptLimitMillis(config.viewSuspectMillis()), err);
         }
-        return new Connection(config.replicas().stream().map(Endpoint::of).toList(), true, true, wait, err);
+        return new Connection(config.replicas().stream().map(Endpoint::of).toList(), true, true, wait,
+                attemptLimitMillis(config.viewSuspectMillis()), err);
     }
 
     /** One command per line, one result per line, in order; blank lines skipped, like redis-cli. */

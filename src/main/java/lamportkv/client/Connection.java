@@ -81,6 +81,7 @@ final class Connection {
     private final boolean movable;
     private final long waitNanos;
     private final long waitDeadline;
+    private final long attemptMillis;
     private final PrintStream err;
     private int current;
     private ReplicaService service;
@@ -90,9 +91,12 @@ final class Connection {
      * @param failover   whether to move on to the next candidate when one cannot be reached
      * @param movable    whether a tagged operation may be retried on the other candidates
      * @param wait       how long to keep retrying the first candidate before giving up on it
+     * @param attemptMillis how long one attempt of {@link #execute} waits for its replica's answer
+     *                   ({@link Client#attemptLimitMillis}) before the next replica gets the command
      * @param err        where failover notices go
      */
-    Connection(List<Endpoint> candidates, boolean failover, boolean movable, Duration wait, PrintStream err) {
+    Connection(List<Endpoint> candidates, boolean failover, boolean movable, Duration wait, long attemptMillis,
+               PrintStream err) {
         if (candidates.isEmpty()) {
             throw new IllegalArgumentException("no replica to connect to");
         }
@@ -101,6 +105,10 @@ final class Connection {
         this.movable = movable;
         this.waitNanos = wait.toNanos();
         this.waitDeadline = System.nanoTime() + waitNanos;
+        if (attemptMillis <= 0) {
+            throw new IllegalArgumentException("an attempt needs time: " + attemptMillis + " ms");
+        }
+        this.attemptMillis = attemptMillis;
         this.err = err;
     }
 
@@ -168,7 +176,11 @@ final class Connection {
      * next replica in id order, wrapping around (the same address with {@code --connect}), pausing
      * a little longer after each full round that all failed. Each attempt asks the replica to
      * answer within the time still left, and is abandoned if it has not answered shortly after
-     * that. The connection stays on the replica that answered. Nothing here reads a reply's text.
+     * that, or after the attempt limit if that comes first: a replica that is frozen (SIGSTOP) or
+     * cut off holds the client no longer than the cluster takes to give up on it and change views,
+     * so the same command then goes to the next replica, and the abandoned attempt counts as one
+     * that may have reached its replica. The connection stays on the replica that answered.
+     * Nothing here reads a reply's text.
      *
      * @param what         the command as typed, for notices and errors
      * @param commandFor   the command to send, given the milliseconds the replica may take
@@ -285,13 +297,14 @@ final class Connection {
     /**
      * Sends the command to {@code endpoint} (looking it up first if needed) on a worker thread,
      * giving the replica the time left until {@code end}, and waits for the answer at most a
-     * moment longer, so that neither a connect or handshake that hangs nor a frozen replica can
-     * hold the client long past its budget.
+     * moment longer, and at most the attempt limit, so that neither a connect or handshake that
+     * hangs nor a frozen replica can hold the client long past its budget or keep it from the
+     * other replicas.
      */
     private Reply attempt(String what, Endpoint endpoint, LongFunction<Command> commandFor, long end)
             throws NoAnswer, Broken {
         ReplicaService cached = service;
-        long limitMillis = Math.max(1, millisUntil(end)) + ANSWER_GRACE_MILLIS;
+        long limitMillis = Math.min(attemptMillis, Math.max(1, millisUntil(end)) + ANSWER_GRACE_MILLIS);
         Future<Answer> answer = ATTEMPTS.submit(() -> {
             ReplicaService s = cached != null ? cached : lookupOnce(endpoint);
             return new Answer(s, s.execute(commandFor.apply(Math.max(1, millisUntil(end)))));

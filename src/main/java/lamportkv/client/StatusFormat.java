@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.stream.Collectors;
 import lamportkv.rmi.PeerStatus;
 import lamportkv.rmi.ReplicaStatus;
 
@@ -21,6 +22,7 @@ final class StatusFormat {
     static List<String> lines(ReplicaStatus s, Clock clock) {
         List<String> lines = new ArrayList<>();
         lines.add("replica " + s.id() + " at " + s.address());
+        lines.add(view(s));
         lines.add("clock:   " + s.clock());
         lines.add("buffer:  " + count(s.bufferLength(), "request") + " waiting to be applied"
                 + (s.unstamped() == 0 ? "" : "; " + count(s.unstamped(), "operation") + " queued to be stamped"));
@@ -31,6 +33,13 @@ final class StatusFormat {
                 .sorted(Comparator.comparingInt(PeerStatus::id))
                 .forEach(p -> lines.add(peer(p, clock)));
         return lines;
+    }
+
+    /** {@code view:    5 (members 1 2 3)}, and why the replica takes no operations if it does not. */
+    private static String view(ReplicaStatus s) {
+        String members = Arrays.stream(s.viewMembers()).mapToObj(String::valueOf).collect(Collectors.joining(" "));
+        return "view:    " + s.viewNumber() + " (members " + members + ")"
+                + (s.viewCondition().isEmpty() ? "" : "; " + s.viewCondition());
     }
 
     private static String peer(PeerStatus p, Clock clock) {

@@ -30,6 +30,8 @@ import lamportkv.core.Agreement;
  * http.1=8081
  * # replica &lt;id&gt; keeps its files in data/replica-&lt;id&gt;
  * data.dir=data
+ * # a member that hears nothing from another this long starts a view change (optional)
+ * view.suspect.seconds=2
  * </pre>
  *
  * Lines are {@code key=value}; blank lines and whole lines starting with {@code #} are ignored
@@ -47,6 +49,8 @@ public final class ClusterConfig {
     private static final Pattern HOSTNAME = Pattern.compile(
             "(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
     private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]+");
+    /** Seconds to the millisecond: {@code 2}, {@code 0.5}. */
+    private static final Pattern SECONDS = Pattern.compile("([0-9]{1,6})(?:\\.([0-9]{1,3}))?");
     /** The TLS settings, read only with {@code tls.enabled=true}. */
     private static final List<String> TLS_KEYS = List.of("tls.enabled", "tls.keystore", "tls.keystore.password",
             "tls.client.keystore", "tls.client.keystore.password", "tls.truststore", "tls.truststore.password");
@@ -55,12 +59,17 @@ public final class ClusterConfig {
     public static final long DEFAULT_SNAPSHOT_EVERY = 10_000;
     /** Default for {@code client.expiry.seconds}: how long a client's last result is remembered. */
     public static final long DEFAULT_CLIENT_EXPIRY_SECONDS = 3_600;
+    /** Default for {@code view.suspect.seconds}, in milliseconds. */
+    public static final long DEFAULT_VIEW_SUSPECT_MILLIS = 2_000;
+    /** The longest {@code view.suspect.seconds}: beyond it a frozen replica stalls the cluster for minutes. */
+    public static final long MAX_VIEW_SUSPECT_MILLIS = 600_000;
 
     private final Path file;
     private final SortedMap<Integer, ReplicaAddress> replicas;
     private final Path dataDir;
     private final long snapshotEvery;
     private final long clientExpirySeconds;
+    private final long viewSuspectMillis;
     private final Path clusterSecretFile;
     private final Tls tls;
     /** The dashboards' HTTP ports ({@code http.<id>}), by replica id; on each replica's own host. */
@@ -88,13 +97,14 @@ public final class ClusterConfig {
     }
 
     private ClusterConfig(Path file, SortedMap<Integer, ReplicaAddress> replicas, Path dataDir,
-                          long snapshotEvery, long clientExpirySeconds, Path clusterSecretFile, Tls tls,
-                          SortedMap<Integer, Integer> httpPorts) {
+                          long snapshotEvery, long clientExpirySeconds, long viewSuspectMillis, Path clusterSecretFile,
+                          Tls tls, SortedMap<Integer, Integer> httpPorts) {
         this.file = file;
         this.replicas = Collections.unmodifiableSortedMap(replicas);
         this.dataDir = dataDir;
         this.snapshotEvery = snapshotEvery;
         this.clientExpirySeconds = clientExpirySeconds;
+        this.viewSuspectMillis = viewSuspectMillis;
         this.clusterSecretFile = clusterSecretFile;
         this.tls = tls;
         this.httpPorts = Collections.unmodifiableSortedMap(httpPorts);
@@ -112,7 +122,8 @@ public final class ClusterConfig {
             throw new IllegalArgumentException("a cluster has at least one replica");
         }
         return new ClusterConfig(dataDir.resolve(DEFAULT_FILE), byId, dataDir, DEFAULT_SNAPSHOT_EVERY,
-                DEFAULT_CLIENT_EXPIRY_SECONDS, dataDir.resolve(DEFAULT_SECRET_FILE), null, new TreeMap<>());
+                DEFAULT_CLIENT_EXPIRY_SECONDS, DEFAULT_VIEW_SUSPECT_MILLIS, dataDir.resolve(DEFAULT_SECRET_FILE), null,
+                new TreeMap<>());
     }
 
     /** Reads and checks a configuration file. */
@@ -133,6 +144,7 @@ public final class ClusterConfig {
         Path dataDir = base.resolve("data");
         long snapshotEvery = DEFAULT_SNAPSHOT_EVERY;
         long clientExpirySeconds = DEFAULT_CLIENT_EXPIRY_SECONDS;
+        long viewSuspectMillis = DEFAULT_VIEW_SUSPECT_MILLIS;
         Path secretFile = base.resolve(DEFAULT_SECRET_FILE);
         SortedMap<String, String> tlsSettings = new TreeMap<>();
         SortedMap<Integer, Integer> httpPorts = new TreeMap<>();
@@ -181,6 +193,8 @@ public final class ClusterConfig {
                 snapshotEvery = parsePositive(value, where + "bad snapshot.every \"" + value + "\"");
             } else if (key.equals("client.expiry.seconds")) {
                 clientExpirySeconds = parsePositive(value, where + "bad client.expiry.seconds \"" + value + "\"");
+            } else if (key.equals("view.suspect.seconds")) {
+                viewSuspectMillis = parseSuspectMillis(value, where + "bad view.suspect.seconds \"" + value + "\"");
             } else if (key.equals("cluster.secret.file")) {
                 secretFile = parsePath(base, value, where, key);
             } else if (TLS_KEYS.contains(key)) {
@@ -190,7 +204,8 @@ public final class ClusterConfig {
                 tlsSettings.put(key, value);
             } else {
                 throw new ConfigException(where + "unknown setting \"" + key + "\" (known: replica.<id>=<host>:<port>,"
-                        + " http.<id>=<port>, data.dir, snapshot.every, client.expiry.seconds, cluster.secret.file, "
+                        + " http.<id>=<port>, data.dir, snapshot.every, client.expiry.seconds, view.suspect.seconds,"
+                        + " cluster.secret.file, "
                         + String.join(", ", TLS_KEYS) + ")");
             }
         }
@@ -198,8 +213,8 @@ public final class ClusterConfig {
             throw new ConfigException(file + ": no replicas (add lines like replica.1=127.0.0.1:7101)");
         }
         checkHttpPorts(file, replicas, httpPorts, httpLines);
-        return new ClusterConfig(file, replicas, dataDir, snapshotEvery, clientExpirySeconds, secretFile,
-                parseTls(file, base, tlsSettings, seenKeys), httpPorts);
+        return new ClusterConfig(file, replicas, dataDir, snapshotEvery, clientExpirySeconds, viewSuspectMillis,
+                secretFile, parseTls(file, base, tlsSettings, seenKeys), httpPorts);
     }
 
     /**
@@ -296,6 +311,21 @@ public final class ClusterConfig {
         return Long.parseLong(raw);
     }
 
+    /** Seconds, to the millisecond ({@code 2}, {@code 0.5}), above 0 and at most {@link #MAX_VIEW_SUSPECT_MILLIS}. */
+    private static long parseSuspectMillis(String raw, String error) throws ConfigException {
+        Matcher m = SECONDS.matcher(raw);
+        long millis = -1;
+        if (m.matches()) {
+            String fraction = m.group(2) == null ? "" : m.group(2);
+            millis = Long.parseLong(m.group(1)) * 1000 + Long.parseLong((fraction + "000").substring(0, 3));
+        }
+        if (millis <= 0 || millis > MAX_VIEW_SUSPECT_MILLIS) {
+            throw new ConfigException(error + " (expected seconds above 0 and at most " + MAX_VIEW_SUSPECT_MILLIS / 1000
+                    + ", to the millisecond, such as 2 or 0.5)");
+        }
+        return millis;
+    }
+
     private static int parsePort(String raw, String error) throws ConfigException {
         int port = raw.matches("[0-9]{1,5}") ? Integer.parseInt(raw) : -1;
         if (port < 1 || port > 65535) {
@@ -385,10 +415,19 @@ public final class ClusterConfig {
         return clientExpirySeconds;
     }
 
+    /**
+     * How long a member of a view may hear nothing from another member before it starts a view
+     * change without it ({@code view.suspect.seconds}, default 2). Clients read it too: waiting
+     * much longer for one replica than the cluster takes to give up on it gains nothing.
+     */
+    public long viewSuspectMillis() {
+        return viewSuspectMillis;
+    }
+
     /** A copy with another snapshot interval (tests). */
     public ClusterConfig withSnapshotEvery(long every) {
-        return new ClusterConfig(file, new TreeMap<>(replicas), dataDir, every, clientExpirySeconds, clusterSecretFile, tls,
-                new TreeMap<>(httpPorts));
+        return new ClusterConfig(file, new TreeMap<>(replicas), dataDir, every, clientExpirySeconds, viewSuspectMillis,
+                clusterSecretFile, tls, new TreeMap<>(httpPorts));
     }
 
     /** The port of replica {@code id}'s dashboard ({@code http.<id>}), on the replica's own host; empty if none. */

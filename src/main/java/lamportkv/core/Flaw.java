@@ -19,5 +19,15 @@ public enum Flaw {
      * Bug 3 of the review: requests carry the origin's own wall clock, so one replica whose clock
      * runs ahead makes everyone's client records expire early.
      */
-    EXPIRY_BY_ORIGIN_CLOCK
+    EXPIRY_BY_ORIGIN_CLOCK,
+    /** Rule V4 broken: the flush keeps only the requests every report holds, not the union. */
+    FLUSH_BY_INTERSECTION,
+    /** Rule V2 broken: a proposer chooses a view with the promises and accepts of fewer than a majority. */
+    MINORITY_VIEW,
+    /** Rule V3 broken: an acceptor promises but goes on ordering in its view. */
+    NO_STOP_ON_PROMISE,
+    /** Acceptor state not durable: a restarted replica forgets what it promised and accepted. */
+    FORGET_PROMISE_ON_RESTART,
+    /** Rule V6 broken: a replica that started on an empty disk votes at once, before it is added again. */
+    WIPED_REPLICA_VOTES
 }

@@ -70,6 +70,17 @@ public final class Node {
     public record Answer(long token, Request request, Result result) {
     }
 
+    /**
+     * A client this replica cannot serve (rule V1: it is not a member of a working view), by its
+     * token: it may try another replica with the same command.
+     *
+     * @param mayBeApplied whether the operation was stamped here and may be applied elsewhere (the
+     *                     outcome is unknown); false if it certainly never will be, by this attempt
+     * @param why          one line, naming the replica and its condition
+     */
+    public record Refusal(long token, boolean mayBeApplied, String why) {
+    }
+
     /** What {@link #withdraw} found. */
     public enum Withdrawal {
         /** It was still waiting to be stamped and is taken back: it will certainly never be applied. */
@@ -98,9 +109,13 @@ public final class Node {
     // The round being built.
     private final List<byte[]> records = new ArrayList<>();
     private final Map<Integer, List<Outgoing>> outbox = new TreeMap<>();
+    private final Map<Integer, List<ViewMessage>> viewOutbox = new TreeMap<>();
     private final List<Answer> answers = new ArrayList<>();
+    private final List<Refusal> refusals = new ArrayList<>();
     /** Records were handed out (or are waiting to be) that no force has covered yet. */
     private boolean unforced;
+    /** A view record was written this round: it is forced even if nothing leaves. */
+    private boolean forceThisRound;
     /** Recovered from disk and not forced since: the first round forces before anything leaves. */
     private boolean forceFirst;
     /** The Ready handed out and not committed yet. */
@@ -133,6 +148,19 @@ public final class Node {
     }
 
     /**
+     * A replica started on an empty disk, which cannot tell a brand-new cluster from one that
+     * knew it before it lost its disk: it draws {@code incarnation} (random, from the owner),
+     * votes in no view change and serves nobody until every other replica says the cluster is
+     * new, or until it has been added to a view again ({@link Membership}).
+     */
+    public static Node empty(int self, Agreement agreement, long incarnation, Set<Flaw> flaws, Observer observer) {
+        Recovery recovery = new Recovery(self, agreement, Optional.empty(), flaws, observer);
+        Node node = recovery.finish();
+        node.core.recordFresh(incarnation);
+        return node;
+    }
+
+    /**
      * Rebuilds a replica from its disk: the snapshot (if any) now, then each later log record
      * through {@link Recovery#replay}, then {@link Recovery#finish}.
      *
@@ -155,8 +183,8 @@ public final class Node {
             this.fromSnapshot = snapshot.isPresent();
             Output output = new Output();
             ReplicaCore core = snapshot.isPresent()
-                    ? ReplicaCore.restore(snapshot.get(), configured.clientExpiryMillis(), output)
-                    : new ReplicaCore(self, configured.members(), configured.clientExpiryMillis(), output);
+                    ? ReplicaCore.restore(snapshot.get(), configured.clientExpiryMillis(), flaws, output)
+                    : new ReplicaCore(self, configured.members(), configured.clientExpiryMillis(), flaws, output);
             if (core.self() != self) {
                 throw new IllegalStateException("the snapshot is of replica " + core.self() + ", not of replica " + self);
             }
@@ -183,6 +211,19 @@ public final class Node {
 
         public boolean fromSnapshot() {
             return fromSnapshot;
+        }
+
+        /**
+         * As {@link #finish()}, but a replica whose disk turned out empty starts as one that cannot
+         * tell a brand-new cluster from one that knew it ({@link Node#empty}), with {@code incarnation}.
+         */
+        public Node finish(long incarnation) {
+            boolean empty = !fromSnapshot && replayed == 0;
+            Node n = finish();
+            if (empty) {
+                n.core.recordFresh(incarnation);
+            }
+            return n;
         }
 
         /** The node, ready for its first round: it forces before anything it replayed leaves. */
@@ -214,6 +255,10 @@ public final class Node {
      */
     public long submit(Operation op, long clientId, long seq) {
         long token = nextToken++;
+        if (!core.membership().ordering()) {
+            refusals.add(new Refusal(token, false, core.membership().whyNotServing()));
+            return token;
+        }
         Admitted a = new Admitted(token, op, clientId, seq);
         unstamped.put(token, a);
         admission.add(a);
@@ -241,8 +286,19 @@ public final class Node {
      * held). Returns the highest number held; {@link #durableFrom} says how much of it is forced.
      */
     public long receive(int from, long firstSeq, List<PeerMessage> messages) {
+        return receive(from, core.membership().view().number(), firstSeq, messages);
+    }
+
+    /**
+     * As above, for messages sent in view {@code viewNumber}: only those of this replica's own view
+     * are taken, and only while it orders (rule V1); then the highest number held is of no use to
+     * the sender, whose link is of another incarnation.
+     */
+    public long receive(int from, long viewNumber, long firstSeq, List<PeerMessage> messages) {
+        core.heardView(from, viewNumber);
         for (int k = 0; k < messages.size(); k++) {
-            if (receive(from, firstSeq + k, messages.get(k)) == ReplicaCore.Receipt.GAP) {
+            ReplicaCore.Receipt r = receive(from, viewNumber, firstSeq + k, messages.get(k));
+            if (r == ReplicaCore.Receipt.GAP || r == ReplicaCore.Receipt.OTHER_VIEW) {
                 break;
             }
         }
@@ -251,7 +307,12 @@ public final class Node {
 
     /** One message of the link from {@code from}: what became of it (a duplicate or a gap changes nothing). */
     public ReplicaCore.Receipt receive(int from, long seq, PeerMessage message) {
-        ReplicaCore.Receipt receipt = core.received(from, seq, message);
+        return receive(from, core.membership().view().number(), seq, message);
+    }
+
+    /** One message of the link from {@code from}, sent in view {@code viewNumber}. */
+    public ReplicaCore.Receipt receive(int from, long viewNumber, long seq, PeerMessage message) {
+        ReplicaCore.Receipt receipt = core.received(from, viewNumber, seq, message);
         if (receipt == ReplicaCore.Receipt.REFUSED) {
             observer.refused(from, seq, message);
         }
@@ -277,6 +338,13 @@ public final class Node {
         core.confirmed(peer, durable);
     }
 
+    /** As above, for the link's incarnation of view {@code viewNumber}; one of an older view is void. */
+    public void confirmed(int peer, long viewNumber, long durable) {
+        if (viewNumber == core.membership().view().number()) {
+            core.confirmed(peer, durable);
+        }
+    }
+
     /**
      * {@code peer} reported its wall clock (on its latest batch), which arrived at this replica's
      * monotonic time {@code ownMonoMillis}: an input to {@link ClusterTime}.
@@ -290,6 +358,25 @@ public final class Node {
     /** An internal event (the {@code tick} command). Returns the new clock. */
     public long tick() {
         return core.tick();
+    }
+
+    /** A view message from {@code from} (rules V2-V7). */
+    public void viewMessage(int from, ViewMessage message) {
+        core.viewMessage(from, message);
+    }
+
+    /**
+     * The owner's view timer, a few times per {@code view.suspect.seconds}: {@code heard} are the
+     * replicas heard from within that time (each counts as heard for that long after this replica
+     * starts), {@code random} a fresh random number, for back-off.
+     */
+    public void viewTimer(Set<Integer> heard, long random) {
+        core.viewTimer(heard, random);
+    }
+
+    /** The view this replica is in, and where it stands in it. */
+    public Membership membership() {
+        return core.membership();
     }
 
     // ---- the round -----------------------------------------------------------------------------
@@ -308,7 +395,7 @@ public final class Node {
         if (handedOut != null) {
             throw new IllegalStateException("replica " + self + ": the previous round was not committed");
         }
-        List<Admitted> batch = admission.next(core.state().pendingFrom(self));
+        List<Admitted> batch = core.membership().ordering() ? admission.next(core.state().pendingFrom(self)) : List.of();
         if (!batch.isEmpty()) {
             long time = flaws.contains(Flaw.EXPIRY_BY_ORIGIN_CLOCK) ? wallMillis : clusterTime(wallMillis, monoMillis);
             for (Admitted a : batch) {
@@ -325,16 +412,21 @@ public final class Node {
             }
         }
         boolean dirty = unforced || !records.isEmpty();
-        boolean leaves = !outbox.isEmpty() || !answers.isEmpty();
-        boolean force = !flaws.contains(Flaw.NEVER_FORCE) && (forceFirst || dirty && (leaves || forceRequested));
+        boolean leaves = !outbox.isEmpty() || !answers.isEmpty() || !viewOutbox.isEmpty() || !refusals.isEmpty();
+        boolean force = !flaws.contains(Flaw.NEVER_FORCE)
+                && (forceFirst || dirty && (leaves || forceRequested || forceThisRound));
+        forceThisRound = false;
         Map<Integer, Long> held = new TreeMap<>();
         for (int peer : durableHeld.keySet()) {
             held.put(peer, core.heldFrom(peer));
         }
-        Ready ready = new Ready(records, force, outbox, answers, held);
+        Ready ready = new Ready(records, force, outbox, answers, held, core.membership().view().number(), viewOutbox,
+                refusals);
         records.clear();
         outbox.clear();
         answers.clear();
+        viewOutbox.clear();
+        refusals.clear();
         unforced = dirty;
         handedOut = ready;
         return ready;
@@ -348,7 +440,9 @@ public final class Node {
         handedOut = null;
         // The flaw: the round's outputs left without a force, as if it had forced.
         if (ready.force() || flaws.contains(Flaw.NEVER_FORCE)) {
-            durableHeld.putAll(ready.heldWhenReady());
+            if (ready.viewNumber() == core.membership().view().number()) {
+                durableHeld.putAll(ready.heldWhenReady());
+            }
             unforced = false;
             forceFirst = false;
         }
@@ -410,6 +504,42 @@ public final class Node {
         return ClusterTime.estimate(wallMillis, monoMillis, peerClocks.values(), durableHeld.size() + 1);
     }
 
+    // ---- views -----------------------------------------------------------------------------------
+
+    private void refuseUnstamped() {
+        String why = core.membership().whyNotServing();
+        for (Admitted a : List.copyOf(unstamped.values())) {
+            withdraw(a.token());
+            refusals.add(new Refusal(a.token(), false, why.isEmpty() ? "replica " + self + " is changing views" : why));
+        }
+    }
+
+    /**
+     * In a new view every link starts again, so what was queued for the old one is void, and
+     * every operation stamped here is settled: applied at the install (answered already), or
+     * dropped (it never executed, and never will), or, if this replica left, in others' hands.
+     */
+    private void viewChanged(Decision next, boolean installed) {
+        outbox.clear();
+        durableHeld.replaceAll((peer, held) -> 0L);
+        boolean nextAfterOwn = next.number() == core.membership().view().number() + 1;
+        for (Map.Entry<Long, RequestId> e : List.copyOf(stamped.entrySet())) {
+            RequestId id = e.getValue();
+            boolean mayBeApplied = !installed && (!nextAfterOwn || next.kept().stream().anyMatch(r -> r.id().equals(id))
+                    || next.lastApplied().isPresent() && id.compareTo(next.lastApplied().get()) <= 0);
+            String why = installed
+                    ? "replica " + self + " changed views and its operation was in no report of the majority:"
+                    + " it never executed"
+                    : "replica " + self + " left " + core.membership().view() + " for " + next.view()
+                    + (mayBeApplied ? ", where its operation may be applied" : "");
+            refusals.add(new Refusal(e.getKey(), mayBeApplied, why));
+        }
+        stamped.clear();
+        if (!installed || !next.view().has(self)) {
+            refuseUnstamped();
+        }
+    }
+
     // ---- the core's effects, gathered for the round --------------------------------------------
 
     /** Set once the node exists: restoring a snapshot journals nothing, so no effect comes earlier. */
@@ -445,6 +575,27 @@ public final class Node {
         @Override
         public void received(int from, long seq, PeerMessage message, long clock) {
             node.observer.received(from, seq, message, clock);
+        }
+
+        @Override
+        public void sendView(int to, ViewMessage message) {
+            node.viewOutbox.computeIfAbsent(to, k -> new ArrayList<>()).add(message);
+        }
+
+        @Override
+        public void forceRound() {
+            node.forceThisRound = true;
+        }
+
+        @Override
+        public void stopped() {
+            // Rule V3: nothing more is stamped in this view; whoever waits to be stamped may go elsewhere.
+            node.refuseUnstamped();
+        }
+
+        @Override
+        public void viewChanged(Decision next, boolean installed) {
+            node.viewChanged(next, installed);
         }
     }
 }

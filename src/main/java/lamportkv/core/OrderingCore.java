@@ -3,6 +3,7 @@ package lamportkv.core;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -67,7 +68,8 @@ public final class OrderingCore {
     static final long MAX_STAMP = Long.MAX_VALUE / 4;
 
     private final int self;
-    private final int[] others;
+    /** The other members of the current view, sorted: whose OK a request needs (rule 4). */
+    private int[] others;
     private final StateMachine state;
     private final Effects out;
     /** The stamp of the last request each origin sent us: FIFO means they only grow. */
@@ -93,6 +95,75 @@ public final class OrderingCore {
 
     public StateMachine state() {
         return state;
+    }
+
+    /**
+     * The members of a new view (this replica among them, or not if it left): from now on "every
+     * other replica" of the rules means every other member. Only between views, with an empty buffer.
+     */
+    void setMembers(Collection<Integer> members) {
+        others = members.stream().mapToInt(Integer::intValue).filter(id -> id != self).sorted().distinct().toArray();
+    }
+
+    /** A new view: its links start again, so the stamps seen from each origin start again too. */
+    void newView(Collection<Integer> members) {
+        setMembers(members);
+        lastRequestFrom.clear();
+    }
+
+    /**
+     * Rule V4: the state at the start of view {@code next}, from the state of the view before it
+     * (which this replica holds, stopped or not). First apply from its own buffer, in order, what
+     * the most advanced reporter had applied; what it applied beyond that can only be the first
+     * kept requests (every executed request is in a report). Then drop every pending request that
+     * is not kept (it was in no report of the majority, so it never executed), put the kept ones in
+     * the buffer, released, and apply them all from the head; the origin answers its client as it
+     * applies its own. The clock moves above every kept stamp and every reported clock, and the
+     * buffer is empty.
+     */
+    void install(Decision next) {
+        while (state.appliedCount() < next.appliedCount()) {
+            PendingRequest head = state.head().orElseThrow(() -> new IllegalStateException("replica " + self
+                    + " has applied " + state.appliedCount() + " requests and holds no more, but " + next.view()
+                    + " starts after " + next.appliedCount()));
+            if (next.lastApplied().isEmpty() || head.id().compareTo(next.lastApplied().get()) > 0) {
+                throw new IllegalStateException("replica " + self + " would apply " + head.id() + " to catch up with "
+                        + next.lastApplied().orElse(null) + ", beyond it");
+            }
+            applyAtInstall(head);
+        }
+        long beyond = state.appliedCount() - next.appliedCount();
+        if (beyond > next.kept().size()
+                || beyond > 0 && !state.lastApplied().equals(Optional.of(next.kept().get((int) beyond - 1).id()))) {
+            throw new IllegalStateException("replica " + self + " has applied " + state.appliedCount() + " requests, last "
+                    + state.lastApplied().orElse(null) + ", which " + next.view() + " does not start from");
+        }
+        List<Request> rest = next.kept().subList((int) beyond, next.kept().size());
+        java.util.Set<RequestId> keep = new java.util.HashSet<>();
+        rest.forEach(r -> keep.add(r.id()));
+        state.removeIf(p -> !keep.contains(p.id()));
+        for (Request r : rest) {
+            if (state.pending(r.id()).isEmpty()) {
+                state.enqueue(new PendingRequest(r, -1));
+            }
+        }
+        for (Optional<PendingRequest> head = state.head(); head.isPresent(); head = state.head()) {
+            applyAtInstall(head.get());
+        }
+        state.clock().onReceive(next.clockFloor());
+        newView(next.view().members());
+    }
+
+    private void applyAtInstall(PendingRequest p) {
+        Result result = state.applyHead();
+        if (p.released() && !result.equals(p.originResult().orElseThrow())) {
+            out.diverged("replica " + self + " applied " + p.id() + " at a view change with result " + describe(result)
+                    + ", but its origin got " + describe(p.originResult().get()));
+        }
+        out.applied(p.request(), result);
+        if (p.id().origin() == self) {
+            out.executed(p.clientToken(), p.request(), result);
+        }
     }
 
     /** Rule 1 for an anonymous operation (never deduplicated). */

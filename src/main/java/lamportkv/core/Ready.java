@@ -16,7 +16,8 @@ import lamportkv.core.ReplicaCore.Outgoing;
  *   <li>tell the node {@link Node#committed} (only if the first two steps succeeded; otherwise
  *       stop: nothing of the round may leave);</li>
  *   <li>hand {@link #messages} to the links, each peer's in the order given;</li>
- *   <li>give the {@link #answers} to the clients waiting for them.</li>
+ *   <li>hand {@link #viewMessages} to the links too (they need no order);</li>
+ *   <li>give the {@link #answers} and {@link #refusals} to the clients waiting for them.</li>
  * </ol>
  *
  * <p>When {@code force} is false, nothing leaves that depends on an unforced record: the round
@@ -28,9 +29,14 @@ import lamportkv.core.ReplicaCore.Outgoing;
  * @param answers       clients to answer, by the token {@link Node#submit} gave them
  * @param heldWhenReady per peer, the highest link number taken in by the end of this round: durable
  *                      once the force is done
+ * @param viewNumber    the view the round ended in: its {@code messages} belong to that incarnation
+ *                      of every link (a new view starts every link again, numbered from 1)
+ * @param viewMessages  per replica, view messages (rules V2-V7), to send like the others: after the force
+ * @param refusals      clients this replica cannot serve (rule V1), to answer like the others
  */
 public record Ready(List<byte[]> records, boolean force, Map<Integer, List<Outgoing>> messages,
-                    List<Node.Answer> answers, Map<Integer, Long> heldWhenReady) {
+                    List<Node.Answer> answers, Map<Integer, Long> heldWhenReady, long viewNumber,
+                    Map<Integer, List<ViewMessage>> viewMessages, List<Node.Refusal> refusals) {
 
     public Ready {
         records = List.copyOf(records);
@@ -39,10 +45,14 @@ public record Ready(List<byte[]> records, boolean force, Map<Integer, List<Outgo
         messages = Collections.unmodifiableSortedMap(new TreeMap<>(messages));
         answers = List.copyOf(answers);
         heldWhenReady = Collections.unmodifiableSortedMap(new TreeMap<>(heldWhenReady));
+        TreeMap<Integer, List<ViewMessage>> views = new TreeMap<>();
+        viewMessages.forEach((to, list) -> views.put(to, List.copyOf(list)));
+        viewMessages = Collections.unmodifiableSortedMap(views);
+        refusals = List.copyOf(refusals);
     }
 
     /** Whether anything leaves the replica in this round (a message or an answer). */
     public boolean leaves() {
-        return !messages.isEmpty() || !answers.isEmpty();
+        return !messages.isEmpty() || !answers.isEmpty() || !viewMessages.isEmpty() || !refusals.isEmpty();
     }
 }

@@ -13,6 +13,8 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -54,6 +56,28 @@ public final class ReplicaCore {
          */
         default void received(int from, long seq, PeerMessage message, long clock) {
         }
+
+        /** Send a view message (rules V2-V7); like every output, it leaves only once the round is durable. */
+        default void sendView(int to, ViewMessage message) {
+        }
+
+        /**
+         * A view record was journaled: force it with this round even if nothing leaves, so that
+         * a replica's view, once it acts in it, never goes back.
+         */
+        default void forceRound() {
+        }
+
+        /** This replica stopped ordering for a view change (rule V3): it stamps nothing more in this view. */
+        default void stopped() {
+        }
+
+        /**
+         * This replica is in view {@code next} now, with the state ({@code installed}) or without
+         * it; every link starts again, numbered from 1, and what was queued for the old view is void.
+         */
+        default void viewChanged(Decision next, boolean installed) {
+        }
     }
 
     /** What became of a received message. */
@@ -65,22 +89,32 @@ public final class ReplicaCore {
         /** An earlier message is missing: dropped; the sender re-sends from the one after what is held. */
         GAP,
         /** In order, but the rules refused it ({@link ProtocolViolation}): consumed, state untouched. */
-        REFUSED
+        REFUSED,
+        /**
+         * Of another view, or this replica does not order now (rule V1): not taken, not journaled.
+         * The sender keeps it; a view change makes it void.
+         */
+        OTHER_VIEW
     }
 
     /** A message on its way to a peer, with its link sequence number. */
     public record Outgoing(long seq, PeerMessage message) {
     }
 
-    private static final byte CLIENT_OP = 1, RECEIVED = 2, TICK = 3, AGREEMENT = 4;
-    /** Version 2 added the client expiry (the whole {@link Agreement}); version 1 is still read. */
-    private static final int SNAPSHOT_VERSION = 2;
+    private static final byte CLIENT_OP = 1, RECEIVED = 2, TICK = 3, AGREEMENT = 4, VIEW = 5;
+    /**
+     * Version 2 added the client expiry (the whole {@link Agreement}), version 3 the view and the
+     * last applied request; versions 1 and 2 are still read (as view 0).
+     */
+    private static final int SNAPSHOT_VERSION = 3;
 
     private final int self;
     /** The members (sorted) and the client expiry: what this state was built under. */
     private final Agreement agreement;
     private final StateMachine state;
     private final OrderingCore core;
+    private final Membership membership;
+
     private final Map<Integer, Long> heldFrom = new TreeMap<>();
     private final Map<Integer, Long> nextSeqTo = new TreeMap<>();
     private final Map<Integer, ArrayDeque<Outgoing>> unconfirmed = new TreeMap<>();
@@ -89,17 +123,24 @@ public final class ReplicaCore {
     /** The link number of the message being taken in, for {@link Output#received}. */
     private long receivingSeq;
 
-    /** A fresh replica: empty data, clock 0, no links used yet. */
+    /** A fresh replica: empty data, clock 0, no links used yet, in view 0. */
     public ReplicaCore(int self, Collection<Integer> members, long clientExpiryMillis, Output out) {
-        this(self, members, new StateMachine(clientExpiryMillis), out);
+        this(self, members, new StateMachine(clientExpiryMillis), Set.of(), out);
     }
 
-    private ReplicaCore(int self, Collection<Integer> members, StateMachine state, Output out) {
+    /** As above, with bugs put back ({@link Flaw}; tests only). */
+    public ReplicaCore(int self, Collection<Integer> members, long clientExpiryMillis, Set<Flaw> flaws, Output out) {
+        this(self, members, new StateMachine(clientExpiryMillis), flaws, out);
+    }
+
+    private ReplicaCore(int self, Collection<Integer> members, StateMachine state, Set<Flaw> flaws, Output out) {
         this.self = self;
         this.agreement = new Agreement(List.copyOf(members), state.clientExpiryMillis());
         this.state = state;
         this.out = Objects.requireNonNull(out, "out");
         this.core = new OrderingCore(self, agreement.members(), state, new CoreEffects());
+        this.membership = new Membership(self, agreement.members(), flaws, new ViewHost());
+
         for (int peer : agreement.members()) {
             if (peer != self) {
                 heldFrom.put(peer, 0L);
@@ -126,6 +167,11 @@ public final class ReplicaCore {
         return state;
     }
 
+    /** Views: which one this replica is in, and how they change. Change state only through this class. */
+    public Membership membership() {
+        return membership;
+    }
+
     /** The ordering rules, for queries ({@link OrderingCore#waitingFor}). Change state only through this class. */
     public OrderingCore ordering() {
         return core;
@@ -148,8 +194,16 @@ public final class ReplicaCore {
         });
     }
 
-    /** A client's operation arrives here (rule 1). */
+    /** The first records of an empty disk after the agreement: see {@link Membership#fresh}. */
+    public void recordFresh(long incarnation) {
+        membership.fresh(incarnation);
+    }
+
+    /** A client's operation arrives here (rule 1). Only while ordering runs here ({@link Membership#ordering}). */
     public RequestId clientOperation(Operation op, ClientTag client, long clientToken) {
+        if (!membership.ordering()) {
+            throw new IllegalStateException("replica " + self + " stamps an operation while " + membership.condition());
+        }
         journal(o -> {
             o.writeByte(CLIENT_OP);
             Codec.writeClient(o, client);
@@ -158,11 +212,23 @@ public final class ReplicaCore {
         return core.onClientOperation(op, client, clientToken);
     }
 
-    /** Message {@code seq} of the link from {@code from} arrives (rules 2, 3, 5). */
+    /** Message {@code seq} of the link from {@code from} arrives in this replica's current view. */
     public Receipt received(int from, long seq, PeerMessage message) {
+        return received(from, membership.view().number(), seq, message);
+    }
+
+    /**
+     * Message {@code seq} of the link from {@code from}, sent in view {@code viewNumber}, arrives
+     * (rules 2, 3, 5). Taken only in this replica's own view, from a member, while ordering runs
+     * here (rule V1).
+     */
+    public Receipt received(int from, long viewNumber, long seq, PeerMessage message) {
         Long held = heldFrom.get(from);
         if (held == null) {
             throw new ProtocolViolation("message from replica " + from + ", which is not a peer of replica " + self);
+        }
+        if (viewNumber != membership.view().number() || !membership.ordering() || !membership.view().has(from)) {
+            return Receipt.OTHER_VIEW;
         }
         if (seq <= held) {
             return Receipt.DUPLICATE;
@@ -183,6 +249,26 @@ public final class ReplicaCore {
             return Receipt.ACCEPTED;
         } catch (ProtocolViolation refused) {
             return Receipt.REFUSED;
+        }
+    }
+
+    /** A view message from {@code from} (rules V2-V7); it journals what it changes. */
+    public void viewMessage(int from, ViewMessage message) {
+        if (from != self && !heldFrom.containsKey(from)) {
+            throw new ProtocolViolation("view message from replica " + from + ", which is not a peer of replica " + self);
+        }
+        membership.received(from, message);
+    }
+
+    /** The owner's view timer: see {@link Membership#timer}. */
+    public void viewTimer(Set<Integer> heard, long random) {
+        membership.timer(heard, random);
+    }
+
+    /** {@code from} is in view {@code viewNumber}, says its latest batch. */
+    public void heardView(int from, long viewNumber) {
+        if (heldFrom.containsKey(from)) {
+            membership.heardView(from, viewNumber);
         }
     }
 
@@ -246,6 +332,7 @@ public final class ReplicaCore {
                     }
                     Agreement.require(new Agreement(recorded, in.readLong()), agreement, "the log");
                 }
+                case VIEW -> membership.replay(in);
                 default -> throw new IllegalStateException("unknown journal record type " + type);
             }
         } catch (IOException e) {
@@ -269,6 +356,7 @@ public final class ReplicaCore {
             state.writeTo(o);
             core.writeTo(o);
             writeLinks(o);
+            membership.writeTo(o);
         } catch (IOException e) {
             throw new UncheckedIOException("writing to memory cannot fail", e);
         }
@@ -281,9 +369,14 @@ public final class ReplicaCore {
      * {@link #checkAgreement}.
      */
     public static ReplicaCore restore(byte[] snapshot, long clientExpiryMillis, Output out) {
+        return restore(snapshot, clientExpiryMillis, Set.of(), out);
+    }
+
+    /** As above, with bugs put back ({@link Flaw}; tests only). */
+    public static ReplicaCore restore(byte[] snapshot, long clientExpiryMillis, Set<Flaw> flaws, Output out) {
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(snapshot))) {
             int version = in.readInt();
-            if (version != SNAPSHOT_VERSION && version != 1) {
+            if (version < 1 || version > SNAPSHOT_VERSION) {
                 throw new IllegalStateException("snapshot version " + version + ", this program reads versions 1 to "
                         + SNAPSHOT_VERSION);
             }
@@ -294,8 +387,8 @@ public final class ReplicaCore {
                 members.add(in.readInt());
             }
             long expiry = version == 1 ? clientExpiryMillis : in.readLong();
-            ReplicaCore r = new ReplicaCore(self, members, new StateMachine(expiry), out);
-            r.state.readFrom(in);
+            ReplicaCore r = new ReplicaCore(self, members, new StateMachine(expiry), flaws, out);
+            r.state.readFrom(in, version);
             r.core.readFrom(in);
             for (int i = 0; i < memberCount - 1; i++) {
                 int peer = in.readInt();
@@ -306,6 +399,10 @@ public final class ReplicaCore {
                 for (int k = 0; k < count; k++) {
                     queue.add(new Outgoing(in.readLong(), Codec.readMessage(in)));
                 }
+            }
+            if (version >= 3) {
+                r.membership.readFrom(in);
+                r.core.setMembers(r.membership.view().members());
             }
             return r;
         } catch (EOFException e) {
@@ -341,7 +438,7 @@ public final class ReplicaCore {
 
     // ---- plumbing -----------------------------------------------------------------------------
 
-    private interface RecordWriter {
+    interface RecordWriter {
         void write(DataOutputStream out) throws IOException;
     }
 
@@ -356,6 +453,108 @@ public final class ReplicaCore {
             throw new UncheckedIOException("writing to memory cannot fail", e);
         }
         out.record(bytes.toByteArray());
+    }
+
+    /** Every link starts again: a new view is a new incarnation of every link (numbers from 1). */
+    private void restartLinks() {
+        for (int peer : heldFrom.keySet()) {
+            heldFrom.put(peer, 0L);
+            nextSeqTo.put(peer, 1L);
+            unconfirmed.get(peer).clear();
+        }
+    }
+
+    /** What views ask of this replica's state. */
+    private final class ViewHost implements Membership.Host {
+        @Override
+        public void journal(RecordWriter writer) {
+            ReplicaCore.this.journal(o -> {
+                o.writeByte(VIEW);
+                writer.write(o);
+            });
+            out.forceRound();
+        }
+
+        @Override
+        public void send(int to, ViewMessage message) {
+            if (!replaying) {
+                out.sendView(to, message);
+            }
+        }
+
+        @Override
+        public Report report(long incarnation, long viewNumber, boolean contributes) {
+            List<Request> buffer = new ArrayList<>();
+            for (PendingRequest p : state.bufferInOrder()) {
+                buffer.add(p.request());
+            }
+            return new Report(self, incarnation, viewNumber, contributes, state.appliedCount(), state.lastApplied(),
+                    state.clock().time(), contributes ? buffer : List.of());
+        }
+
+        @Override
+        public void stopped() {
+            if (!replaying) {
+                out.stopped();
+            }
+        }
+
+        @Override
+        public void install(Decision next) {
+            core.install(next);
+            restartLinks();
+            if (!replaying) {
+                out.viewChanged(next, true);
+            }
+        }
+
+        @Override
+        public void leave(Decision next) {
+            state.clearBuffer();
+            core.newView(next.view().members());
+            restartLinks();
+            if (!replaying) {
+                out.viewChanged(next, false);
+            }
+        }
+
+        @Override
+        public Optional<byte[]> exportState(long startApplied) {
+            if (state.appliedCount() != startApplied) {
+                return Optional.empty();
+            }
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream(4096);
+            try (DataOutputStream o = new DataOutputStream(bytes)) {
+                state.writeTo(o, false);
+            } catch (IOException e) {
+                throw new UncheckedIOException("writing to memory cannot fail", e);
+            }
+            return Optional.of(bytes.toByteArray());
+        }
+
+        @Override
+        public void importState(byte[] bytes, Decision view) {
+            try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
+                state.replaceWith(in);
+            } catch (IOException e) {
+                throw new IllegalStateException("unreadable state from a member of " + view.view() + ": " + e, e);
+            }
+            core.newView(view.view().members());
+            if (state.appliedCount() != view.startApplied()) {
+                throw new IllegalStateException("the state received for " + view.view() + " has applied "
+                        + state.appliedCount() + " requests, the view starts after " + view.startApplied());
+            }
+        }
+
+        @Override
+        public boolean startsFrom(Decision next) {
+            return state.appliedCount() == next.appliedCount() && state.lastApplied().equals(next.lastApplied());
+        }
+
+        @Override
+        public boolean neverHeardFrom(int replica) {
+            return heldFrom.getOrDefault(replica, 0L) == 0 && nextSeqTo.getOrDefault(replica, 1L) == 1;
+        }
     }
 
     /** The ordering core's effects, numbered per link and held until confirmed. */

@@ -36,6 +36,8 @@ public final class StateMachine {
     private final Map<Integer, Integer> pendingByOrigin = new HashMap<>();
     private final LamportClock clock = new LamportClock();
     private long applied;
+    /** The last request applied (null before the first). */
+    private RequestId lastApplied;
     /** {@link #digest()} as it was at {@code digestApplied} applied operations (-1: not yet). */
     private long digestApplied = -1;
     private String digest;
@@ -92,6 +94,11 @@ public final class StateMachine {
     /** How many operations this replica has applied, its own and others', failed ones included. */
     public long appliedCount() {
         return applied;
+    }
+
+    /** The last request applied, if any. */
+    public Optional<RequestId> lastApplied() {
+        return Optional.ofNullable(lastApplied);
     }
 
     public int bufferLength() {
@@ -212,6 +219,7 @@ public final class StateMachine {
             throw new IllegalStateException("the buffer's head " + head.id() + " is not in its index by id");
         }
         pendingByOrigin.computeIfPresent(head.id().origin(), (origin, n) -> n == 1 ? null : n - 1);
+        lastApplied = head.id();
         applied++;
         Request r = head.request();
         ClientTag tag = r.client();
@@ -267,16 +275,46 @@ public final class StateMachine {
 
     // ---- snapshots (ReplicaCore) ----------------------------------------------------------------
 
+    /** Drops the pending requests that {@code drop} says (a broken flush, in tests). */
+    void removeIf(java.util.function.Predicate<PendingRequest> drop) {
+        for (PendingRequest p : bufferInOrder()) {
+            if (drop.test(p)) {
+                buffer.remove(p);
+                byId.remove(p.id());
+                pendingByOrigin.computeIfPresent(p.id().origin(), (origin, k) -> k == 1 ? null : k - 1);
+            }
+        }
+    }
+
+    /** Empties the buffer: this replica left its view, whose pending requests are no longer its to order. */
+    void clearBuffer() {
+        buffer.clear();
+        byId.clear();
+        pendingByOrigin.clear();
+    }
+
     void writeTo(DataOutput o) throws IOException {
+        writeTo(o, true);
+    }
+
+    /**
+     * The state; without the buffer ({@code withBuffer} false) it is what a joiner receives: the
+     * data, the client table, the applied position and the clock.
+     */
+    void writeTo(DataOutput o, boolean withBuffer) throws IOException {
         o.writeLong(clock.time());
         o.writeLong(applied);
+        o.writeBoolean(lastApplied != null);
+        if (lastApplied != null) {
+            Codec.writeId(o, lastApplied);
+        }
         o.writeInt(data.size());
         for (Map.Entry<String, Value> e : data.entrySet()) {
             Codec.writeString(o, e.getKey());
             o.writeBoolean(e.getValue() instanceof Value.Num);
             Codec.writeString(o, e.getValue().render());
         }
-        List<PendingRequest> pending = bufferInOrder();
+        List<PendingRequest> pending = withBuffer ? bufferInOrder() : List.of();
         o.writeInt(pending.size());
         for (PendingRequest p : pending) {
             Codec.writeId(o, p.id());
@@ -304,10 +342,18 @@ public final class StateMachine {
         }
     }
 
-    /** Replaces this (fresh) state machine's contents with what {@link #writeTo} wrote. */
     void readFrom(DataInput in) throws IOException {
+        readFrom(in, 3);
+    }
+
+    /**
+     * Replaces this (fresh) state machine's contents with what {@link #writeTo} wrote; {@code version}
+     * 1 and 2 are the snapshots' from before views (no last applied request).
+     */
+    void readFrom(DataInput in, int version) throws IOException {
         clock.restore(in.readLong());
         applied = in.readLong();
+        lastApplied = version >= 3 && in.readBoolean() ? Codec.readId(in) : null;
         digestApplied = -1;
         int keys = in.readInt();
         for (int i = 0; i < keys; i++) {
@@ -341,6 +387,28 @@ public final class StateMachine {
             Result result = new Result(ok, Codec.readString(in));
             clients.put(id, new ClientRecord(seq, result, in.readLong()));
         }
+    }
+
+    /**
+     * Takes the state a member sent (what {@link #writeTo} wrote without the buffer) in place of
+     * this one's; the clock moves past the sender's.
+     */
+    void replaceWith(DataInput in) throws IOException {
+        StateMachine received = new StateMachine(clientExpiryMillis);
+        received.readFrom(in, 3);
+        if (received.bufferLength() != 0) {
+            throw new IllegalStateException("a transferred state holds " + received.bufferLength() + " pending requests");
+        }
+        data.clear();
+        data.putAll(received.data);
+        clients.clear();
+        clients.putAll(received.clients);
+        clearBuffer();
+        applied = received.applied;
+        lastApplied = received.lastApplied;
+        orderMillis = received.orderMillis;
+        digestApplied = -1;
+        clock.onReceive(received.clock.time());
     }
 
     private static MessageDigest sha256() {

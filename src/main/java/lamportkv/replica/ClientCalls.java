@@ -42,8 +42,8 @@ final class ClientCalls {
         }
     }
 
-    /** The replica never took the operation: the loop stopped before it ran. */
-    private static final class NotTaken extends Exception {
+    /** The replica never took the operation (the loop stopped before it ran, or it is in no working view). */
+    static final class NotTaken extends Exception {
         private static final long serialVersionUID = 1L;
 
         NotTaken(String why) {
@@ -144,7 +144,7 @@ final class ClientCalls {
      * stamped, take it back — then it certainly never runs; else it may still be applied.
      */
     private Reply timedOut(Wait wait, long timeoutMillis) {
-        record Outcome(Node.Withdrawal withdrawal, SortedSet<Integer> waitingFor) {
+        record Outcome(Node.Withdrawal withdrawal, SortedSet<Integer> waitingFor, String why) {
         }
         Outcome outcome;
         try {
@@ -157,13 +157,13 @@ final class ClientCalls {
                 if (w == Node.Withdrawal.NOT_STAMPED) {
                     rounds.forget(wait.token);
                 }
-                return new Outcome(w, waitingFor);
+                return new Outcome(w, waitingFor, node.membership().whyNotServing());
             }).get(2, TimeUnit.SECONDS);
         } catch (ExecutionException | TimeoutException e) {
-            outcome = new Outcome(Node.Withdrawal.UNKNOWN, new TreeSet<>());
+            outcome = new Outcome(Node.Withdrawal.UNKNOWN, new TreeSet<>(), "");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            outcome = new Outcome(Node.Withdrawal.UNKNOWN, new TreeSet<>());
+            outcome = new Outcome(Node.Withdrawal.UNKNOWN, new TreeSet<>(), "");
         }
         if (outcome == null || outcome.withdrawal() == Node.Withdrawal.UNKNOWN) {
             // Answered already, or executed in the round running now: its answer is moments away.
@@ -178,7 +178,8 @@ final class ClientCalls {
                 return interrupted();
             }
         }
-        String text = "timed out after " + seconds(timeoutMillis) + waitingFor(outcome.waitingFor());
+        String text = "timed out after " + seconds(timeoutMillis) + waitingFor(outcome.waitingFor())
+                + (outcome.why().isEmpty() ? "" : "; " + outcome.why());
         return outcome.withdrawal() == Node.Withdrawal.NOT_STAMPED
                 ? new Reply(Reply.Status.NOT_APPLIED, text + ", still queued behind this replica's earlier requests")
                 : new Reply(Reply.Status.TIMEOUT, text);

@@ -18,12 +18,18 @@ final class FailStop {
     private final TaggedLogger log;
     private final Consumer<String> onBug;
     private volatile String failure;
+    private final java.util.List<Runnable> whenFailed = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** @param onBug called once, on a thread of its own, with the one-line reason, after the replica stopped for a bug */
     FailStop(int self, TaggedLogger log, Consumer<String> onBug) {
         this.self = self;
         this.log = log;
         this.onBug = onBug;
+    }
+
+    /** Runs {@code action} once, on a thread of its own, when the replica stops accepting work. */
+    void whenFailed(Runnable action) {
+        whenFailed.add(action);
     }
 
     /** Why the replica stopped accepting work, or null while it is healthy. */
@@ -59,6 +65,9 @@ final class FailStop {
             return false;
         }
         failure = why;
+        Thread hooks = new Thread(() -> whenFailed.forEach(Runnable::run), "fail-stop-hooks");
+        hooks.setDaemon(true);
+        hooks.start();
         return true;
     }
 }

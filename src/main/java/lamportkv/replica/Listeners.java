@@ -61,6 +61,13 @@ final class Listeners implements Node.Observer {
         }
     }
 
+    /** For the view protocol, on the loop: see {@link ReplicaListener#viewEvent}. */
+    void viewEvent(long viewNumber, List<Integer> members, String what) {
+        for (ReplicaListener l : all) {
+            l.viewEvent(viewNumber, members, what);
+        }
+    }
+
     void batchReceived(int from, int bytes) {
         for (ReplicaListener l : all) {
             l.batchReceived(from, bytes);

@@ -8,6 +8,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import lamportkv.core.Codec;
+import lamportkv.core.ViewCodec;
+import lamportkv.core.ViewMessage;
 import lamportkv.core.Node;
 import lamportkv.core.PeerMessage;
 import lamportkv.rmi.Ack;
@@ -38,13 +40,15 @@ final class PeerIntake {
     private final Listeners listeners;
     private final TaggedLogger log;
     private final Function<java.util.concurrent.CompletableFuture<Ack>, Ack> await;
+    private final Heard heard;
     private final Set<String> logged = ConcurrentHashMap.newKeySet();
     /** Slow motion, for teaching: every batch of peer messages waits this long before it is taken in; 0 is off. */
     private volatile long deliveryDelayMillis;
 
     PeerIntake(int self, Node node, EventLoop loop, Map<Integer, PeerLink> links, PeerAuth auth, String agreement,
                String secretFileName, FailStop failStop, Listeners listeners, TaggedLogger log,
-               Function<java.util.concurrent.CompletableFuture<Ack>, Ack> await) {
+               Function<java.util.concurrent.CompletableFuture<Ack>, Ack> await, Heard heard) {
+        this.heard = heard;
         this.self = self;
         this.node = node;
         this.loop = loop;
@@ -68,13 +72,12 @@ final class PeerIntake {
     }
 
     Ack deliver(Batch batch) {
-        if (batch.messages().length > SerialFilters.MAX_BATCH_BYTES) {
-            throw new IllegalArgumentException("refused: a batch of " + batch.messages().length
+        if (batch.bytes() > SerialFilters.MAX_BATCH_BYTES) {
+            throw new IllegalArgumentException("refused: a batch of " + batch.bytes()
                     + " bytes is over the limit of " + SerialFilters.MAX_BATCH_BYTES);
         }
         // Before anything else: only holders of the cluster secret reach the ordering core.
-        if (!auth.verify(batch.from(), self, batch.firstSeq(), batch.messages(), batch.sentMillis(), batch.agreement(),
-                batch.auth())) {
+        if (!auth.verify(batch, self)) {
             String source = callerAddress();
             if (logOnce("secret " + source)) {
                 log.warn("refused a peer call from {} without a valid cluster secret (claiming to be replica {});"
@@ -104,21 +107,36 @@ final class PeerIntake {
             }
             throw new IllegalArgumentException("replica " + from + " is not a peer of replica " + self);
         }
+        heard.callStarted(from);
+        try {
+            return take(batch, from);
+        } finally {
+            heard.callEnded(from);
+        }
+    }
+
+    private Ack take(Batch batch, int from) {
         delayIfSlowMotion(batch);       // only a peer's batch: a refused caller is never kept waiting
         List<PeerMessage> messages;
+        List<ViewMessage> views;
         try {
             messages = Codec.decode(batch.messages());
+            views = ViewCodec.decode(batch.control());
         } catch (Codec.MalformedMessage e) {
             log.warn("refused a malformed batch from replica {}: {}", from, e.getMessage());
             throw new IllegalArgumentException("malformed batch: " + e.getMessage());
         }
-        int bytes = batch.messages().length;
+        int bytes = (int) batch.bytes();
         // Answered once taken in, before the round's force: the Ack says how much is durable.
+        // View messages are answered by view messages of this replica's own, after its force.
         return await.apply(loop.callBeforeCommit(() -> {
             listeners.batchReceived(from, bytes);
             node.peerTime(from, batch.sentMillis(), System.nanoTime() / 1_000_000);
-            long held = node.receive(from, batch.firstSeq(), messages);
-            return new Ack(held, node.durableFrom(from));
+            long held = node.receive(from, batch.view(), batch.firstSeq(), messages);
+            for (ViewMessage m : views) {
+                node.viewMessage(from, m);
+            }
+            return new Ack(node.membership().view().number(), held, node.durableFrom(from));
         }));
     }
 

@@ -15,6 +15,8 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import lamportkv.config.ReplicaAddress;
 import lamportkv.core.Codec;
+import lamportkv.core.ViewCodec;
+import lamportkv.core.ViewMessage;
 import lamportkv.core.ReplicaCore.Outgoing;
 import lamportkv.rmi.Ack;
 import lamportkv.rmi.Batch;
@@ -45,6 +47,7 @@ import org.tinylog.TaggedLogger;
  * replica fail-stops).
  */
 final class PeerLink implements AutoCloseable {
+    /** The longest wait between two batches: a peer must hear from us well within its suspicion time. */
     static final long HEARTBEAT_MILLIS = 1_000;
     private static final long MAX_BACKOFF_MILLIS = 1_000;
     private static final int MAX_BATCH_MESSAGES = 8_192;
@@ -53,7 +56,13 @@ final class PeerLink implements AutoCloseable {
     private final ReplicaAddress peer;
     private final TaggedLogger log;
     private final PeerAuth auth;
-    private final LongConsumer onConfirmed;
+    private final Confirmations onConfirmed;
+
+    /** Where the peer's confirmations go: it holds the link of view {@code view} durably up to {@code durable}. */
+    @FunctionalInterface
+    interface Confirmations {
+        void confirmed(long view, long durable);
+    }
     private final byte[] agreement;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
@@ -65,6 +74,11 @@ final class PeerLink implements AutoCloseable {
     private long received;
     /** The highest number ever queued: the next message must carry the one after it. */
     private long lastQueued;
+    /** The view this replica is in: the incarnation of the link the numbers above belong to. */
+    private long view;
+    /** View messages for the peer, sent with the next batch once (they need no numbers nor re-sending). */
+    private final List<ViewMessage> control = new ArrayList<>();
+    private final long heartbeatMillis;
     private boolean closed;
     private boolean peerLostState;
     private boolean peerAhead;
@@ -89,19 +103,27 @@ final class PeerLink implements AutoCloseable {
     /**
      * @param firstSeq    the number of the first message {@link #send} will queue: after a restart
      *                    the first message the peer has not confirmed (the backlog comes first)
+     * @param view        the view this replica is in (the link's incarnation)
      * @param agreement   this replica's {@link lamportkv.core.Agreement#describe}, in UTF-8
      * @param onConfirmed where the peer answers are reported, on whatever thread: the core stops keeping them
      * @param onBug       hears an unexpected exception of the link's thread (the replica fail-stops)
      */
-    PeerLink(int self, ReplicaAddress peer, TaggedLogger log, PeerAuth auth, long firstSeq, byte[] agreement,
-             LongConsumer onConfirmed, Thread.UncaughtExceptionHandler onBug) {
-        this(self, peer, log, auth, firstSeq, agreement, onConfirmed, onBug,
+    PeerLink(int self, ReplicaAddress peer, TaggedLogger log, PeerAuth auth, long view, long firstSeq, byte[] agreement,
+             long heartbeatMillis, Confirmations onConfirmed, Thread.UncaughtExceptionHandler onBug) {
+        this(self, peer, log, auth, view, firstSeq, agreement, heartbeatMillis, onConfirmed, onBug,
                 () -> Rmi.peerService(peer.host(), peer.port()));
     }
 
-    /** As above, reaching the peer through {@code connector} (tests hand in a service of their own). */
+    /** In view 0, with the default heartbeat (tests). */
     PeerLink(int self, ReplicaAddress peer, TaggedLogger log, PeerAuth auth, long firstSeq, byte[] agreement,
              LongConsumer onConfirmed, Thread.UncaughtExceptionHandler onBug, Connector connector) {
+        this(self, peer, log, auth, 0, firstSeq, agreement, HEARTBEAT_MILLIS, (view, durable) -> onConfirmed.accept(durable),
+                onBug, connector);
+    }
+
+    /** As above, reaching the peer through {@code connector} (tests hand in a service of their own). */
+    PeerLink(int self, ReplicaAddress peer, TaggedLogger log, PeerAuth auth, long view, long firstSeq, byte[] agreement,
+             long heartbeatMillis, Confirmations onConfirmed, Thread.UncaughtExceptionHandler onBug, Connector connector) {
         if (firstSeq < 1) {
             throw new IllegalArgumentException("link numbers start at 1: " + firstSeq);
         }
@@ -115,6 +137,8 @@ final class PeerLink implements AutoCloseable {
         this.confirmed = firstSeq - 1;
         this.received = confirmed;
         this.lastQueued = confirmed;
+        this.view = view;
+        this.heartbeatMillis = heartbeatMillis;
         this.thread = new Thread(this::run, "link-" + self + "-to-" + peer.id());
         this.thread.setDaemon(true);
         this.thread.setUncaughtExceptionHandler(onBug);
@@ -152,6 +176,40 @@ final class PeerLink implements AutoCloseable {
         }
     }
 
+    /**
+     * This replica moved to view {@code newView}: the link starts a new incarnation, numbered from
+     * 1, and what was queued for the old one is void (the view change settled it).
+     */
+    void restart(long newView) {
+        lock.lock();
+        try {
+            if (newView == view) {
+                return;
+            }
+            view = newView;
+            unconfirmed.clear();
+            confirmed = 0;
+            received = 0;
+            lastQueued = 0;
+            peerLostState = false;
+            peerAhead = false;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Queues view messages for the peer, to go with the next batch. Never blocks on the network. */
+    void sendView(List<ViewMessage> messages) {
+        lock.lock();
+        try {
+            control.addAll(messages);
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     boolean reachable() {
         return reachability == Reachability.REACHABLE;
     }
@@ -175,11 +233,13 @@ final class PeerLink implements AutoCloseable {
         long backoff = 50;
         while (true) {
             List<Outgoing> next;
+            List<ViewMessage> views;
             long firstSeq;
+            long batchView;
             lock.lock();
             try {
-                if (!hasUnsent() && !closed) {
-                    changed.await(HEARTBEAT_MILLIS, TimeUnit.MILLISECONDS);
+                if (!hasUnsent() && control.isEmpty() && !closed) {
+                    changed.await(heartbeatMillis, TimeUnit.MILLISECONDS);
                 }
                 if (closed) {
                     return;
@@ -188,6 +248,8 @@ final class PeerLink implements AutoCloseable {
                 // encoding and signature of up to 8 MiB.
                 next = unsent(MAX_BATCH_MESSAGES);
                 firstSeq = received + 1;
+                batchView = view;
+                views = takeControl();
             } catch (InterruptedException e) {
                 return;
             } finally {
@@ -197,9 +259,11 @@ final class PeerLink implements AutoCloseable {
                 throw new IllegalStateException("link " + self + "→" + peer.id() + " would send message "
                         + next.get(0).seq() + " as number " + firstSeq);
             }
-            Encoded encoded = encode(next, MAX_BATCH_MESSAGES, SerialFilters.MAX_BATCH_BYTES);
+            byte[] controlBytes = ViewCodec.encode(views);
+            Encoded encoded = encode(next, MAX_BATCH_MESSAGES, SerialFilters.MAX_BATCH_BYTES - controlBytes.length);
             int count = encoded.count();
-            Batch batch = auth.batch(self, peer.id(), firstSeq, encoded.bytes(), System.currentTimeMillis(), agreement);
+            Batch batch = auth.batch(self, peer.id(), batchView, firstSeq, encoded.bytes(), controlBytes,
+                    System.currentTimeMillis(), agreement);
             Ack ack;
             try {
                 ack = deliver(batch);
@@ -233,12 +297,21 @@ final class PeerLink implements AutoCloseable {
                 refusal = null;
                 log.info("replica {} takes batches from replica {} again", peer.id(), self);
             }
+            if (ack.view() != batchView) {
+                // The peer is in another view: it took none of the numbered messages, and its
+                // numbers are of another incarnation. A view change will settle it; go slowly.
+                if (count > 0 && !pause(Math.min(backoff, heartbeatMillis))) {
+                    return;
+                }
+                backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
+                continue;
+            }
             boolean tookSome = ack.held() >= batch.firstSeq() && ack.held() < batch.firstSeq() + count;
             // It restarted and lost what it had not forced: re-send at once. (Below what it had
             // confirmed durable it lost its disk: that is no progress, and is logged.)
             boolean rewound = ack.held() < batch.firstSeq() - 1 && ack.held() >= confirmed;
             if (confirm(ack)) {
-                onConfirmed.accept(ack.durable());
+                onConfirmed.confirmed(ack.view(), ack.durable());
             }
             if (tookSome || rewound || count == 0) {
                 backoff = 50;
@@ -296,6 +369,25 @@ final class PeerLink implements AutoCloseable {
         return new Encoded(count, bytes.toByteArray());
     }
 
+    /**
+     * The view messages to send now, under the lock: as many as fit well under the batch limit (a
+     * state chunk is half of it), the rest next time.
+     */
+    private List<ViewMessage> takeControl() {
+        List<ViewMessage> taken = new ArrayList<>();
+        long bytes = 0;
+        while (!control.isEmpty()) {
+            ViewMessage m = control.get(0);
+            long size = m instanceof ViewMessage.StateChunk c ? c.bytes().length : 1_024;
+            if (!taken.isEmpty() && bytes + size > SerialFilters.MAX_BATCH_BYTES / 2) {
+                break;
+            }
+            taken.add(control.remove(0));
+            bytes += size;
+        }
+        return taken;
+    }
+
     /** Whether a message waits that the peer has not taken in. */
     private boolean hasUnsent() {
         return !unconfirmed.isEmpty() && unconfirmed.peekLast().seq() > received;
@@ -340,6 +432,9 @@ final class PeerLink implements AutoCloseable {
     private boolean confirm(Ack ack) {
         lock.lock();
         try {
+            if (ack.view() != view) {
+                return false;            // this replica moved to another view while the call was out
+            }
             if (ack.held() > lastQueued) {
                 // It holds messages this replica never sent: this replica lost its own state.
                 if (!peerAhead) {

@@ -57,6 +57,8 @@ public final class Replica implements AutoCloseable {
     private static final long LOOP_ANSWER_MILLIS = 30_000;
 
     private final ReplicaAddress self;
+    /** Every replica of the configuration, in id order: the members of view 0. */
+    private final List<Integer> configured;
     private final TaggedLogger log;
     private final Node node;
     private final EventLoop loop;
@@ -65,6 +67,9 @@ public final class Replica implements AutoCloseable {
     private final Listeners listeners;
     private final ClientCalls clientCalls;
     private final PeerIntake peerIntake;
+    private final ViewEvents views;
+    private final Heard heard;
+    private final java.util.concurrent.ScheduledExecutorService viewTimer;
     /** Dashboard: answers PeerService.observe. */
     private volatile LongFunction<Observation> observer;
     private RmiServer server;
@@ -72,30 +77,57 @@ public final class Replica implements AutoCloseable {
     private Replica(ClusterConfig config, ReplicaAddress self, DiskJournal journal, PeerAuth auth,
                     Consumer<String> onBug) throws StartException {
         this.self = self;
+        this.configured = config.ids();
         this.log = Logger.tag("replica " + self.id());
         this.listeners = new Listeners(log);
         this.failStop = new FailStop(self.id(), log, onBug);
         this.node = Startup.recover(config, self.id(), journal, listeners, log);
-        Rounds rounds = new Rounds(node, journal, links, failStop, config.snapshotEvery(), log);
+        this.views = new ViewEvents(node, listeners, log);
+        Rounds rounds = new Rounds(node, journal, links, failStop, config.snapshotEvery(), log, views);
         this.loop = new EventLoop("replica-" + self.id() + "-loop", rounds,
                 bug -> failStop.bug("on the event loop", bug));
         rounds.runOn(loop);
         journal.onForce(listeners::forced);
-        String agreement = config.agreement().describe();
+        String agreement = agreementText(config);
         byte[] agreementBytes = agreement.getBytes(StandardCharsets.UTF_8);
+        long heartbeat = Math.max(50, Math.min(PeerLink.HEARTBEAT_MILLIS, config.viewSuspectMillis() / 4));
+        long view = node.membership().view().number();
         for (ReplicaAddress peer : config.replicas()) {
             if (peer.id() != self.id()) {
                 int id = peer.id();
                 List<lamportkv.core.ReplicaCore.Outgoing> backlog = node.core().unconfirmed(id);
                 long firstSeq = backlog.isEmpty() ? node.core().nextSeqTo(id) : backlog.get(0).seq();
-                links.put(id, new PeerLink(self.id(), peer, log, auth, firstSeq, agreementBytes,
-                        held -> loop.execute(() -> node.confirmed(id, held)),
+                links.put(id, new PeerLink(self.id(), peer, log, auth, view, firstSeq, agreementBytes, heartbeat,
+                        (linkView, held) -> loop.execute(() -> node.confirmed(id, linkView, held)),
                         (thread, bug) -> failStop.bug("in " + thread.getName(), bug)));
             }
         }
+        this.heard = new Heard(links.keySet(), config.viewSuspectMillis());
+        // A replica that stopped accepting work falls silent, so that the others exclude it (V7)
+        // rather than wait for an OK it will never send.
+        failStop.whenFailed(() -> links.values().forEach(PeerLink::close));
+        this.viewTimer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "replica-" + self.id() + "-view-timer");
+            t.setDaemon(true);
+            return t;
+        });
         this.clientCalls = new ClientCalls(self.id(), node, loop, rounds, failStop, links);
         this.peerIntake = new PeerIntake(self.id(), node, loop, links, auth, agreement,
-                config.clusterSecretFile().getFileName().toString(), failStop, listeners, log, this::awaitLoop);
+                config.clusterSecretFile().getFileName().toString(), failStop, listeners, log, this::awaitLoop, heard);
+        this.suspectMillis = config.viewSuspectMillis();
+    }
+
+    private final long suspectMillis;
+
+    /**
+     * Rule V7's clock, outside the node: a few times per suspicion time, the node hears whom this
+     * replica heard from lately, and a random number for its back-off.
+     */
+    private void startViewTimer() {
+        java.util.Random random = new java.security.SecureRandom();
+        long every = Math.max(20, suspectMillis / 4);
+        viewTimer.scheduleWithFixedDelay(() -> loop.execute(() -> node.viewTimer(heard.recently(), random.nextLong())),
+                0, every, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -160,9 +192,19 @@ public final class Replica implements AutoCloseable {
             throw new StartException(e.getMessage().split("; nested exception")[0]);
         }
         replica.links.values().forEach(PeerLink::start);
+        replica.startViewTimer();
         replica.log.info("listening on {} with peers {}", self.hostPort(),
                 replica.links.values().stream().map(l -> l.peer().id() + "@" + l.peer().hostPort()).toList());
         return replica;
+    }
+
+    /**
+     * What replicas must be configured with alike, in words, as every batch carries it: the
+     * recorded {@link lamportkv.core.Agreement}, and the suspicion time (rule V7: the same everywhere).
+     */
+    public static String agreementText(ClusterConfig config) {
+        return config.agreement().describe() + " and view.suspect.seconds "
+                + java.math.BigDecimal.valueOf(config.viewSuspectMillis(), 3).stripTrailingZeros().toPlainString();
     }
 
     /** Reads the cluster secret, or creates it if this is the first replica to start. */
@@ -328,8 +370,15 @@ public final class Replica implements AutoCloseable {
             peers.add(new PeerStatus(link.peer().id(), link.peer().hostPort(), link.reachable(),
                     link.unreachableSinceMillis(), s.waiting().getOrDefault(link.peer().id(), 0)));
         }
+        ViewSummary view = viewSummary();
         return new ReplicaStatus(self.id(), self.hostPort(), s.clock(), s.buffer(), s.unstamped(), s.applied(),
-                s.digest(), s.clients(), peers.toArray(PeerStatus[]::new));
+                s.digest(), s.clients(), peers.toArray(PeerStatus[]::new), view.number(),
+                view.members().stream().mapToInt(Integer::intValue).toArray(), view.condition(), view.changes());
+    }
+
+    /** This replica's view, as {@code status}, the dashboard and the metrics show it. */
+    ViewSummary viewSummary() {
+        return views.summary();
     }
 
     private void refuseIfFailed() {
@@ -356,6 +405,7 @@ public final class Replica implements AutoCloseable {
     /** Stops serving: off the network first, then the links, then the loop (which forces and closes the log). */
     @Override
     public void close() {
+        viewTimer.shutdownNow();
         if (server != null) {
             server.close();
         }

@@ -1,5 +1,6 @@
 package lamportkv.replica;
 
+import java.util.List;
 import lamportkv.core.PeerMessage;
 import lamportkv.core.Request;
 import lamportkv.core.Result;
@@ -36,6 +37,20 @@ public interface ReplicaListener {
 
     /** A batch of {@code bytes} encoded bytes arrived from {@code from} (re-sends and heartbeats too). */
     default void batchReceived(int from, int bytes) {
+    }
+
+    /**
+     * The replica's place in the views changed: it installed a view, was excluded from one, or
+     * started changing views (PROTOCOL.md, "Views"). Reported by the view protocol as it happens,
+     * one call per change.
+     *
+     * @param viewNumber the view the change is about (the one installed, left, or proposed)
+     * @param members    that view's members, in id order
+     * @param what       the change in a few words, e.g. {@code member of view 5 (1 2 3)},
+     *                   {@code excluded from view 4 (members 1 2); rejoining},
+     *                   {@code changing views: proposing view 5}
+     */
+    default void viewEvent(long viewNumber, List<Integer> members, String what) {
     }
 
     /** The log was forced at the end of a round, taking {@code nanos}. */

@@ -7,6 +7,7 @@ import java.util.concurrent.CompletableFuture;
 import lamportkv.core.Node;
 import lamportkv.core.ReplicaCore.Outgoing;
 import lamportkv.core.Ready;
+import lamportkv.core.ViewMessage;
 import lamportkv.core.Result;
 import lamportkv.storage.StorageException;
 import org.tinylog.TaggedLogger;
@@ -29,9 +30,14 @@ final class Rounds implements EventLoop.RoundEnd {
     /** Client calls waiting for their operation's answer, by the node's token. */
     private final Map<Long, CompletableFuture<Result>> waiting = new HashMap<>();
     private long appliedAtSnapshot;
+    /** The view the links are in (their incarnation). */
+    private long linkView;
+    private final ViewEvents views;
 
     Rounds(Node node, DiskJournal journal, Map<Integer, PeerLink> links, FailStop failStop, long snapshotEvery,
-           TaggedLogger log) {
+           TaggedLogger log, ViewEvents views) {
+        this.views = views;
+        this.linkView = node.membership().view().number();
         this.node = node;
         this.journal = journal;
         this.links = links;
@@ -76,8 +82,15 @@ final class Rounds implements EventLoop.RoundEnd {
             return false;
         }
         node.committed(ready);
+        if (ready.viewNumber() != linkView) {
+            linkView = ready.viewNumber();      // a new view: every link starts a new incarnation
+            links.values().forEach(link -> link.restart(linkView));
+        }
         for (Map.Entry<Integer, List<Outgoing>> e : ready.messages().entrySet()) {
             links.get(e.getKey()).send(e.getValue());
+        }
+        for (Map.Entry<Integer, List<ViewMessage>> e : ready.viewMessages().entrySet()) {
+            links.get(e.getKey()).sendView(e.getValue());
         }
         for (Node.Answer a : ready.answers()) {
             CompletableFuture<Result> answer = waiting.remove(a.token());
@@ -85,6 +98,14 @@ final class Rounds implements EventLoop.RoundEnd {
                 answer.complete(a.result());
             }
         }
+        for (Node.Refusal r : ready.refusals()) {
+            CompletableFuture<Result> answer = waiting.remove(r.token());
+            if (answer != null) {
+                answer.completeExceptionally(r.mayBeApplied() ? new ClientCalls.Abandoned(r.why())
+                        : new ClientCalls.NotTaken(r.why()));
+            }
+        }
+        views.afterRound();
         snapshotIfDue();
         return true;
     }

@@ -31,7 +31,9 @@ final class Startup {
                     Set.<Flaw>of(), observer);
             journal.replay(snapshot.map(SnapshotStore.Snapshot::logIndex).orElse(0L),
                     (index, record) -> recovery.replay(record));
-            Node node = recovery.finish();
+            // An empty disk draws an incarnation: a replica that lost its disk must not pass for the one it was.
+            long incarnation = new java.security.SecureRandom().nextLong() | 1;
+            Node node = recovery.finish(incarnation);
             StateMachine state = node.core().state();
             if (snapshot.isPresent() || recovery.replayed() > 0) {
                 log.info("recovered in {} ms: {}, {} log records replayed; clock {}, {} operations applied,"

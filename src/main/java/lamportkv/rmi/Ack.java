@@ -12,13 +12,20 @@ import java.io.Serializable;
  * on from {@code held} but keeps every message above {@code durable}: if the receiver crashes
  * before forcing, it comes back holding less, and the sender still has what it lost.
  *
+ * @param view    the receiver's view: the numbers below are of that incarnation of the link, and
+ *                mean nothing to a sender in another view
  * @param held    the highest link sequence number the receiver has taken in; the sender sends on
  *                after it (a receiver that restarted may report less than before: the sender
  *                re-sends from there)
  * @param durable the highest number whose receipt is forced to the receiver's disk; the sender may
  *                forget every message up to it. Never above {@code held}.
  */
-public record Ack(long held, long durable) implements Serializable {
+public record Ack(long view, long held, long durable) implements Serializable {
+    /** An answer in view 0. */
+    public Ack(long held, long durable) {
+        this(0, held, durable);
+    }
+
     public Ack {
         if (durable > held) {
             throw new IllegalArgumentException("durable " + durable + " is above held " + held);

@@ -19,12 +19,19 @@ import java.util.Objects;
  * @param linkSeq       the message's link sequence number for sends and receives, else 0
  * @param requestTs     the stamp of the request the event is about (0 for a tick)
  * @param requestOrigin the origin of that request (0 for a tick)
- * @param op            the operation as typed ({@code add x 5}), where the event knows it, else ""
+ * @param op            the operation as typed ({@code add x 5}), where the event knows it; for a
+ *                      view event, the change in words ({@code member of view 5 (1 2 3)}); else ""
  * @param result        the result for applies and APPLY messages, else ""
  * @param ok            whether that result is a success
+ * @param view          for a view event, the view's number, else 0
+ * @param members       for a view event, the view's members, else none
  */
 public record EventView(long seq, long wallMillis, Kind kind, long clock, int peer, long linkSeq, long requestTs,
-                        int requestOrigin, String op, String result, boolean ok) implements Serializable {
+                        int requestOrigin, String op, String result, boolean ok, long view, int[] members)
+        implements Serializable {
+
+    /** The members of an event that is not about a view. */
+    public static final int[] NO_MEMBERS = new int[0];
 
     /** What a replica did. */
     public enum Kind {
@@ -35,12 +42,23 @@ public record EventView(long seq, long wallMillis, Kind kind, long clock, int pe
         /** The origin executed its own request (rule 4), right before sending APPLY. */
         EXECUTE,
         /** A replica applied another replica's request (rule 5). */
-        APPLY
+        APPLY,
+        /**
+         * The replica's place in the views changed; its clock is the last event's (a view change
+         * does not tick the clock).
+         */
+        VIEW
     }
 
     public EventView {
         Objects.requireNonNull(kind, "kind");
         Objects.requireNonNull(op, "op");
         Objects.requireNonNull(result, "result");
+        members = members.length == 0 ? NO_MEMBERS : members.clone();
+    }
+
+    @Override
+    public int[] members() {
+        return members.clone();
     }
 }

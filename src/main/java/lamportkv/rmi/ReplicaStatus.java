@@ -6,18 +6,31 @@ import java.util.Objects;
 /**
  * One replica's view of itself and its peers, for {@code status}.
  *
- * @param clients how many clients the replicated client table remembers (for exactly-once retries)
+ * @param clients       how many clients the replicated client table remembers (for exactly-once retries)
+ * @param viewNumber    the number of the replica's current view
+ * @param viewMembers   that view's members, in id order (an array: the serial filters take primitive arrays)
+ * @param viewCondition "" while the replica is a working member of that view, else why it takes no
+ *                      client operations, in a few words ({@code excluded since 14:02:11; rejoining})
+ * @param viewChanges   how many views the replica has installed since it started
  */
 public record ReplicaStatus(int id, String address, long clock, int bufferLength, int unstamped, long applied,
-                            String digest, int clients, PeerStatus[] peers) implements Serializable {
+                            String digest, int clients, PeerStatus[] peers, long viewNumber, int[] viewMembers,
+                            String viewCondition, long viewChanges) implements Serializable {
     public ReplicaStatus {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(digest, "digest");
+        Objects.requireNonNull(viewCondition, "viewCondition");
         peers = peers.clone();
+        viewMembers = viewMembers.clone();
     }
 
     @Override
     public PeerStatus[] peers() {
         return peers.clone();
+    }
+
+    @Override
+    public int[] viewMembers() {
+        return viewMembers.clone();
     }
 }

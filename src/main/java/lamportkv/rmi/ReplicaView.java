@@ -1,6 +1,7 @@
 package lamportkv.rmi;
 
 import java.io.Serializable;
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -13,11 +14,47 @@ import java.util.Objects;
  * @param keyCount          keys in the data; {@code keys} and {@code values} hold the first of them,
  *                          sorted, values shortened for display
  * @param deliveryDelayMillis the slow-motion delay of each incoming batch, 0 when off
+ * @param view              the replica's view, as its {@code status} gives it
  */
 public record ReplicaView(int id, String address, long clock, int bufferLength, int unstamped, Pending[] buffer,
                           long applied,
                           String digest, int keyCount, String[] keys, String[] values, PeerStatus[] peers,
-                          long deliveryDelayMillis) implements Serializable {
+                          long deliveryDelayMillis, View view) implements Serializable {
+
+    /**
+     * The replica's view (see {@link ReplicaStatus}).
+     *
+     * @param condition "" while the replica is a working member, else why not, shortened for display
+     * @param changes   views the replica installed since it started
+     */
+    public record View(long number, int[] members, String condition, long changes) implements Serializable {
+        public View {
+            Objects.requireNonNull(condition, "condition");
+            members = members.clone();
+        }
+
+        /** The view as {@code status} reports it. */
+        public static View of(ReplicaStatus s) {
+            return new View(s.viewNumber(), s.viewMembers(), s.viewCondition(), s.viewChanges());
+        }
+
+        @Override
+        public int[] members() {
+            return members.clone();
+        }
+
+        // Compared by content: the dashboard tells pages only about replicas whose picture changed.
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof View v && v.number == number && Arrays.equals(v.members, members)
+                    && v.condition.equals(condition) && v.changes == changes;
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(number, Arrays.hashCode(members), condition, changes);
+        }
+    }
 
     /**
      * A request in the buffer.
@@ -34,6 +71,7 @@ public record ReplicaView(int id, String address, long clock, int bufferLength, 
     public ReplicaView {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(digest, "digest");
+        Objects.requireNonNull(view, "view");
         buffer = buffer.clone();
         keys = keys.clone();
         values = values.clone();

@@ -49,10 +49,10 @@ public final class SerialFilters {
     private SerialFilters() {
     }
 
-    /** For {@link PeerService}: one {@link Batch} and its bytes. */
+    /** For {@link PeerService}: one {@link Batch} and its four byte arrays. */
     public static ObjectInputFilter peerService() {
         // Twice the limit: a batch somewhat over it is read and refused with a clear error by the replica.
-        return new AllowList("PeerService", Set.of(Batch.class), 3, 8, 2L * MAX_BATCH_BYTES, 2L * MAX_BATCH_BYTES + 4096);
+        return new AllowList("PeerService", Set.of(Batch.class), 3, 10, 2L * MAX_BATCH_BYTES, 2L * MAX_BATCH_BYTES + 4096);
     }
 
     /**

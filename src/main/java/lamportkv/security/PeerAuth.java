@@ -10,8 +10,8 @@ import lamportkv.rmi.Batch;
 
 /**
  * Proof that a peer call comes from a holder of the cluster secret: an HMAC-SHA256 over the
- * sender, the receiver, the first link sequence number, the encoded messages, the sender's wall
- * clock and its configuration's agreement, with a key derived from the secret. Changing any of them (claiming another sender, replaying a batch to
+ * sender, the receiver, its view, the first link sequence number, the encoded messages and view
+ * messages, the sender's wall clock and its configuration's agreement, with a key derived from the secret. Changing any of them (claiming another sender, replaying a batch to
  * another replica, renumbering it, altering a message) breaks the proof; replaying it unchanged to
  * the same replica is harmless, because the receiver drops link numbers it already holds.
  *
@@ -20,7 +20,8 @@ import lamportkv.rmi.Batch;
  */
 public final class PeerAuth {
     private static final String ALGORITHM = "HmacSHA256";
-    private static final byte[] DOMAIN = "lamportkv peer batch v2".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] DOMAIN = "lamportkv peer batch v3".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] NO_CONTROL = lamportkv.core.ViewCodec.encode(java.util.List.of());
     private final SecretKeySpec key;
 
     public PeerAuth(byte[] secret) {
@@ -38,18 +39,32 @@ public final class PeerAuth {
      * {@code from → to}, sent at {@code sentMillis} under {@code agreement}.
      */
     public byte[] sign(int from, int to, long firstSeq, byte[] messages, long sentMillis, byte[] agreement) {
+        return sign(from, to, 0, firstSeq, messages, NO_CONTROL, sentMillis, agreement);
+    }
+
+    /** As above, for a batch of view {@code view} that also carries view messages ({@code control}). */
+    public byte[] sign(int from, int to, long view, long firstSeq, byte[] messages, byte[] control, long sentMillis,
+                       byte[] agreement) {
         try {
             Mac mac = Mac.getInstance(ALGORITHM);
             mac.init(key);
             mac.update(DOMAIN);
-            mac.update(ByteBuffer.allocate(4 + 4 + 8 + 8 + 4 + 4).putInt(from).putInt(to).putLong(firstSeq)
-                    .putLong(sentMillis).putInt(agreement.length).putInt(messages.length).array());
+            mac.update(ByteBuffer.allocate(4 + 4 + 8 + 8 + 8 + 4 + 4 + 4).putInt(from).putInt(to).putLong(view)
+                    .putLong(firstSeq).putLong(sentMillis).putInt(agreement.length).putInt(messages.length)
+                    .putInt(control.length).array());
             mac.update(agreement);
             mac.update(messages);
+            mac.update(control);
             return mac.doFinal();
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("this JVM has no " + ALGORITHM, e);
         }
+    }
+
+    /** True if {@code batch} carries its own proof, as replica {@code to} received it; in constant time. */
+    public boolean verify(Batch batch, int to) {
+        return batch.auth() != null && MessageDigest.isEqual(sign(batch.from(), to, batch.view(), batch.firstSeq(),
+                batch.messages(), batch.control(), batch.sentMillis(), batch.agreement()), batch.auth());
     }
 
     /** True if {@code auth} is the proof for this batch; compared in constant time. */
@@ -63,6 +78,13 @@ public final class PeerAuth {
                                      byte[] agreement) {
         return new Batch(from, firstSeq, messages, sentMillis, agreement,
                 sign(from, to, firstSeq, messages, sentMillis, agreement));
+    }
+
+    /** A signed batch of view {@code view} with view messages. */
+    public Batch batch(int from, int to, long view, long firstSeq, byte[] messages, byte[] control, long sentMillis,
+                       byte[] agreement) {
+        return new Batch(from, view, firstSeq, messages, control, sentMillis, agreement,
+                sign(from, to, view, firstSeq, messages, control, sentMillis, agreement));
     }
 
     @Override

@@ -4,6 +4,7 @@ import java.rmi.NotBoundException;
 import java.rmi.RemoteException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,6 +26,7 @@ import lamportkv.web.JsonModel.EventJson;
 import lamportkv.web.JsonModel.PeerJson;
 import lamportkv.web.JsonModel.PendingJson;
 import lamportkv.web.JsonModel.ReplicaJson;
+import lamportkv.web.JsonModel.ViewJson;
 
 /**
  * The whole cluster as one dashboard sees it: every replica's latest state and the events of all
@@ -336,7 +338,8 @@ final class ClusterWatcher implements AutoCloseable {
     private ReplicaJson replica(Member m) {
         if (m.last == null) {
             return new ReplicaJson(m.address.id(), m.address.hostPort(), m.dashboard, m.reachable, m.error,
-                    m.unreachableSince, 0, 0, 0, 0, List.of(), 0, 0, "", 0, List.of(), 0, false);
+                    m.unreachableSince, 0, 0, 0, 0, List.of(), 0, 0, "", 0, List.of(), 0, false,
+                    new ViewJson(0, List.of(), "", 0));
         }
         return replicaJson(m.last, m.dashboard, m.reachable, m.error, m.unreachableSince, m.lastSeen, members.size() - 1);
     }
@@ -354,9 +357,15 @@ final class ClusterWatcher implements AutoCloseable {
         for (PeerStatus p : v.peers()) {
             peers.add(new PeerJson(p.id(), p.address(), p.reachable(), p.unreachableSinceMillis(), p.waiting()));
         }
+        ReplicaView.View view = v.view();
         return new ReplicaJson(v.id(), v.address(), dashboard, reachable, error, unreachableSince, lastSeen,
                 v.clock(), v.bufferLength(), v.unstamped(), buffer, v.applied(), o.executed(), v.digest(), v.keyCount(), peers,
-                v.deliveryDelayMillis(), o.autoTick());
+                v.deliveryDelayMillis(), o.autoTick(), new ViewJson(view.number(), list(view.members()), view.condition(),
+                view.changes()));
+    }
+
+    private static List<Integer> list(int[] ids) {
+        return Arrays.stream(ids).boxed().toList();
     }
 
     static DataJson data(ReplicaView v) {
@@ -383,12 +392,14 @@ final class ClusterWatcher implements AutoCloseable {
                 message = e.kind().name().substring("RECEIVE_".length());
             }
             case EXECUTE -> kind = "execute";
-            default -> kind = "apply";
+            case APPLY -> kind = "apply";
+            case VIEW -> kind = "view";
+            default -> throw new IllegalArgumentException("no JSON for events of kind " + e.kind());
         }
         String request = e.requestTs() == 0 ? "" : e.requestTs() + "." + e.requestOrigin();
         String id = replica + "." + Long.toHexString(recorder & 0xffffffL) + "." + e.seq();
         return new EventJson(id, replica, e.seq(), e.wallMillis(), kind, message, e.clock(), e.peer(), e.linkSeq(),
-                request, e.requestTs(), e.requestOrigin(), e.op(), e.result(), e.ok());
+                request, e.requestTs(), e.requestOrigin(), e.op(), e.result(), e.ok(), e.view(), list(e.members()));
     }
 
     @Override

@@ -9,6 +9,7 @@ import java.net.InetAddress;
 import java.util.OptionalInt;
 import lamportkv.config.ClusterConfig;
 import lamportkv.replica.Replica;
+import lamportkv.replica.ReplicaListener;
 import lamportkv.rmi.EventView;
 import lamportkv.rmi.Observation;
 import lamportkv.web.JsonModel.ClusterJson;
@@ -98,6 +99,11 @@ public final class Dashboard implements AutoCloseable {
 
     Controls controls() {
         return controls;
+    }
+
+    /** The listener that records the replica's events (tests report view events through it). */
+    ReplicaListener recorder() {
+        return recorder;
     }
 
     Switches switches() {

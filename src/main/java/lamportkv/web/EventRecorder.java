@@ -35,7 +35,14 @@ public final class EventRecorder implements ReplicaListener {
     static final int MAX_TEXT = 80;
     private static final Pattern CONTROL = Pattern.compile("[\\p{Cc}\\u2028\\u2029]");
 
-    /** One event as the loop recorded it; {@code subject} is a {@link PeerMessage} or a {@link Request}. */
+    /** A change of the replica's view, as the view protocol reported it. */
+    private record ViewChange(long number, List<Integer> members, String what) {
+    }
+
+    /**
+     * One event as the loop recorded it; {@code subject} is a {@link PeerMessage}, a {@link Request}
+     * or a {@link ViewChange}.
+     */
     private record Recorded(long seq, long wallMillis, EventView.Kind kind, long clock, int peer, long linkSeq,
                             Object subject, Result result) {
     }
@@ -102,6 +109,12 @@ public final class EventRecorder implements ReplicaListener {
         record(own ? EventView.Kind.EXECUTE : EventView.Kind.APPLY, clock, 0, 0, request, result);
     }
 
+    @Override
+    public void viewEvent(long viewNumber, List<Integer> members, String what) {
+        // Not an event of the ordering: it sits after the last one, as an apply does.
+        record(EventView.Kind.VIEW, lastClock, 0, 0, new ViewChange(viewNumber, List.copyOf(members), what), null);
+    }
+
     // ---- readers -----------------------------------------------------------------------------
 
     /** Whether this replica's dashboard makes internal events at random intervals (shown to peers). */
@@ -145,7 +158,13 @@ public final class EventRecorder implements ReplicaListener {
         String op = "";
         String result = "";
         boolean ok = true;
-        if (r.subject() instanceof PeerMessage m) {
+        long viewNumber = 0;
+        int[] members = EventView.NO_MEMBERS;
+        if (r.subject() instanceof ViewChange v) {
+            op = shorten(v.what());
+            viewNumber = v.number();
+            members = v.members().stream().mapToInt(Integer::intValue).toArray();
+        } else if (r.subject() instanceof PeerMessage m) {
             request = m.requestId();
             if (m instanceof PeerMessage.RequestMsg q) {
                 op = text(q.request());
@@ -162,7 +181,8 @@ public final class EventRecorder implements ReplicaListener {
             ok = r.result().ok();
         }
         return new EventView(r.seq(), r.wallMillis(), r.kind(), r.clock(), r.peer(), r.linkSeq(),
-                request == null ? 0 : request.ts(), request == null ? 0 : request.origin(), op, result, ok);
+                request == null ? 0 : request.ts(), request == null ? 0 : request.origin(), op, result, ok, viewNumber,
+                members);
     }
 
     static String text(Request request) {

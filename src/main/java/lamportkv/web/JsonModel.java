@@ -19,6 +19,15 @@ public final class JsonModel {
     public record PendingJson(long ts, int origin, String op, int oks, int oksNeeded, boolean released) {
     }
 
+    /**
+     * A replica's view, as its {@code status} gives it.
+     *
+     * @param condition "" while it is a working member, else why it takes no client operations
+     * @param changes   views it installed since it started
+     */
+    public record ViewJson(long number, List<Integer> members, String condition, long changes) {
+    }
+
     /** What a replica knows of one of its peers (its own link to it). */
     public record PeerJson(int id, String address, boolean reachable, long unreachableSince, int waiting) {
     }
@@ -33,11 +42,12 @@ public final class JsonModel {
      * @param executed    operations it executed as their origin since it started
      * @param slowMotion  the delay it puts on each incoming batch of messages, 0 when off
      * @param autoTick    whether its dashboard makes internal events at random intervals
+     * @param view        its view (number 0 and no members before it was reached)
      */
     public record ReplicaJson(int id, String address, String dashboard, boolean reachable, String error,
                               long unreachableSince, long lastSeen, long clock, int bufferLength,
                               int unstamped, List<PendingJson> buffer, long applied, long executed, String digest, int keyCount,
-                              List<PeerJson> peers, long slowMotion, boolean autoTick) {
+                              List<PeerJson> peers, long slowMotion, boolean autoTick, ViewJson view) {
     }
 
     public record EntryJson(String key, String value) {
@@ -52,15 +62,18 @@ public final class JsonModel {
      *
      * @param id      unique in the cluster: replica, recorder and number
      * @param kind    {@code tick}, {@code send}, {@code receive}, {@code execute} (the origin applies
-     *                its own request), {@code apply} (another replica's request)
+     *                its own request), {@code apply} (another replica's request), {@code view} (its
+     *                place in the views changed; {@code op} says how, in words)
      * @param message for sends and receives: {@code REQUEST}, {@code OK} or {@code APPLY}, else ""
      * @param peer    for sends the receiver, for receives the sender, else 0
      * @param link    the link sequence number: a send and its receive have the same (from, to, link)
-     * @param request the request's id {@code "ts.origin"}, or "" for a tick
+     * @param request the request's id {@code "ts.origin"}, or "" for a tick or a view event
+     * @param view    for a view event, the view's number, else 0
+     * @param members for a view event, the view's members, else empty
      */
     public record EventJson(String id, int replica, long seq, long time, String kind, String message, long clock,
                             int peer, long link, String request, long requestTs, int requestOrigin, String op,
-                            String result, boolean ok) {
+                            String result, boolean ok, long view, List<Integer> members) {
     }
 
     /** The switches of the serving replica. */

@@ -3,6 +3,7 @@ package lamportkv.web;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
@@ -25,7 +26,7 @@ import lamportkv.rmi.ReplicaView;
 /**
  * A replica's Prometheus metrics, served at {@code /metrics}. Counters are fed by the replica's
  * listener calls through data points resolved once, without exemplars, so the event loop pays one add per event;
- * gauges (clock, buffer, peers) are read from the replica when scraped.
+ * gauges (clock, buffer, peers, view) are read from the replica when scraped.
  */
 final class Metrics implements ReplicaListener {
     private static final double[] OPERATION_SECONDS = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
@@ -47,6 +48,10 @@ final class Metrics implements ReplicaListener {
     private final Gauge bufferLength;
     private final Gauge applied;
     private final Gauge reachable;
+    private final Gauge viewNumber;
+    private final Gauge viewMembers;
+    /** Views installed, as last read from the replica; the counter reads it when scraped. */
+    private volatile long viewChanges;
 
     Metrics(List<Integer> peers) {
         Counter operationsTotal = Counter.builder().name("lamportkv_operations_total")
@@ -93,6 +98,14 @@ final class Metrics implements ReplicaListener {
                 .help("Operations this replica has applied (its own and others', failed ones included)").register(registry);
         reachable = Gauge.builder().name("lamportkv_peer_reachable")
                 .help("1 if this replica's link to the peer is reachable, else 0").labelNames("peer").register(registry);
+        viewNumber = Gauge.builder().name("lamportkv_view_number")
+                .help("The number of this replica's current view").register(registry);
+        viewMembers = Gauge.builder().name("lamportkv_view_members")
+                .help("How many replicas are members of this replica's current view").register(registry);
+        // The replica counts the views it installed; a counter with a callback exposes that count as it is.
+        CounterWithCallback.builder().name("lamportkv_view_changes_total")
+                .help("Views this replica has installed since it started")
+                .callback(callback -> callback.call(viewChanges)).register(registry);
     }
 
     private static int messageIndex(PeerMessage m) {
@@ -148,6 +161,9 @@ final class Metrics implements ReplicaListener {
         for (PeerStatus p : now.peers()) {
             reachable.labelValues(String.valueOf(p.id())).set(p.reachable() ? 1 : 0);
         }
+        viewNumber.set(now.view().number());
+        viewMembers.set(now.view().members().length);
+        viewChanges = now.view().changes();
         PrometheusTextFormatWriter.create().write(out, registry.scrape());
     }
 

@@ -36,16 +36,22 @@ final class ReplicaViews {
         Loop s = replica.inspect(this::readOnLoop);
         PeerStatus[] peers;
         int unstamped;
+        ReplicaView.View view;
         try {
             ReplicaStatus status = replica.clientService().status();
             peers = status.peers();
             unstamped = status.unstamped();
+            view = ReplicaView.View.of(status);
+            view = new ReplicaView.View(view.number(), view.members(), EventRecorder.shorten(view.condition()),
+                    view.changes());
         } catch (RemoteException | RuntimeException e) {
             peers = new PeerStatus[0];      // an in-process call: only if the replica is stopping
             unstamped = 0;
+            view = new ReplicaView.View(0, new int[0], "stopping", 0);
         }
         return new ReplicaView(replica.id(), replica.address().hostPort(), s.clock(), s.bufferLength(), unstamped,
-                s.buffer(), s.applied(), s.digest(), s.keyCount(), s.keys(), s.values(), peers, replica.deliveryDelayMillis());
+                s.buffer(), s.applied(), s.digest(), s.keyCount(), s.keys(), s.values(), peers, replica.deliveryDelayMillis(),
+                view);
     }
 
     private Loop readOnLoop(StateMachine state) {

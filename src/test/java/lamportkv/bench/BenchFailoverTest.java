@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import lamportkv.client.Client;
 import lamportkv.client.FakeReplica;
 import lamportkv.rmi.Command;
 import lamportkv.rmi.Reply;
@@ -69,6 +70,15 @@ class BenchFailoverTest {
             }
             return new Reply(Reply.Status.valueOf(how), "replica 1: " + how + " (a text no client matches)");
         });
+    }
+
+    @Test
+    void aReplicaThatDoesNotAnswerHoldsABenchClientAtMostTheShellsAttemptLimit() {
+        // RMI's read timeout, JVM-wide and read once, so checked as the value the bench sets.
+        assertThat(Bench.responseTimeoutMillis(10_000, Client.attemptLimitMillis(2_000))).isEqualTo(3_000);
+        assertThat(Bench.responseTimeoutMillis(1_000, 601_000)).as("a short --timeout: the replica answers first")
+                .isEqualTo(6_000);
+        assertThat(Bench.responseTimeoutMillis(Long.MAX_VALUE / 2, Long.MAX_VALUE / 2)).isEqualTo(Integer.MAX_VALUE);
     }
 
     @ParameterizedTest(name = "{0}: retried elsewhere = {1}")

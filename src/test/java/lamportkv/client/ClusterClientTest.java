@@ -104,15 +104,16 @@ class ClusterClientTest {
         String self = cluster.config().find(2).orElseThrow().hostPort();
         String one = cluster.config().find(1).orElseThrow().hostPort();
         String three = cluster.config().find(3).orElseThrow().hostPort();
-        assertThat(r.outLines()).hasSize(8);
+        assertThat(r.outLines()).hasSize(9);
         assertThat(r.outLines().get(0)).isEqualTo("replica 2 at " + self);
-        assertThat(r.outLines().get(1)).matches("clock:   \\d+");
-        assertThat(r.outLines().get(2)).matches("buffer:  \\d+ requests? waiting to be applied");
-        assertThat(r.outLines().get(3)).matches("applied: \\d+ operations?");
-        assertThat(r.outLines().get(4)).matches("digest:  [0-9a-f]+");
-        assertThat(r.outLines().get(5)).matches("clients: \\d+ remembered for retries");
-        assertThat(r.outLines().get(6)).isEqualTo("peer 1 at " + one + ": reachable");
-        assertThat(r.outLines().get(7)).isEqualTo("peer 3 at " + three + ": reachable");
+        assertThat(r.outLines().get(1)).isEqualTo("view:    0 (members 1 2 3)");
+        assertThat(r.outLines().get(2)).matches("clock:   \\d+");
+        assertThat(r.outLines().get(3)).matches("buffer:  \\d+ requests? waiting to be applied");
+        assertThat(r.outLines().get(4)).matches("applied: \\d+ operations?");
+        assertThat(r.outLines().get(5)).matches("digest:  [0-9a-f]+");
+        assertThat(r.outLines().get(6)).matches("clients: \\d+ remembered for retries");
+        assertThat(r.outLines().get(7)).isEqualTo("peer 1 at " + one + ": reachable");
+        assertThat(r.outLines().get(8)).isEqualTo("peer 3 at " + three + ": reachable");
     }
 
     @Test

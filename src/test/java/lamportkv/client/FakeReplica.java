@@ -110,7 +110,7 @@ public final class FakeReplica implements ReplicaService, AutoCloseable {
 
     @Override
     public ReplicaStatus status() {
-        return new ReplicaStatus(id, hostPort(), 42, 0, 0, 7, "ab12", 0, new PeerStatus[0]);
+        return new ReplicaStatus(id, hostPort(), 42, 0, 0, 7, "ab12", 0, new PeerStatus[0], 0, new int[] {id}, "", 0);
     }
 
     @Override

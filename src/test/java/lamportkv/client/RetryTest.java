@@ -48,8 +48,12 @@ class RetryTest {
     }
 
     private Path config(String first, String second) throws Exception {
+        return config(first, second, "");
+    }
+
+    private Path config(String first, String second, String settings) throws Exception {
         Path file = dir.resolve("replicas.properties");
-        Files.writeString(file, "replica.1=" + first + "\nreplica.2=" + second + "\n");
+        Files.writeString(file, "replica.1=" + first + "\nreplica.2=" + second + "\n" + settings);
         return file;
     }
 
@@ -322,6 +326,83 @@ class RetryTest {
         } finally {
             frozen.countDown();
         }
+    }
+
+    @Test
+    void theAttemptLimitIsTheViewSuspicionTimePlusASecond() {
+        assertThat(Client.attemptLimitMillis(2_000)).isEqualTo(3_000);
+        assertThat(Client.attemptLimitMillis(500)).isEqualTo(1_500);
+    }
+
+    /** Replica 1 never answers (frozen: SIGSTOP) until the returned latch is counted down. */
+    private CountDownLatch freeze(FakeReplica replica) {
+        CountDownLatch frozen = new CountDownLatch(1);
+        replica.answer(c -> {
+            try {
+                frozen.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return new Reply(Reply.Status.OK, "too late");
+        });
+        return frozen;
+    }
+
+    @Test
+    void aFrozenReplicaHoldsAnAttemptOnlyUntilTheAttemptLimitThenTheNextReplicaGetsIt() throws Exception {
+        CountDownLatch frozen = freeze(one);
+        two.answer(c -> new Reply(Reply.Status.OK, "OK"));
+        try {
+            Path file = config(one.hostPort(), two.hostPort(), "view.suspect.seconds=0.5\n");
+            long started = System.nanoTime();
+            ClientRun r = ClientRun.of("--config", file.toString(), "--timeout", "10", "set", "x", "1");
+            long tookMillis = (System.nanoTime() - started) / 1_000_000;
+            assertThat(r).isEqualTo(new ClientRun(0, "OK\n", "retrying 'set x 1' on replica 2 at " + two.hostPort()
+                    + ": replica 1 at " + one.hostPort() + " did not answer within 1.5s\n"));
+            assertThat(tookMillis).as("ms taken: the 1.5 s attempt limit, not the 10 s budget").isBetween(1_500L, 4_000L);
+            List<Command> attempts = List.of(one.received().get(0), two.received().get(0));
+            assertSameTag(attempts);
+            assertThat(attempts.get(0).timeoutMillis()).as("the replica is still given the whole budget").isGreaterThan(9_000);
+            assertThat(attempts.get(1).timeoutMillis()).as("and the next one what is left").isBetween(7_000L, 8_600L);
+        } finally {
+            frozen.countDown();
+        }
+    }
+
+    @Test
+    void anAttemptCutShortByTheLimitMayHaveReachedItsReplica() throws Exception {
+        CountDownLatch frozen = freeze(one);
+        two.answer(c -> new Reply(Reply.Status.NOT_APPLIED, QUEUED));
+        try {
+            Path file = config(one.hostPort(), two.hostPort(), "view.suspect.seconds=0.5\n");
+            ClientRun r = ClientRun.of("--config", file.toString(), "--timeout", "10", "add", "x", "1");
+            assertThat(r.status()).isEqualTo(1);
+            assertThat(r.errLines()).last().isEqualTo("error: timed out after 10s waiting for replica 3 (unreachable"
+                    + " since 12:00:00), still queued behind this replica's earlier requests; the operation may still be"
+                    + " applied (an earlier attempt, at replica 1 (" + one.hostPort() + "), got no answer)");
+        } finally {
+            frozen.countDown();
+        }
+    }
+
+    @Test
+    void aViewChangeThatMakesEveryReplicaUnavailableForAWhileIsWaitedOut() throws Exception {
+        // Every replica answers UNAVAILABLE (not a member of a working view, changing views) for 2 s.
+        long until = System.nanoTime() + 2_000_000_000L;
+        FakeReplica.Answer changing = c -> System.nanoTime() - until < 0
+                ? new Reply(Reply.Status.UNAVAILABLE, "replica is changing views; try another replica")
+                : new Reply(Reply.Status.OK, "3");
+        one.answer(changing);
+        two.answer(changing);
+        ClientRun r = client("add", "x", "3");
+        assertThat(r.status()).isZero();
+        assertThat(r.out()).isEqualTo("3\n");
+        assertThat(r.errLines()).as("notices only, no error").isNotEmpty()
+                .allMatch(l -> l.startsWith("retrying 'add x 3' on replica "));
+        List<Command> attempts = new ArrayList<>(one.received());
+        attempts.addAll(two.received());
+        assertThat(attempts).hasSizeGreaterThan(4);
+        assertSameTag(attempts);
     }
 
     @Test

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import lamportkv.config.ClusterConfig;
 import org.jline.terminal.Terminal;
 import org.jline.terminal.impl.DumbTerminal;
 import org.junit.jupiter.api.Test;
@@ -34,7 +35,8 @@ class ShellTest {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         PrintStream outStream = new PrintStream(out, true, StandardCharsets.UTF_8);
         PrintStream errStream = new PrintStream(err, true, StandardCharsets.UTF_8);
-        Connection connection = new Connection(candidates, false, movable, Duration.ZERO, errStream);
+        Connection connection = new Connection(candidates, false, movable, Duration.ZERO,
+                Client.attemptLimitMillis(ClusterConfig.DEFAULT_VIEW_SUSPECT_MILLIS), errStream);
         Session session = new Session(connection, outStream, errStream, 9, 10_000, Clock.systemDefaultZone());
         int status;
         try (Terminal terminal = new DumbTerminal("test", "dumb",

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Reading replicas.properties: a good file, and one-line errors naming file:line for bad ones. */
@@ -125,6 +126,23 @@ class ClusterConfigTest {
                     "replica.1=a:1", "snapshot.every=50", "client.expiry.seconds=9"));
             assertThat(set.snapshotEvery()).isEqualTo(50);
             assertThat(set.clientExpirySeconds()).isEqualTo(9);
+        }
+
+        @ParameterizedTest(name = "view.suspect.seconds={0} is {1} ms")
+        @CsvSource({"2, 2000", "0.5, 500", "0.001, 1", "1.25, 1250", "600, 600000", "600.000, 600000", "007, 7000"})
+        @DisplayName("view.suspect.seconds: seconds to the millisecond")
+        void viewSuspect(String value, long millis) throws Exception {
+            ClusterConfig config = ClusterConfig.load(write("replica.1=a:1", "view.suspect.seconds = " + value));
+            assertThat(config.viewSuspectMillis()).isEqualTo(millis);
+            assertThat(config.withSnapshotEvery(5).viewSuspectMillis()).isEqualTo(millis);
+        }
+
+        @Test
+        @DisplayName("view.suspect.seconds defaults to 2, also for a configuration made in code")
+        void viewSuspectDefault() throws Exception {
+            assertThat(ClusterConfig.load(write("replica.1=a:1")).viewSuspectMillis()).isEqualTo(2_000)
+                    .isEqualTo(ClusterConfig.DEFAULT_VIEW_SUSPECT_MILLIS);
+            assertThat(ClusterConfig.of(List.of(new ReplicaAddress(1, "a", 1)), dir).viewSuspectMillis()).isEqualTo(2_000);
         }
     }
 
@@ -275,7 +293,8 @@ class ClusterConfigTest {
         @DisplayName("an unknown setting")
         void unknownKey() throws IOException {
             Path file = write("replica.1=127.0.0.1:7101", "datadir=data");
-            assertErrorAt(file, 2).hasMessageContaining("unknown setting \"datadir\"");
+            assertErrorAt(file, 2).hasMessageContaining("unknown setting \"datadir\"")
+                    .hasMessageContaining("view.suspect.seconds");
         }
 
         @Test
@@ -300,6 +319,16 @@ class ClusterConfigTest {
                     .hasMessageContaining("bad snapshot.every \"0\"");
             assertErrorAt(writeAt("b/replicas.properties", "replica.1=a:1", "client.expiry.seconds=soon"), 2)
                     .hasMessageContaining("bad client.expiry.seconds \"soon\"");
+        }
+
+        @ParameterizedTest(name = "view.suspect.seconds=\"{0}\"")
+        @ValueSource(strings = {"", "0", "0.0", "0.000", "-1", "600.001", "601", "1000000", "0.0005", "1.", ".5",
+                "2s", "1e3", "1,5", "two", "2 0", "+2", "NaN"})
+        @DisplayName("a bad view.suspect.seconds: not a number of seconds, not above 0, over 600, finer than a millisecond")
+        void badViewSuspect(String value) throws IOException {
+            assertErrorAt(write("replica.1=a:1", "view.suspect.seconds=" + value), 2)
+                    .hasMessageEndingWith("bad view.suspect.seconds \"" + value.strip() + "\" (expected seconds above 0"
+                            + " and at most 600, to the millisecond, such as 2 or 0.5)");
         }
 
         @Test

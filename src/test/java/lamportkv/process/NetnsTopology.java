@@ -58,6 +58,20 @@ final class NetnsTopology implements AutoCloseable {
         return SUBNET + ".254";
     }
 
+    /**
+     * Writes {@code dir/replicas.properties} for replicas 1..{@code replicas} at
+     * {@code 10.77.0.<id>:<port>}: one port, several addresses, as compose's {@code replica<id>:7101}.
+     */
+    static Path writeConfig(Path dir, int replicas, int port) throws IOException {
+        StringBuilder text = new StringBuilder("data.dir=data\n");
+        for (int id = 1; id <= replicas; id++) {
+            text.append("replica.").append(id).append('=').append(address(id)).append(':').append(port).append('\n');
+        }
+        Path file = dir.resolve("replicas.properties");
+        Files.writeString(file, text);
+        return file;
+    }
+
     /** The command prefix that runs a program inside replica {@code id}'s namespace. */
     List<String> exec(int id) {
         return List.of(ip, "netns", "exec", namespace(id));
@@ -143,6 +157,21 @@ final class NetnsTopology implements AutoCloseable {
         }
     }
 
+    /**
+     * Cuts replica {@code id}'s cable: its veth's bridge end goes down, so nothing passes between
+     * its namespace and the bridge (peers, clients here) and nothing is refused either: packets
+     * vanish, as in a real partition. Inside its namespace its own address still answers (a
+     * client run there with {@link #exec} reaches it over loopback).
+     */
+    void cut(int id) throws Exception {
+        must(ip, "link", "set", hostEnd(id), "down");
+    }
+
+    /** Reconnects what {@link #cut} disconnected. */
+    void heal(int id) throws Exception {
+        must(ip, "link", "set", hostEnd(id), "up");
+    }
+
     /** A description of what was built, for the test's output. */
     String describe() throws Exception {
         StringBuilder text = new StringBuilder(run(ip, "-br", "addr", "show", "dev", BRIDGE).output());
@@ -215,7 +244,7 @@ final class NetnsTopology implements AutoCloseable {
     }
 
     private static String skip(String reason) {
-        String message = "NetnsClusterIT skipped: " + reason;
+        String message = "network namespace test skipped: " + reason;
         System.out.println(message);
         return message;
     }

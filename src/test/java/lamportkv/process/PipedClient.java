@@ -78,6 +78,11 @@ final class PipedClient implements AutoCloseable {
         }
     }
 
+    /** Ends the client at once (SIGKILL), whatever it is doing: for a test that gave up. */
+    void kill() {
+        process.destroyForcibly();
+    }
+
     @Override
     public void close() throws InterruptedException {
         try {

@@ -11,16 +11,22 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import lamportkv.config.ClusterConfig;
 
 /**
  * Replicas as separate JVMs, started with the project's own {@code run-replica.sh} and a
  * temporary configuration, and the real client through {@code run-client.sh}: what a user runs.
- * Replicas can be killed (SIGKILL), paused (SIGSTOP) and resumed (SIGCONT).
+ * Replicas can be killed (SIGKILL), paused (SIGSTOP) and resumed (SIGCONT), and a stopped
+ * replica's data directory wiped (a lost disk). Also the questions the fault tests ask of one
+ * replica at a time, pinned to its address ({@link #status}, {@link #hash}, {@link #view}).
  */
 final class ProcessCluster implements AutoCloseable {
     /** The project's root, where the scripts are (Maven runs tests there). */
     static final Path ROOT = Path.of("").toAbsolutePath();
 
+    private final long createdNanos = System.nanoTime();
     private final Path dir;
     private final Path configFile;
     private final List<Integer> ids = new ArrayList<>();
@@ -44,7 +50,7 @@ final class ProcessCluster implements AutoCloseable {
         }
     }
 
-    /** Writes a configuration for {@code replicas} replicas on free loopback ports. */
+    /** Writes a configuration for {@code replicas} replicas (3, 5, ...) on free loopback ports. */
     static ProcessCluster create(int replicas, Path dir) throws IOException {
         StringBuilder text = new StringBuilder("data.dir=data\n");
         for (int id = 1; id <= replicas; id++) {
@@ -89,6 +95,66 @@ final class ProcessCluster implements AutoCloseable {
 
     List<Integer> ids() {
         return ids;
+    }
+
+    /** Where {@code run-replica.sh} and {@code run-client.sh} are (for {@link PipedClient}). */
+    Path scripts() {
+        return scripts;
+    }
+
+    /** The test's directory: consoles, client files, the configuration. */
+    Path dir() {
+        return dir;
+    }
+
+    /** The configuration as the replicas read it. */
+    ClusterConfig config() {
+        try {
+            return ClusterConfig.load(configFile);
+        } catch (lamportkv.config.ConfigException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    /** Replica {@code id}'s {@code host:port}, as configured: for {@code --connect}. */
+    String address(int id) {
+        try {
+            return config().replica(id).hostPort();
+        } catch (lamportkv.config.ConfigException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+
+    /** Replica {@code id}'s data directory ({@code <data.dir>/replica-<id>}). */
+    Path dataDir(int id) {
+        return config().dataDirOf(id);
+    }
+
+    /**
+     * Deletes stopped replica {@code id}'s data directory, as a lost disk would (its console file
+     * and the cluster secret beside the configuration stay). Returns how many files it held.
+     */
+    int wipe(int id) throws IOException {
+        if (running.containsKey(id)) {
+            throw new IllegalStateException("replica " + id + " is running: stop it before wiping its data");
+        }
+        Path data = dataDir(id);
+        if (!Files.exists(data)) {
+            return 0;
+        }
+        List<Path> paths;
+        try (Stream<Path> walk = Files.walk(data)) {
+            paths = walk.sorted(java.util.Comparator.reverseOrder()).toList();
+        }
+        int files = 0;
+        for (Path p : paths) {
+            files += Files.isRegularFile(p) ? 1 : 0;
+            Files.delete(p);
+        }
+        if (Files.exists(data)) {
+            throw new IllegalStateException(data + " still exists after the wipe");
+        }
+        return files;
     }
 
     /** Starts every replica and waits until each answers. */
@@ -142,10 +208,12 @@ final class ProcessCluster implements AutoCloseable {
         return p.exitValue();
     }
 
+    /** SIGSTOP: the process is frozen (no thread runs) but its sockets stay open, as in a long GC pause. */
     void pause(int id) throws Exception {
         signal(id, "STOP");
     }
 
+    /** SIGCONT after {@link #pause}. */
     void resume(int id) throws Exception {
         signal(id, "CONT");
     }
@@ -165,8 +233,17 @@ final class ProcessCluster implements AutoCloseable {
 
     /** Runs {@code run-client.sh --config FILE ARGS...} with {@code stdin} as its input. */
     ClientRun client(List<String> args, String stdin) throws Exception {
-        List<String> command = new ArrayList<>(List.of("bash", scripts.resolve("run-client.sh").toString(),
-                "--config", configFile.toString()));
+        return clientVia(List.of(), args, stdin, Duration.ofSeconds(120));
+    }
+
+    /**
+     * Runs {@code PREFIX bash run-client.sh --config FILE ARGS...} (the prefix e.g. {@code ip netns
+     * exec NS}, to run the client inside a replica's namespace), failing if it runs longer than
+     * {@code limit}.
+     */
+    ClientRun clientVia(List<String> prefix, List<String> args, String stdin, Duration limit) throws Exception {
+        List<String> command = new ArrayList<>(prefix);
+        command.addAll(List.of("bash", scripts.resolve("run-client.sh").toString(), "--config", configFile.toString()));
         command.addAll(args);
         Path out = Files.createTempFile(dir, "client", ".out");
         Path err = Files.createTempFile(dir, "client", ".err");
@@ -174,9 +251,9 @@ final class ProcessCluster implements AutoCloseable {
                 .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
         p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
         p.getOutputStream().close();
-        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+        if (!p.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
             p.destroyForcibly();
-            throw new AssertionError("client " + args + " did not finish within 120s");
+            throw new AssertionError("client " + prefix + " " + args + " did not finish within " + limit.toSeconds() + "s");
         }
         ClientRun run = new ClientRun(p.exitValue(), Files.readString(out), Files.readString(err));
         Files.delete(out);
@@ -186,6 +263,94 @@ final class ProcessCluster implements AutoCloseable {
 
     ClientRun client(List<String> args) throws Exception {
         return client(args, "");
+    }
+
+    /**
+     * One command on replica {@code id} only ({@code --connect}: no failover), within
+     * {@code timeoutSeconds} of the client's own budget.
+     */
+    ClientRun on(int id, int timeoutSeconds, String... command) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--connect", address(id), "--timeout", String.valueOf(timeoutSeconds)));
+        args.addAll(List.of(command));
+        return clientVia(List.of(), args, "", Duration.ofSeconds(timeoutSeconds + 60L));
+    }
+
+    /** Replica {@code id}'s {@code status} lines; fails if it does not answer within a few seconds. */
+    List<String> status(int id) throws Exception {
+        ClientRun r = on(id, 5, "status");
+        if (r.exitCode() != 0) {
+            throw new AssertionError("status of replica " + id + " failed: " + r);
+        }
+        return r.lines();
+    }
+
+    /** Replica {@code id}'s view as its {@code status} reports it; empty if it names none. */
+    java.util.Optional<ViewStatus.View> view(int id) throws Exception {
+        return ViewStatus.parse(status(id));
+    }
+
+    /** Replica {@code id}'s {@code applied=<n> digest=<hex>}. */
+    String hash(int id) throws Exception {
+        ClientRun r = on(id, 5, "hash");
+        if (r.exitCode() != 0 || !r.out().strip().matches("applied=[0-9]+ digest=[0-9a-f]+")) {
+            throw new AssertionError("hash of replica " + id + " failed: " + r);
+        }
+        return r.out().strip();
+    }
+
+    /** Waits until replicas {@code among} report the same {@code applied=<n> digest=<hex>}; returns it. */
+    String awaitEqualHashes(List<Integer> among, Duration within) throws Exception {
+        long deadline = System.nanoTime() + within.toNanos();
+        Map<Integer, String> hashes = new TreeMap<>();
+        while (true) {
+            hashes.clear();
+            for (int id : among) {
+                try {
+                    hashes.put(id, hash(id));
+                } catch (AssertionError notYet) {
+                    hashes.put(id, notYet.getMessage());
+                }
+            }
+            if (hashes.values().stream().distinct().count() == 1 && hashes.values().iterator().next().startsWith("applied=")) {
+                return hashes.values().iterator().next();
+            }
+            if (System.nanoTime() - deadline > 0) {
+                StringBuilder logs = new StringBuilder();
+                for (int id : among) {
+                    logs.append("\n--- replica ").append(id).append(":\n").append(tail(id));
+                }
+                throw new AssertionError("replicas " + among + " did not reach equal hashes within " + within.toSeconds()
+                        + "s: " + hashes + logs);
+            }
+            Thread.sleep(300);
+        }
+    }
+
+    /** Prints {@code what} with the seconds since this cluster was made: a timeline in the test's output. */
+    void note(String what) {
+        System.out.printf("[%6.1f s] %s%n", (System.nanoTime() - createdNanos) / 1e9, what);
+    }
+
+    /** A condition that may ask the replicas (and so throw). */
+    @FunctionalInterface
+    interface Condition {
+        boolean holds() throws Exception;
+    }
+
+    /**
+     * Polls {@code condition} every 300 ms until it holds; fails after {@code within}, naming
+     * {@code what} and {@code state} (read when it fails). Returns how long it took.
+     */
+    static Duration await(Condition condition, Duration within, String what, Supplier<String> state) throws Exception {
+        long started = System.nanoTime();
+        long deadline = started + within.toNanos();
+        while (!condition.holds()) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError("waited " + within.toSeconds() + "s for " + what + "; " + state.get());
+            }
+            Thread.sleep(300);
+        }
+        return Duration.ofNanos(System.nanoTime() - started);
     }
 
     /** The last lines of replica {@code id}'s console, for failure messages. */

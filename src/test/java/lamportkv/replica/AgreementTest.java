@@ -40,20 +40,20 @@ class AgreementTest {
         try (Replica one = Replica.start(cluster.config(), 1); Replica two = Replica.start(config2, 2)) {
             Reply reply = one.clientService().execute(Command.of(7, 1, List.of("set", "x", "1"), 2_000));
             assertThat(reply.status()).as("nothing executes between replicas that disagree")
-                    .isEqualTo(Reply.Status.TIMEOUT);
+                    .isEqualTo(Reply.Status.UNAVAILABLE);     // neither can tell the other the cluster is new
             assertThat(two.clientService().hash().applied()).isZero();
             assertThat(one.clientService().hash().applied()).isZero();
             // What replica 2's link hears from replica 1 (and logs once), with the secret right.
             ReplicaAddress a = cluster.config().replica(1);
             PeerService peer = Rmi.peerService(a.host(), a.port());
             PeerAuth auth = new PeerAuth(ClusterSecret.loadOrCreate(config2.clusterSecretFile()).secret());
-            byte[] agreement = config2.agreement().describe().getBytes(StandardCharsets.UTF_8);
+            byte[] agreement = Replica.agreementText(config2).getBytes(StandardCharsets.UTF_8);
             byte[] none = Codec.encode(List.of());
             assertThatThrownBy(() -> peer.deliver(auth.batch(2, 1, 1, none, System.currentTimeMillis(), agreement)))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("refused: replica 1 is configured with replicas 1,2 and client.expiry.seconds 3600,"
-                            + " but replica 2 with replicas 1,2 and client.expiry.seconds 60; start every replica"
-                            + " with the same replicas.properties");
+                    .hasMessage("refused: replica 1 is configured with replicas 1,2 and client.expiry.seconds 3600"
+                            + " and view.suspect.seconds 2, but replica 2 with replicas 1,2 and client.expiry.seconds 60"
+                            + " and view.suspect.seconds 2; start every replica with the same replicas.properties");
         }
     }
 

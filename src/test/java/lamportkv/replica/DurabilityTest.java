@@ -47,6 +47,7 @@ class DurabilityTest {
     void aWholeClusterRestartKeepsEveryAcknowledgedOperationAcrossSnapshots() throws Exception {
         try (LocalCluster cluster = LocalCluster.create(3, dir, "snapshot.every=40\n")) {
             cluster.ids().forEach(cluster::start);
+            cluster.awaitWorking();
             assertThat(run(cluster, 1, "set", "n", "0")).isEqualTo(ok("OK"));
             for (int i = 1; i <= 150; i++) {
                 assertThat(run(cluster, 1 + i % 3, "add", "n", "1")).isEqualTo(ok(String.valueOf(i)));

@@ -38,7 +38,7 @@ class DurableAckTest {
             ReplicaAddress a = cluster.config().find(1).orElseThrow();
             PeerService one = Rmi.peerService(a.host(), a.port());
             PeerAuth auth = new PeerAuth(ClusterSecret.loadOrCreate(cluster.config().clusterSecretFile()).secret());
-            agreement = cluster.config().agreement().describe().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            agreement = Replica.agreementText(cluster.config()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
             long held = send(one, auth, 1).held();          // a heartbeat: where the link stands
 
             // A REQUEST: replica 1 takes it in and answers the call before its round's force (the

@@ -89,6 +89,7 @@ class GroupCommitTest {
             for (int id = 1; id <= REPLICAS; id++) {
                 cluster.start(id).addListener(watcher(id));
             }
+            cluster.awaitWorking();
             ExecutorService pool = Executors.newFixedThreadPool(REPLICAS * CLIENTS_PER_REPLICA);
             List<Future<?>> clients = new ArrayList<>();
             for (int id = 1; id <= REPLICAS; id++) {

@@ -28,6 +28,7 @@ class LargeResultTest {
             for (int id = 1; id <= 3; id++) {
                 cluster.start(id);
             }
+            cluster.awaitWorking();
             ReplicaService r1 = service(cluster, 1);
             String filler = "k".repeat(240);
             int n = 400;        // about 100 KB of keys: more than one message may carry

@@ -25,7 +25,8 @@ class UnreachablePeerTest {
 
     @Test
     void operationsWaitForAStoppedReplicaAndTimeOutNamingIt() throws Exception {
-        try (LocalCluster cluster = LocalCluster.start(3, dir)) {
+        // Within one view: a suspicion time longer than the test, so that no view change ends the wait.
+        try (LocalCluster cluster = LocalCluster.start(3, dir, "view.suspect.seconds=60")) {
             ReplicaService r1 = service(cluster, 1);
             assertThat(r1.execute(Command.of(7, 1, List.of("set", "x", "1"), 10_000)).ok()).isTrue();
 

@@ -205,7 +205,7 @@ class DeserializationFilterTest {
         Canary.READ.set(false);
         for (Object accepted : List.of(replicaService(), peerService(), new Reply(Reply.Status.OK, "1"),
                 new StateHash(1, "ab"), new ReplicaStatus(1, "h:1", 1, 0, 0, 1, "ab", 0,
-                        new PeerStatus[] {new PeerStatus(2, "h:2", true, 0, 0)}),
+                        new PeerStatus[] {new PeerStatus(2, "h:2", true, 0, 0)}, 4, new int[] {1, 2}, "", 3),
                 remoteError, new IllegalStateException("x"), new SecurityException("y"))) {
             assertThat(roundTrip(accepted, filter)).as(accepted.getClass().getName()).isNotNull();
         }

@@ -95,7 +95,7 @@ class LimitsTest {
         byte[] messages = new byte[SerialFilters.MAX_BATCH_BYTES + 1];
         assertThat(catchThrowable(() -> peer.deliver(new Batch(2, 1, messages, 0, new byte[0], new byte[32]))))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("refused: a batch of 8388609 bytes is over the limit of 8388608");
+                .hasMessage("refused: a batch of 8388613 bytes is over the limit of 8388608");   // + an empty list of view messages
         assertRefusedUnread(catchThrowable(() -> peer.deliver(new Batch(2, 1, new byte[40 << 20], 0, new byte[0], new byte[32]))),
                 "PeerService refused the call's arguments: an array of 41943040 elements is over the limit of 16777216");
         assertThat(replica.hash()).isNotNull();

@@ -80,7 +80,7 @@ class PeerAuthenticationTest {
 
     /** What every replica of the cluster is configured with alike: a true peer's batches carry it. */
     private byte[] agreement() {
-        return cluster.config().agreement().describe().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return lamportkv.replica.Replica.agreementText(cluster.config()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
 
     private PeerAuth secret() throws Exception {

@@ -54,6 +54,7 @@ class TlsTest {
         for (int id : cluster.ids()) {
             cluster.start(id);
         }
+        cluster.awaitWorking();
         first = cluster.config().replicas().get(0);
         Transport.useClientConfig(cluster.config());
     }

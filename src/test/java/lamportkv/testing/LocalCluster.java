@@ -30,11 +30,52 @@ public final class LocalCluster implements AutoCloseable {
 
     /** Starts {@code replicas} replicas with ids 1..N; their files go under {@code dir}. */
     public static LocalCluster start(int replicas, Path dir) {
-        LocalCluster cluster = create(replicas, dir);
+        return start(replicas, dir, "");
+    }
+
+    /** As {@link #start(int, Path)}, with more settings ({@code "view.suspect.seconds=60\n"}). */
+    public static LocalCluster start(int replicas, Path dir, String settings) {
+        LocalCluster cluster = create(replicas, dir, settings);
         for (int id : cluster.config.ids()) {
             cluster.start(id);
         }
+        cluster.awaitWorking();
         return cluster;
+    }
+
+    /**
+     * Waits until every running replica is a working member of its view (a brand-new cluster
+     * serves once its replicas have told each other that it is new). Fails after ten seconds,
+     * naming each replica's view.
+     */
+    public void awaitWorking() {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (true) {
+            Map<Integer, String> conditions = new TreeMap<>();
+            for (Map.Entry<Integer, Replica> r : running.entrySet()) {
+                lamportkv.rmi.ReplicaStatus status;
+                try {
+                    status = r.getValue().clientService().status();
+                } catch (java.rmi.RemoteException e) {
+                    throw new IllegalStateException(e);
+                }
+                if (!status.viewCondition().isEmpty()) {
+                    conditions.put(r.getKey(), "view " + status.viewNumber() + ": " + status.viewCondition());
+                }
+            }
+            if (conditions.isEmpty()) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("replicas not working after 10 s: " + conditions);
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
     }
 
     /** Writes the configuration for {@code replicas} replicas on free ports, starting none of them. */

@@ -124,6 +124,11 @@ class DashboardApiTest {
         assertThat(r.get("peers").findValuesAsText("reachable")).containsOnly("true");
         assertThat(r.get("slowMotion").asLong()).isZero();
         assertThat(r.get("autoTick").asBoolean()).isFalse();
+        // Before the view protocol fills it: view 0, every configured replica, working.
+        assertThat(r.at("/view/number").asLong()).isZero();
+        assertThat(r.at("/view/members")).extracting(JsonNode::asInt).containsExactly(1, 2, 3);
+        assertThat(r.at("/view/condition").asText()).isEmpty();
+        assertThat(r.at("/view/changes").asLong()).isZero();
         assertThat(s.at("/data/entries/0/key").asText()).isEqualTo("x");
         assertThat(s.at("/data/entries/0/value").asText()).isEqualTo("7");
     }
@@ -197,7 +202,7 @@ class DashboardApiTest {
 
     @Test
     @Order(3)
-    @DisplayName("/metrics: Prometheus text with operations by kind and result, latency, links, forces, clock, peers")
+    @DisplayName("/metrics: Prometheus text with operations by kind and result, latency, links, forces, clock, peers, view")
     void metrics() throws Exception {
         Answer m = get(3, "/metrics");
         assertThat(m.status()).isEqualTo(200);
@@ -218,6 +223,11 @@ class DashboardApiTest {
         assertThat(metric(text, "lamportkv_peer_reachable{peer=\"2\"}")).isEqualTo(1);
         assertThat(metric(text, "lamportkv_buffer_length")).isZero();
         assertThat(metric(text, "lamportkv_applied_operations")).isEqualTo(3);
+        // The view as status gives it: before the view protocol fills it, view 0 of the three replicas.
+        assertThat(metric(text, "lamportkv_view_number")).isZero();
+        assertThat(metric(text, "lamportkv_view_members")).isEqualTo(3);
+        assertThat(metric(text, "lamportkv_view_changes_total")).isZero();
+        assertThat(text).contains("# TYPE lamportkv_view_changes_total counter");
         JsonNode status = get(3, "/api/status").json();
         assertThat(metric(text, "lamportkv_lamport_clock")).isEqualTo(status.at("/replica/clock").asDouble());
     }
@@ -453,6 +463,44 @@ class DashboardApiTest {
 
     @Test
     @Order(12)
+    @DisplayName("a view event reported at replica 2 reaches /api/cluster and every page's stream, one event of kind view")
+    void viewEvent() throws Exception {
+        HttpRequest request = HttpRequest.newBuilder(cluster.url(1, "/api/events")).GET().build();
+        HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+            nextMessage(in, "cluster");
+            cluster.viewEvent(2, 5, List.of(1, 2, 3), "member of view 5 (1 2 3)");
+            JsonNode streamed = null;
+            for (int i = 0; i < 50 && streamed == null; i++) {
+                for (JsonNode e : nextMessage(in, "update").get("events")) {
+                    if (e.get("kind").asText().equals("view") && e.get("view").asLong() == 5) {
+                        streamed = e;
+                    }
+                }
+            }
+            assertThat(streamed).as("an update carried the view event").isNotNull();
+            assertThat(streamed.get("replica").asInt()).isEqualTo(2);
+            assertThat(streamed.get("view").asLong()).isEqualTo(5);
+            assertThat(streamed.get("members")).extracting(JsonNode::asInt).containsExactly(1, 2, 3);
+            assertThat(streamed.get("op").asText()).isEqualTo("member of view 5 (1 2 3)");
+            assertThat(streamed.get("request").asText()).isEmpty();
+        }
+        JsonNode c = until(3, "/api/cluster", n -> n.get("events").findValuesAsText("op").contains("member of view 5 (1 2 3)"));
+        List<JsonNode> views = new ArrayList<>();
+        c.get("events").forEach(e -> {
+            // The replicas' own view events are there too (each became a member of view 0 at its start).
+            if (e.get("kind").asText().equals("view") && e.get("view").asLong() == 5) {
+                views.add(e);
+            }
+        });
+        assertThat(views).singleElement().satisfies(e -> {
+            assertThat(e.get("replica").asInt()).isEqualTo(2);
+            assertThat(e.get("op").asText()).isEqualTo("member of view 5 (1 2 3)");
+        });
+    }
+
+    @Test
+    @Order(13)
     @DisplayName("a stopped replica: /api/cluster says it is unreachable and why, the others still answer")
     void stoppedReplica() throws Exception {
         cluster.stop(3);

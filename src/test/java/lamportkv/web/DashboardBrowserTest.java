@@ -311,6 +311,40 @@ class DashboardBrowserTest {
 
     @Test
     @Order(6)
+    @DisplayName("a view event: a labelled line across the lanes after the replica's last event, one line in the log;"
+            + " each card shows its view")
+    void viewEventIsDrawn() {
+        waitFor("replica 2's view on its card", () -> texts("#stats-2 dd").contains("0 (1 2 3)"));
+        assertThat(count("#diagram line.view-line")).isZero();
+        long before = clock(2);
+        byId("tick-2").click();
+        waitFor("replica 2's tick", () -> clock(2) > before);
+        cluster.viewEvent(2, 5, List.of(1, 2, 3), "member of view 5 (1 2 3)");
+        waitFor("the view's line", () -> count("#diagram line.view-line") == 1);
+        assertThat(texts("#diagram text.view-label")).containsExactly("view 5");
+        assertThat(count("#diagram rect.view-mark")).as("a mark on replica 2's lane").isEqualTo(1);
+        @SuppressWarnings("unchecked")
+        Map<String, Number> at = (Map<String, Number>) ((JavascriptExecutor) browser).executeScript(
+                "const v = document.querySelector('#diagram line.view-line');"
+                + " const lanes = [...document.querySelectorAll('#diagram line.lane')].map(l => l.y1.baseVal.value);"
+                + " const xs = [...document.querySelectorAll('#diagram .dot[data-replica=\"2\"]')]"
+                + "   .map(d => d.getBBox().x + d.getBBox().width / 2);"
+                + " return {x: v.x1.baseVal.value, x2: v.x2.baseVal.value, top: v.y1.baseVal.value,"
+                + "   bottom: v.y2.baseVal.value, firstLane: Math.min(...lanes), lastLane: Math.max(...lanes),"
+                + "   lastOfReplica2: Math.max(...xs)};");
+        assertThat(at.get("x2").doubleValue()).as("upright: x is time").isEqualTo(at.get("x").doubleValue());
+        assertThat(at.get("top").doubleValue()).as("from above the first lane").isLessThan(at.get("firstLane").doubleValue());
+        assertThat(at.get("bottom").doubleValue()).as("to below the last").isGreaterThan(at.get("lastLane").doubleValue());
+        assertThat(at.get("x").doubleValue()).as("after replica 2's last event, in a column of its own")
+                .isGreaterThan(at.get("lastOfReplica2").doubleValue());
+        waitFor("one line in the event log", () -> texts("#event-log li").stream()
+                .filter(l -> l.contains("member of view 5 (1 2 3)")).toList().size() == 1);
+        assertThat(texts("#event-log li").stream().filter(l -> l.contains("member of view 5")).findFirst().orElseThrow())
+                .contains("R2").containsPattern("L=[0-9]+");
+    }
+
+    @Test
+    @Order(7)
     @DisplayName("a stopped replica shows as unreachable within a few seconds")
     void stoppedReplicaShowsUnreachable() {
         cluster.stop(3);

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 import lamportkv.config.ReplicaAddress;
+import lamportkv.replica.ReplicaListener;
 import lamportkv.rmi.Command;
 import lamportkv.rmi.Reply;
 import lamportkv.rmi.ReplicaService;
@@ -56,6 +57,7 @@ final class DashboardCluster implements AutoCloseable {
         for (int id : c.cluster.ids()) {
             c.start(id);
         }
+        c.cluster.awaitWorking();
         return c;
     }
 
@@ -76,6 +78,18 @@ final class DashboardCluster implements AutoCloseable {
 
     LocalCluster cluster() {
         return cluster;
+    }
+
+    /**
+     * Reports a view event at replica {@code id} as the view protocol will: to its dashboard's
+     * recorder, on the replica's event loop (the recorder's only writer).
+     */
+    void viewEvent(int id, long viewNumber, List<Integer> members, String what) {
+        ReplicaListener recorder = dashboards.get(id).recorder();
+        cluster.replica(id).inspect(state -> {
+            recorder.viewEvent(viewNumber, members, what);
+            return null;
+        });
     }
 
     List<Integer> ids() {

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** The event ring: what it records from the listener calls, cursors, overflow, what travels to peers, and when it records. */
 class EventRecorderTest {
     static final ReplicaView VIEW = new ReplicaView(1, "127.0.0.1:7101", 0, 0, 0, new ReplicaView.Pending[0], 0, "00",
-            0, new String[0], new String[0], new PeerStatus[0], 0);
+            0, new String[0], new String[0], new PeerStatus[0], 0, new ReplicaView.View(0, new int[] {1}, "", 0));
 
     static Request request(long ts, int origin, String... words) {
         return new Request(new RequestId(ts, origin), Operation.parse(List.of(words)));
@@ -87,6 +87,27 @@ class EventRecorderTest {
     }
 
     @Test
+    @DisplayName("a view event: its number, members and words, at the last event's clock")
+    void viewEvent() {
+        EventRecorder r = new EventRecorder(2, () -> VIEW);
+        r.internalEvent(8);
+        r.viewEvent(5, List.of(1, 2, 3), "member of view 5 (1 2 3)");
+        r.viewEvent(6, List.of(1, 3), "excluded from view 6 (members 1 3); rejoining\nnow");
+        EventView[] events = r.observe(-1).events();
+        assertThat(events).hasSize(3);
+        EventView member = events[1];
+        assertThat(member.kind()).isEqualTo(EventView.Kind.VIEW);
+        assertThat(member.clock()).isEqualTo(8);
+        assertThat(member.view()).isEqualTo(5);
+        assertThat(member.members()).containsExactly(1, 2, 3);
+        assertThat(member.op()).isEqualTo("member of view 5 (1 2 3)");
+        assertThat(member.requestTs()).isZero();
+        assertThat(events[2].op()).as("one line").isEqualTo("excluded from view 6 (members 1 3); rejoining?now");
+        assertThat(events[0].view()).isZero();
+        assertThat(events[0].members()).isEmpty();
+    }
+
+    @Test
     @DisplayName("bounded: past the ring's capacity the oldest go, and one observation carries only the newest")
     void bounded() {
         EventRecorder r = new EventRecorder(1, () -> VIEW);
@@ -137,11 +158,13 @@ class EventRecorderTest {
         ReplicaView.Pending[] buffer = new ReplicaView.Pending[ReplicaViews.MAX_PENDING];
         Arrays.fill(buffer, new ReplicaView.Pending(7, 1, "o".repeat(EventRecorder.MAX_TEXT), 1, false));
         ReplicaView view = new ReplicaView(1, "h:1", 9, 1_000, 0, buffer, 5, "ab", 10_000, keys, values,
-                new PeerStatus[] {new PeerStatus(2, "h:2", true, 0, 3)}, 1_500);
+                new PeerStatus[] {new PeerStatus(2, "h:2", true, 0, 3)}, 1_500,
+                new ReplicaView.View(9, new int[] {1, 2, 3, 4, 5, 6, 7}, "c".repeat(EventRecorder.MAX_TEXT), 9));
         EventView[] events = new EventView[EventRecorder.MAX_EVENTS_PER_OBSERVATION];
         for (int i = 0; i < events.length; i++) {
             events[i] = new EventView(i + 1, 1L << 40, EventView.Kind.values()[i % EventView.Kind.values().length], i, 2,
-                    i, 7, 1, "o".repeat(EventRecorder.MAX_TEXT), "r".repeat(EventRecorder.MAX_TEXT), true);
+                    i, 7, 1, "o".repeat(EventRecorder.MAX_TEXT), "r".repeat(EventRecorder.MAX_TEXT), true, i,
+                    new int[] {1, 2, 3, 4, 5, 6, 7});
         }
         Observation o = new Observation(view, 42, events, 3, 4, true);
 

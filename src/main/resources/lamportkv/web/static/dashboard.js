@@ -58,6 +58,9 @@
   };
   const time = (ms) => clockTime(ms) + '.' + String(new Date(ms).getMilliseconds()).padStart(3, '0');
   const reqLabel = (r) => r ? '(' + r.replace('.', ',') + ')' : '';
+  // Why a replica takes no client operations (excluded, changing views), or '' while it is a working member.
+  const outside = (r) => (r && r.view && r.view.condition) || '';
+  const viewText = (v) => v.number + ' (' + v.members.join(' ') + ')';
 
   // ---- the stream ---------------------------------------------------------------------------
 
@@ -101,7 +104,9 @@
     state.ids = ids;
     for (const r of list) {
       const before = state.replicas.get(r.id);
-      if (!before || before.reachable !== r.reachable) state.dirty = true;   // its lane is drawn differently
+      if (!before || before.reachable !== r.reachable || outside(before) !== outside(r)) {
+        state.dirty = true;   // its lane is drawn differently
+      }
       state.replicas.set(r.id, r);
     }
     if (changed) buildStatic();
@@ -152,6 +157,8 @@
     head.append(badge);
     const why = el('div', 'why');
     why.id = 'why-' + id;
+    const condition = el('div', 'condition');
+    condition.id = 'condition-' + id;
     const body = el('div', 'card-body');
     const clockBox = el('div');
     clockBox.append(el('div', 'clock-label', 'Lamport clock'));
@@ -169,7 +176,7 @@
     const buffer = el('table', 'buffer');
     buffer.id = 'buffer-' + id;
     bufferBox.append(buffer);
-    c.append(head, why, body, bufferBox);
+    c.append(head, why, condition, body, bufferBox);
     return c;
   }
 
@@ -198,7 +205,7 @@
     const c = $('replica-' + id);
     if (!r || !c) return;
     const shown = JSON.stringify([r.address, r.reachable, r.error, r.unreachableSince, r.lastSeen > 0, r.clock, r.applied,
-      r.executed, r.digest, r.peers, r.bufferLength, r.unstamped, r.buffer, r.slowMotion]);
+      r.executed, r.digest, r.peers, r.bufferLength, r.unstamped, r.buffer, r.slowMotion, r.view]);
     if (c.dataset.shown === shown) return;     // nothing it shows changed: leave the page alone
     c.dataset.shown = shown;
     c.querySelector('.addr').textContent = r.address;
@@ -210,6 +217,11 @@
     const why = $('why-' + id);
     why.textContent = r.reachable ? '' : r.error;
     why.title = why.textContent;
+    // A replica outside a working view is greyed, saying why; while unreachable, what it last said is stale.
+    c.classList.toggle('outside', r.reachable && !!outside(r));
+    const condition = $('condition-' + id);
+    condition.textContent = r.reachable ? outside(r) : '';
+    condition.title = condition.textContent;
     const clock = $('clock-' + id);
     const text = r.lastSeen ? String(r.clock) : '–';
     if (clock.textContent !== text) {
@@ -233,6 +245,10 @@
       stats.append(dt, dd);
       return dd;
     };
+    if (r.lastSeen) {
+      stat('view', viewText(r.view), 'its view: number ' + r.view.number + ', members ' + r.view.members.join(' ')
+        + (outside(r) ? '; ' + outside(r) : ', a working member') + '; ' + r.view.changes + ' installed since it started');
+    }
     stat('applied', String(r.applied), 'operations applied here, from every origin');
     stat('executed', String(r.executed), 'operations this replica executed as origin since it started');
     stat('digest', r.digest ? r.digest.slice(0, 8) : '–', 'digest of its data (as hash): equal on replicas with equal data');
@@ -334,11 +350,11 @@
   //
   // One lane per replica. x is the order of Lamport stamps: every event with stamp t sits in
   // t's column, so each arrow points right (a receive's stamp exceeds its send's) and events
-  // with equal stamps line up. Executions and applies do not tick the clock; they sit just
-  // after the event that caused them.
+  // with equal stamps line up. Executions, applies and view changes do not tick the clock; they
+  // sit just after the event that caused them, a view change in a column of its own.
 
   function eventKey(e) {
-    return (e.kind === 'execute' || e.kind === 'apply') ? e.clock * 2 + 1 : e.clock * 2;
+    return e.clock * 3 + (e.kind === 'execute' || e.kind === 'apply' ? 1 : e.kind === 'view' ? 2 : 0);
   }
 
   function renderDiagram() {
@@ -369,7 +385,7 @@
     // Dots: one per (replica, column); a REQUEST to every peer is one send.
     const dots = new Map();
     for (const e of events) {
-      if (!laneY.has(e.replica)) continue;
+      if (!laneY.has(e.replica) || e.kind === 'view') continue;
       const k = e.replica + ':' + eventKey(e);
       let d = dots.get(k);
       if (!d) {
@@ -435,6 +451,8 @@
       layers.arrows.push(line, hit);
     }
 
+    drawViews(events, laneY, xOf, near, height, layers);
+
     for (const d of dots.values()) {
       if (!near(d.x, d.x)) continue;
       const first = d.events[0];
@@ -470,8 +488,9 @@
     labels.style.height = height + 'px';
     labels.replaceChildren(...lanes.map((id) => {
       const r = state.replicas.get(id);
-      const l = el('div', 'lane-label' + (r && !r.reachable ? ' down' : ''));
+      const l = el('div', 'lane-label' + (r && !r.reachable ? ' down' : r && outside(r) ? ' outside' : ''));
       l.style.top = laneY.get(id) + 'px';
+      l.title = r && r.reachable ? outside(r) : '';
       l.style.setProperty('--rc', colorOf(id));
       const name = el('div', '', 'replica ' + id);
       if (r && !r.reachable) name.append(el('span', 'state', 'unreachable'));
@@ -480,6 +499,36 @@
     }));
     if (state.follow) scroller.scrollLeft = width;      // the browser stops at the end
     renderSelection();
+  }
+
+  // View events: a line across every lane at the column where it happened (after the replica's
+  // last event: a view change does not tick the clock), labelled with the view, and a mark on
+  // the lane of each replica that reported it. Reports in one column share one line.
+  function drawViews(events, laneY, xOf, near, height, layers) {
+    const byX = new Map();
+    for (const e of events) {
+      if (e.kind !== 'view' || !laneY.has(e.replica)) continue;
+      const x = xOf(e);
+      if (!byX.has(x)) byX.set(x, []);
+      byX.get(x).push(e);
+    }
+    for (const [x, list] of byX) {
+      if (!near(x, x)) continue;
+      const label = [...new Set(list.map((e) => 'view ' + e.view))].join(' / ');
+      const tip = list.map((e) => 'replica ' + e.replica + ': ' + e.op);
+      layers.lanes.push(svg('line', { x1: x, y1: 13, x2: x, y2: height - 4 }, 'view-line'));
+      const text = svg('text', { x: x + 4, y: 11 }, 'view-label');
+      text.textContent = label;
+      layers.labels.push(text);
+      const hit = svg('line', { x1: x, y1: 4, x2: x, y2: height - 4 }, 'view-hit');
+      hit.addEventListener('mousemove', (ev) => showTip(ev, label, tip));
+      hit.addEventListener('mouseleave', hideTip);
+      layers.dots.push(hit);
+      for (const e of list) {
+        const y = laneY.get(e.replica);
+        layers.dots.push(svg('rect', { x: x - 4, y: y - 4, width: 8, height: 8 }, 'view-mark'));
+      }
+    }
   }
 
   function svgText(x, y, text) {
@@ -514,6 +563,7 @@
       case 'receive': return 'received ' + e.message + ' ' + req + (e.op ? ' ' + e.op : '') + ' from replica ' + e.peer
         + ' (link #' + e.link + '), L=' + e.clock;
       case 'execute': return 'executed its ' + req + ' ' + e.op + ' = ' + e.result + (e.ok ? '' : ' (failed)');
+      case 'view': return e.op;
       default: return 'applied ' + req + ' ' + e.op + ' = ' + e.result + (e.ok ? '' : ' (failed)');
     }
   }
@@ -569,6 +619,8 @@
       const req = reqLabel(e.request);
       if (e.kind === 'tick') {
         what.append('internal event');
+      } else if (e.kind === 'view') {
+        what.append(el('span', 'view', e.op));
       } else if (e.kind === 'send' || e.kind === 'receive') {
         what.append(e.kind === 'send' ? 'sent ' : 'received ', el('span', 'm-' + e.message, e.message), ' ' + req + ' ');
         if (e.op) what.append(el('code', '', e.op), ' ');
