@@ -157,6 +157,7 @@ public final class Membership {
     private int stateFrom;
     private boolean draining;
     private boolean replaying;
+    private boolean ordering = true;
 
     Membership(int self, List<Integer> configured, Set<Flaw> flaws, Host host) {
         this.self = self;
@@ -202,9 +203,14 @@ public final class Membership {
         return stopped ? Condition.CHANGING : Condition.MEMBER;
     }
 
-    /** Whether ordering runs here: a member with the state, not stopped. */
+    /** Whether ordering runs here: a member with the state, not stopped (asked for every message: cached). */
     public boolean ordering() {
-        return condition() == Condition.MEMBER;
+        return ordering;
+    }
+
+    /** After every change of the durable state below: {@link #ordering} is read on the hot path. */
+    private void changed() {
+        ordering = condition() == Condition.MEMBER;
     }
 
     /** The replica that sent the last state this replica received, if any (for the log). */
@@ -249,6 +255,7 @@ public final class Membership {
             o.writeLong(incarnation);
         });
         applyFresh(incarnation);
+        changed();
     }
 
     private void applyFresh(long drawn) {
@@ -331,6 +338,7 @@ public final class Membership {
             }
         }
         drain();
+        changed();
     }
 
     /** A view message from {@code from} (possibly this replica itself). */
@@ -373,6 +381,7 @@ public final class Membership {
             onStateChunk(from, c);
         }
         drain();
+        changed();
     }
 
     // ---- the acceptor (V2, V3) ------------------------------------------------------------------
@@ -820,6 +829,7 @@ public final class Membership {
             }
         } finally {
             replaying = false;
+            changed();
         }
     }
 
@@ -865,5 +875,6 @@ public final class Membership {
             in.readFully(c);
             chunks.add(c);
         }
+        changed();
     }
 }

@@ -45,9 +45,13 @@ public record Ready(List<byte[]> records, boolean force, Map<Integer, List<Outgo
         messages = Collections.unmodifiableSortedMap(new TreeMap<>(messages));
         answers = List.copyOf(answers);
         heldWhenReady = Collections.unmodifiableSortedMap(new TreeMap<>(heldWhenReady));
-        TreeMap<Integer, List<ViewMessage>> views = new TreeMap<>();
-        viewMessages.forEach((to, list) -> views.put(to, List.copyOf(list)));
-        viewMessages = Collections.unmodifiableSortedMap(views);
+        if (viewMessages.isEmpty()) {
+            viewMessages = Collections.emptySortedMap();      // nearly every round: no view message
+        } else {
+            TreeMap<Integer, List<ViewMessage>> views = new TreeMap<>();
+            viewMessages.forEach((to, list) -> views.put(to, List.copyOf(list)));
+            viewMessages = Collections.unmodifiableSortedMap(views);
+        }
         refusals = List.copyOf(refusals);
     }
 

@@ -23,7 +23,13 @@ public final class ViewCodec {
     private ViewCodec() {
     }
 
+    /** The encoding of no view messages: what nearly every batch carries. */
+    private static final byte[] NONE = {0, 0, 0, 0};
+
     public static byte[] encode(List<ViewMessage> messages) {
+        if (messages.isEmpty()) {
+            return NONE.clone();
+        }
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 * messages.size() + 8);
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             out.writeInt(messages.size());
@@ -38,6 +44,9 @@ public final class ViewCodec {
 
     /** @throws Codec.MalformedMessage if {@code encoded} is not what {@link #encode} writes */
     public static List<ViewMessage> decode(byte[] encoded) {
+        if (java.util.Arrays.equals(encoded, NONE)) {
+            return List.of();
+        }
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(encoded))) {
             int count = count(in);
             List<ViewMessage> messages = new ArrayList<>(Math.min(count, 64));
