@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -145,19 +144,20 @@ public final class Membership {
     private long backoffUntil;
     private boolean backoffDue;
     private long stoppedAtTick;
-    private final Map<Integer, Long> joinIncarnation = new TreeMap<>();
-    private final Map<Integer, Long> joinHeardAt = new HashMap<>();
+    /** A replica asking to be added: which incarnation, at which tick it last asked. */
+    private record JoinRequest(long incarnation, long tick) {
+    }
+
+    private final Map<Integer, JoinRequest> joinRequests = new TreeMap<>();
     private final Map<Integer, Long> peerViews = new TreeMap<>();
     private final Map<Integer, Long> brandNewSaid = new TreeMap<>();
     private SortedSet<Integer> heard;
     private Optional<byte[]> exported = Optional.empty();
-    private long exportedFor = -1;
     private final ArrayDeque<ViewMessage> toSelf = new ArrayDeque<>();
     /** The replica whose chunks completed the last state this replica received (0: none yet; for the log). */
     private int stateFrom;
     private boolean draining;
     private boolean replaying;
-    private boolean ordering = true;
 
     Membership(int self, List<Integer> configured, Set<Flaw> flaws, Host host) {
         this.self = self;
@@ -176,10 +176,6 @@ public final class Membership {
 
     public Decision decision() {
         return decision;
-    }
-
-    public long incarnation() {
-        return incarnation;
     }
 
     public boolean voter() {
@@ -203,14 +199,9 @@ public final class Membership {
         return stopped ? Condition.CHANGING : Condition.MEMBER;
     }
 
-    /** Whether ordering runs here: a member with the state, not stopped (asked for every message: cached). */
+    /** Whether ordering runs here: a member with the state, not stopped. */
     public boolean ordering() {
-        return ordering;
-    }
-
-    /** After every change of the durable state below: {@link #ordering} is read on the hot path. */
-    private void changed() {
-        ordering = condition() == Condition.MEMBER;
+        return condition() == Condition.MEMBER;
     }
 
     /** The replica that sent the last state this replica received, if any (for the log). */
@@ -218,28 +209,22 @@ public final class Membership {
         return stateFrom;
     }
 
-    /** The replicas heard from at the last timer (this one included). */
-    public SortedSet<Integer> heard() {
-        return heard;
-    }
-
     /** Why this replica takes no client operation now, in one line (empty while it does). */
     public String whyNotServing() {
-        int reach = heard.size();
         int need = View.majority(configured.size());
-        String reaches = reach < need
-                ? ": it reaches " + reach + " of " + configured.size() + " replicas, a view needs " + need
-                : "";
+        boolean cutOff = heard.size() < need;
+        String reaches = "it reaches " + heard.size() + " of " + configured.size() + " replicas, a view needs " + need;
+        String notWorking = "replica " + self + " is not in a working view: ";
         return switch (condition()) {
             case MEMBER -> "";
-            case CHANGING -> reaches.isEmpty() ? "replica " + self + " is changing views (from " + decision.view() + ")"
-                    : "replica " + self + " is not in a working view" + reaches;
-            case EXCLUDED -> "replica " + self + " is not in a working view: it is not a member of " + decision.view()
-                    + (reaches.isEmpty() ? "; rejoining" : reaches.replace(": it", "; it"));
-            case JOINING, AWAITING_STATE -> "replica " + self + " is not in a working view: it is rejoining "
-                    + decision.view() + (reaches.isEmpty() ? "" : reaches.replace(": it", "; it"));
-            case UNPROVEN -> "replica " + self + " is not in a working view: it started on an empty disk and is asking"
-                    + " the other replicas whether the cluster is new" + reaches.replace(": it", "; it");
+            case CHANGING -> cutOff ? notWorking + reaches
+                    : "replica " + self + " is changing views (from " + decision.view() + ")";
+            case EXCLUDED -> notWorking + "it is not a member of " + decision.view()
+                    + (cutOff ? "; " + reaches : "; rejoining");
+            case JOINING, AWAITING_STATE -> notWorking + "it is rejoining " + decision.view()
+                    + (cutOff ? "; " + reaches : "");
+            case UNPROVEN -> notWorking + "it started on an empty disk and is asking the other replicas whether the"
+                    + " cluster is new" + (cutOff ? "; " + reaches : "");
         };
     }
 
@@ -255,7 +240,6 @@ public final class Membership {
             o.writeLong(incarnation);
         });
         applyFresh(incarnation);
-        changed();
     }
 
     private void applyFresh(long drawn) {
@@ -264,11 +248,6 @@ public final class Membership {
         probing = configured.size() > 1;
         hasState = !probing;
         voter = !probing || flaws.contains(Flaw.WIPED_REPLICA_VOTES);
-    }
-
-    /** A replica of a cluster known to be brand new (tests and the first start of a simulation). */
-    void bootstrapped(long drawn) {
-        incarnation = drawn;
     }
 
     // ---- inputs ---------------------------------------------------------------------------------
@@ -338,7 +317,6 @@ public final class Membership {
             }
         }
         drain();
-        changed();
     }
 
     /** A view message from {@code from} (possibly this replica itself). */
@@ -367,7 +345,7 @@ public final class Membership {
             onJoin(from, j);
         } else if (m instanceof ViewMessage.Probe p) {
             boolean untouched = decision.number() == 0 && promised.equals(Ballot.NONE) && accepted.isEmpty()
-                    && host.neverHeardFrom(from) && !joinIncarnation.containsKey(from);
+                    && host.neverHeardFrom(from) && !joinRequests.containsKey(from);
             boolean founder = founders.getOrDefault(from, 0L) == p.incarnation() && p.incarnation() != 0;
             send(from, new ViewMessage.ProbeReply(untouched || founder, incarnation, decision));
             if (probing && !brandNewSaid.containsKey(from)) {
@@ -381,7 +359,6 @@ public final class Membership {
             onStateChunk(from, c);
         }
         drain();
-        changed();
     }
 
     // ---- the acceptor (V2, V3) ------------------------------------------------------------------
@@ -476,8 +453,12 @@ public final class Membership {
         // it (V4), stopped or not, in the new view or not, listed as a joiner or not; and so does
         // any replica whose state is exactly where the flush starts (nothing executed since). The
         // fewer replicas must fetch the state, the better, and one outside the view can still send it.
-        boolean install = hasState && !probing
-                && (d.number() == slot() && decision.view().has(self) || host.startsFrom(d));
+        boolean install = hasState && (d.number() == slot() && decision.view().has(self) || host.startsFrom(d));
+        enterView(d, install);
+    }
+
+    /** Journals and enters view {@code d}: with its state computed here ({@code install}), or without it. */
+    private void enterView(Decision d, boolean install) {
         journal(o -> {
             o.writeByte(install ? INSTALL : LEARN);
             ViewCodec.writeDecision(o, d);
@@ -512,7 +493,7 @@ public final class Membership {
         chunks.clear();
         proposal = null;
         exported = Optional.empty();
-        joinIncarnation.keySet().removeIf(d.view()::has);
+        joinRequests.keySet().removeIf(d.view()::has);
     }
 
     // ---- joining (V6) ---------------------------------------------------------------------------
@@ -521,21 +502,18 @@ public final class Membership {
         if (j.viewNumber() < decision.number()) {
             send(from, new ViewMessage.Decided(decision));      // it is behind: a late join counts for nothing
         } else if (j.viewNumber() == decision.number() && hasState && decision.view().has(self)) {
-            joinIncarnation.put(from, j.incarnation());
-            joinHeardAt.put(from, ticks);
+            joinRequests.put(from, new JoinRequest(j.incarnation(), ticks));
         }
     }
 
     /** Replicas asking to be added, heard recently, by incarnation. */
     private Map<Integer, Long> wantIn() {
         Map<Integer, Long> want = new TreeMap<>();
-        for (Map.Entry<Integer, Long> e : joinIncarnation.entrySet()) {
-            int r = e.getKey();
-            boolean recent = ticks - joinHeardAt.getOrDefault(r, Long.MIN_VALUE / 2) <= JOIN_TICKS;
-            if (recent && heard.contains(r)) {
-                want.put(r, e.getValue());
+        joinRequests.forEach((r, join) -> {
+            if (ticks - join.tick() <= JOIN_TICKS && heard.contains(r)) {
+                want.put(r, join.incarnation());
             }
-        }
+        });
         return want;
     }
 
@@ -545,11 +523,7 @@ public final class Membership {
         }
         if (!r.brandNew()) {
             // The cluster has a past this replica forgot: it lost its disk. It takes no part until added again.
-            journal(o -> {
-                o.writeByte(LEARN);
-                ViewCodec.writeDecision(o, r.current());
-            });
-            applyLearn(r.current());
+            enterView(r.current(), false);
             return;
         }
         brandNewSaid.put(from, r.incarnation());
@@ -592,9 +566,8 @@ public final class Membership {
         if (!hasState || probing || r.viewNumber() != decision.number() || !decision.joins(from)) {
             return;
         }
-        if (exportedFor != decision.number() || exported.isEmpty()) {
+        if (exported.isEmpty()) {          // the view's start, kept until the next view (enter)
             exported = host.exportState(decision.startApplied());
-            exportedFor = decision.number();
         }
         if (exported.isEmpty()) {
             return;                                  // it moved on: a bug elsewhere, or the joiner has it
@@ -717,7 +690,7 @@ public final class Membership {
             }
         }
 
-        /** With a majority of promises (and every replica heard at the start, or a few ticks later): propose a value. */
+        /** With a majority of promises (and every replica heard at the start, or a few ticks later): propose. */
         void tryAccept() {
             if (promises.size() < quorum()) {
                 return;
@@ -729,7 +702,8 @@ public final class Membership {
             List<Report> reports = new ArrayList<>();
             for (ViewMessage.Promise p : promises.values()) {
                 reports.add(p.report());
-                if (p.accepted().isPresent() && (prior.isEmpty() || p.accepted().get().ballot().above(prior.get().ballot()))) {
+                if (p.accepted().isPresent()
+                        && (prior.isEmpty() || p.accepted().get().ballot().above(prior.get().ballot()))) {
                     prior = p.accepted();
                 }
             }
@@ -829,8 +803,7 @@ public final class Membership {
             }
         } finally {
             replaying = false;
-            changed();
-        }
+            }
     }
 
     void writeTo(DataOutput o) throws IOException {
@@ -875,6 +848,5 @@ public final class Membership {
             in.readFully(c);
             chunks.add(c);
         }
-        changed();
     }
 }

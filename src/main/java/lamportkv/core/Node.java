@@ -154,10 +154,7 @@ public final class Node {
      * new, or until it has been added to a view again ({@link Membership}).
      */
     public static Node empty(int self, Agreement agreement, long incarnation, Set<Flaw> flaws, Observer observer) {
-        Recovery recovery = new Recovery(self, agreement, Optional.empty(), flaws, observer);
-        Node node = recovery.finish();
-        node.core.recordFresh(incarnation);
-        return node;
+        return new Recovery(self, agreement, Optional.empty(), flaws, observer).finish(incarnation);
     }
 
     /**
