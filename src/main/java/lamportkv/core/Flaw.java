@@ -29,5 +29,10 @@ public enum Flaw {
     /** Acceptor state not durable: a restarted replica forgets what it promised and accepted. */
     FORGET_PROMISE_ON_RESTART,
     /** Rule V6 broken: a replica that started on an empty disk votes at once, before it is added again. */
-    WIPED_REPLICA_VOTES
+    WIPED_REPLICA_VOTES,
+    /**
+     * The early answer stretched too far: every answer goes out before its round's force, also one
+     * whose own stamping record is not forced yet (a replica alone executes in the stamping round).
+     */
+    EARLY_ANSWER_UNFORCED_STAMP
 }

@@ -3,6 +3,7 @@ package lamportkv.core;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -27,6 +28,11 @@ import lamportkv.core.ReplicaCore.Outgoing;
  *   <li><b>Force only when something leaves.</b> A round that sends nothing and answers nobody
  *       leaves its records unforced, unless the owner asks ({@code forceRequested}: its records
  *       have waited long enough, or someone waits for the round).</li>
+ *   <li><b>One permitted early answer.</b> A client whose operation executes on receiving the
+ *       last OK may be answered before the round's force ({@link Ready#earlyAnswers}), if the
+ *       record that stamped it was forced in an earlier round: then it is durable here and at
+ *       every member, the peers keep their OKs until this replica holds them durably, and the
+ *       result is a pure function of the order. Nothing else leaves before the force.</li>
  *   <li><b>Held and durable.</b> A peer is told two numbers for its link ({@link #heldFrom},
  *       {@link #durableFrom}): how far this replica has taken it in, and how far that is forced.
  *       The peer keeps every message above the second.</li>
@@ -102,6 +108,8 @@ public final class Node {
     private final Map<Long, Admitted> unstamped = new HashMap<>();
     /** Client operations stamped and not executed yet, by token. */
     private final Map<Long, RequestId> stamped = new HashMap<>();
+    /** Of those, the ones whose stamping record no force has covered yet (no early answer for them). */
+    private final Set<Long> stampedUnforced = new HashSet<>();
     /** Per peer: the highest link number whose receipt is forced (what {@link #durableFrom} reports). */
     private final Map<Integer, Long> durableHeld = new TreeMap<>();
     /** Per peer: the last wall clock it reported, and when ({@link #peerTime}). */
@@ -111,6 +119,7 @@ public final class Node {
     private final Map<Integer, List<Outgoing>> outbox = new TreeMap<>();
     private final Map<Integer, List<ViewMessage>> viewOutbox = new TreeMap<>();
     private final List<Answer> answers = new ArrayList<>();
+    private final List<Answer> earlyAnswers = new ArrayList<>();
     private final List<Refusal> refusals = new ArrayList<>();
     /** Records were handed out (or are waiting to be) that no force has covered yet. */
     private boolean unforced;
@@ -124,6 +133,8 @@ public final class Node {
     /** The token being stamped right now, and whether it executed within its own stamping. */
     private long stamping;
     private boolean executedAtOnce;
+    /** Ordering messages are being taken in: what executes now executed on an OK, REQUEST or APPLY. */
+    private boolean ordering;
 
     private Node(int self, ReplicaCore core, Set<Flaw> flaws, Observer observer) {
         this.self = self;
@@ -309,7 +320,13 @@ public final class Node {
 
     /** One message of the link from {@code from}, sent in view {@code viewNumber}. */
     public ReplicaCore.Receipt receive(int from, long viewNumber, long seq, PeerMessage message) {
-        ReplicaCore.Receipt receipt = core.received(from, viewNumber, seq, message);
+        ordering = true;
+        ReplicaCore.Receipt receipt;
+        try {
+            receipt = core.received(from, viewNumber, seq, message);
+        } finally {
+            ordering = false;
+        }
         if (receipt == ReplicaCore.Receipt.REFUSED) {
             observer.refused(from, seq, message);
         }
@@ -405,11 +422,13 @@ public final class Node {
                 stamping = 0;
                 if (!executedAtOnce) {
                     stamped.put(a.token(), id);
+                    stampedUnforced.add(a.token());
                 }
             }
         }
         boolean dirty = unforced || !records.isEmpty();
-        boolean leaves = !outbox.isEmpty() || !answers.isEmpty() || !viewOutbox.isEmpty() || !refusals.isEmpty();
+        boolean leaves = !outbox.isEmpty() || !answers.isEmpty() || !earlyAnswers.isEmpty() || !viewOutbox.isEmpty()
+                || !refusals.isEmpty();
         boolean force = !flaws.contains(Flaw.NEVER_FORCE)
                 && (forceFirst || dirty && (leaves || forceRequested || forceThisRound));
         forceThisRound = false;
@@ -417,11 +436,17 @@ public final class Node {
         for (int peer : durableHeld.keySet()) {
             held.put(peer, core.heldFrom(peer));
         }
-        Ready ready = new Ready(records, force, outbox, answers, held, core.membership().view().number(), viewOutbox,
-                refusals);
+        if (!force) {
+            // Nothing to force (no record since the last force): every answer is as good as late.
+            answers.addAll(0, earlyAnswers);
+            earlyAnswers.clear();
+        }
+        Ready ready = new Ready(records, force, outbox, earlyAnswers, answers, held,
+                core.membership().view().number(), viewOutbox, refusals);
         records.clear();
         outbox.clear();
         answers.clear();
+        earlyAnswers.clear();
         viewOutbox.clear();
         refusals.clear();
         unforced = dirty;
@@ -440,6 +465,7 @@ public final class Node {
             if (ready.viewNumber() == core.membership().view().number()) {
                 durableHeld.putAll(ready.heldWhenReady());
             }
+            stampedUnforced.clear();        // every stamping record handed out so far is forced now
             unforced = false;
             forceFirst = false;
         }
@@ -532,6 +558,7 @@ public final class Node {
             refusals.add(new Refusal(e.getKey(), mayBeApplied, why));
         }
         stamped.clear();
+        stampedUnforced.clear();
         if (!installed || !next.view().has(self)) {
             refuseUnstamped();
         }
@@ -558,9 +585,12 @@ public final class Node {
         public void executed(long clientToken, Request request, Result result) {
             if (clientToken > 0 && clientToken == node.stamping) {
                 node.executedAtOnce = true;
-                node.answers.add(new Answer(clientToken, request, result));
+                (node.flaws.contains(Flaw.EARLY_ANSWER_UNFORCED_STAMP) ? node.earlyAnswers : node.answers)
+                        .add(new Answer(clientToken, request, result));
             } else if (clientToken > 0 && node.stamped.remove(clientToken) != null) {
-                node.answers.add(new Answer(clientToken, request, result));
+                boolean stampForced = !node.stampedUnforced.remove(clientToken);
+                boolean early = node.ordering && stampForced || node.flaws.contains(Flaw.EARLY_ANSWER_UNFORCED_STAMP);
+                (early ? node.earlyAnswers : node.answers).add(new Answer(clientToken, request, result));
             }
         }
 

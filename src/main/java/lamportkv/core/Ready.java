@@ -11,6 +11,7 @@ import lamportkv.core.ReplicaCore.Outgoing;
  *
  * <ol>
  *   <li>append {@link #records} to the log;</li>
+ *   <li>give the {@link #earlyAnswers} to their clients (they need no force of this round);</li>
  *   <li>if {@link #force}, force the log — every record appended so far, this round's and earlier
  *       ones', becomes durable;</li>
  *   <li>tell the node {@link Node#committed} (only if the first two steps succeeded; otherwise
@@ -26,7 +27,10 @@ import lamportkv.core.ReplicaCore.Outgoing;
  * @param records       journal records, to append in order
  * @param force         whether to force the log before anything below leaves
  * @param messages      per peer, numbered messages for its link (after a restart: first the backlog)
- * @param answers       clients to answer, by the token {@link Node#submit} gave them
+ * @param earlyAnswers  clients to answer before the force: operations that executed on an OK and
+ *                      whose stamping record an earlier round forced (PROTOCOL.md, "one permitted
+ *                      early answer"); only when {@code force} is true, else they are in {@code answers}
+ * @param answers       clients to answer after the force, by the token {@link Node#submit} gave them
  * @param heldWhenReady per peer, the highest link number taken in by the end of this round: durable
  *                      once the force is done
  * @param viewNumber    the view the round ended in: its {@code messages} belong to that incarnation
@@ -35,7 +39,7 @@ import lamportkv.core.ReplicaCore.Outgoing;
  * @param refusals      clients this replica cannot serve (rule V1), to answer like the others
  */
 public record Ready(List<byte[]> records, boolean force, Map<Integer, List<Outgoing>> messages,
-                    List<Node.Answer> answers, Map<Integer, Long> heldWhenReady, long viewNumber,
+                    List<Node.Answer> earlyAnswers, List<Node.Answer> answers, Map<Integer, Long> heldWhenReady, long viewNumber,
                     Map<Integer, List<ViewMessage>> viewMessages, List<Node.Refusal> refusals) {
 
     public Ready {
@@ -43,6 +47,7 @@ public record Ready(List<byte[]> records, boolean force, Map<Integer, List<Outgo
         // Sorted by peer, not Map.copyOf: its iteration order changes from run to run, and the
         // simulation must replay a seed exactly.
         messages = Collections.unmodifiableSortedMap(new TreeMap<>(messages));
+        earlyAnswers = earlyAnswers.isEmpty() ? List.of() : List.copyOf(earlyAnswers);
         answers = List.copyOf(answers);
         heldWhenReady = Collections.unmodifiableSortedMap(new TreeMap<>(heldWhenReady));
         if (viewMessages.isEmpty()) {
@@ -55,8 +60,18 @@ public record Ready(List<byte[]> records, boolean force, Map<Integer, List<Outgo
         refusals = List.copyOf(refusals);
     }
 
+    /** Every answer of the round, early ones first. */
+    public List<Node.Answer> allAnswers() {
+        if (earlyAnswers.isEmpty()) {
+            return answers;
+        }
+        List<Node.Answer> all = new java.util.ArrayList<>(earlyAnswers);
+        all.addAll(answers);
+        return all;
+    }
+
     /** Whether anything leaves the replica in this round (a message or an answer). */
     public boolean leaves() {
-        return !messages.isEmpty() || !answers.isEmpty() || !viewMessages.isEmpty() || !refusals.isEmpty();
+        return !messages.isEmpty() || !earlyAnswers.isEmpty() || !answers.isEmpty() || !viewMessages.isEmpty() || !refusals.isEmpty();
     }
 }

@@ -14,7 +14,8 @@ import org.tinylog.TaggedLogger;
 
 /**
  * The end of every event-loop round: does what the node's {@link Ready} says, in its order —
- * append, force, commit, hand the messages to the links, answer the clients — then takes a
+ * append, give the early answers, force, commit, hand the messages to the links, answer the
+ * clients — then takes a
  * snapshot when one is due. The decisions are the node's; this class only does the I/O.
  *
  * <p>Owned by the event loop, like the node: every method runs on the loop's thread.
@@ -72,6 +73,7 @@ final class Rounds implements EventLoop.RoundEnd {
             for (byte[] record : ready.records()) {
                 journal.append(record);
             }
+            answer(ready.earlyAnswers());       // PROTOCOL.md's one permitted early answer
             if (ready.force()) {
                 journal.force();
             }
@@ -92,12 +94,7 @@ final class Rounds implements EventLoop.RoundEnd {
         for (Map.Entry<Integer, List<ViewMessage>> e : ready.viewMessages().entrySet()) {
             links.get(e.getKey()).sendView(e.getValue());
         }
-        for (Node.Answer a : ready.answers()) {
-            CompletableFuture<Result> answer = waiting.remove(a.token());
-            if (answer != null) {
-                answer.complete(a.result());
-            }
-        }
+        answer(ready.answers());
         for (Node.Refusal r : ready.refusals()) {
             CompletableFuture<Result> answer = waiting.remove(r.token());
             if (answer != null) {
@@ -108,6 +105,15 @@ final class Rounds implements EventLoop.RoundEnd {
         views.afterRound();
         snapshotIfDue();
         return true;
+    }
+
+    private void answer(List<Node.Answer> answers) {
+        for (Node.Answer a : answers) {
+            CompletableFuture<Result> answer = waiting.remove(a.token());
+            if (answer != null) {
+                answer.complete(a.result());
+            }
+        }
     }
 
     @Override

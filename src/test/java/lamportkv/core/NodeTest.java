@@ -78,7 +78,8 @@ class NodeTest {
         deliver(round(one, d1, false), two);                 // REQUEST
         deliver(round(two, d2, false), one);                 // OK back
         Ready executed = round(one, d1, false);              // executes: APPLY to 2, answer
-        assertThat(executed.answers()).singleElement().satisfies(a -> assertThat(a.result()).isEqualTo(Result.ok("OK")));
+        assertThat(executed.earlyAnswers()).singleElement()
+                .satisfies(a -> assertThat(a.result()).isEqualTo(Result.ok("OK")));
         deliver(executed, two);
         assertThat(two.heldFrom(1)).isEqualTo(2);
         assertThat(two.durableFrom(1)).as("the APPLY's receipt is not forced yet").isEqualTo(1);
@@ -91,6 +92,41 @@ class NodeTest {
         assertThat(timer.force()).isTrue();
         assertThat(two.durableFrom(1)).isEqualTo(2);
         assertThat(two.unforced()).isFalse();
+    }
+
+    @Test
+    @DisplayName("one permitted early answer: on the last OK, before the force, only if the stamping record was forced")
+    void earlyAnswerOnlyAfterTheStampWasForced() {
+        Node one = Node.fresh(1, TWO, Set.of(), Node.Observer.NONE);
+        Node two = Node.fresh(2, TWO, Set.of(), Node.Observer.NONE);
+        Disk d1 = new Disk();
+        Disk d2 = new Disk();
+        round(two, d2, false);
+        one.submit(op("set n 5"), 7, 1);
+        Ready stamping = round(one, d1, false);
+        assertThat(stamping.force()).as("the stamping record is forced before the REQUEST leaves").isTrue();
+        assertThat(stamping.allAnswers()).isEmpty();
+        deliver(stamping, two);
+        deliver(round(two, d2, false), one);                 // the OK
+        Ready executed = round(one, d1, false);
+        assertThat(executed.force()).as("the round's APPLY and the OK's receipt still wait for the force").isTrue();
+        assertThat(executed.earlyAnswers()).extracting(a -> a.result().text()).containsExactly("OK");
+        assertThat(executed.answers()).isEmpty();
+        assertThat(executed.messages().get(2)).as("the APPLY").hasSize(1);
+        assertThat(one.durableFrom(2)).as("the OK's receipt is forced by that round").isEqualTo(1);
+
+        // A replica alone executes in the round that stamps: its stamping record is not forced
+        // yet, so its client hears only after the force. The flaw answers it early.
+        Agreement alone = new Agreement(List.of(1), StateMachine.DEFAULT_CLIENT_EXPIRY_MILLIS);
+        Node single = Node.fresh(1, alone, Set.of(), Node.Observer.NONE);
+        single.submit(op("add n 5"), 7, 1);
+        Ready own = round(single, new Disk(), false);
+        assertThat(own.force()).isTrue();
+        assertThat(own.earlyAnswers()).isEmpty();
+        assertThat(own.answers()).hasSize(1);
+        Node flawed = Node.fresh(1, alone, Set.of(Flaw.EARLY_ANSWER_UNFORCED_STAMP), Node.Observer.NONE);
+        flawed.submit(op("add n 5"), 7, 1);
+        assertThat(round(flawed, new Disk(), false).earlyAnswers()).hasSize(1);
     }
 
     @Test

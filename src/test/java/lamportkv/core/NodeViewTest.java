@@ -40,7 +40,7 @@ class NodeViewTest {
                     Ready r = n.ready(now, now, false);
                     n.committed(r);
                     readies.add(r);
-                    r.answers().forEach(a -> answers.put(a.token(), a));
+                    r.allAnswers().forEach(a -> answers.put(a.token(), a));
                     refusals.addAll(r.refusals());
                     for (var e : r.messages().entrySet()) {
                         if (live.contains(e.getKey()) && !e.getValue().isEmpty()) {

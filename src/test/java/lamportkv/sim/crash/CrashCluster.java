@@ -524,6 +524,7 @@ final class CrashCluster {
         boolean forced = r.disk().forces() > forcesBefore;
         stats.add(Counter.COMMITS);
         stats.add(forced ? Counter.FORCES : Counter.UNFORCED_COMMITS);
+        stats.add(Counter.EARLY_ANSWERS, committed.ready().earlyAnswers().size());
         log("replica %d ends a round%s: %d records%s, %d messages, %d answers", r.id(), timer ? " (timer)" : "",
                 committed.ready().records().size(), forced ? ", forced" : "",
                 committed.ready().messages().values().stream().mapToInt(List::size).sum(),
@@ -597,10 +598,16 @@ final class CrashCluster {
         }
         boolean powerLoss = random.nextInt(4) == 0;     // a power loss takes every victim at once
         for (SimulatedReplica r : victims) {
-            if (!powerLoss && r.roundPending() && random.nextInt(3) == 0) {
-                log("replica %d is killed while its round's force is under way", r.id());
-                r.beginCommitAndDie(now);
+            // Killed (or the power goes) while its round's force is under way: the round's early
+            // answers have left, nothing else has.
+            if (r.roundPending() && random.nextInt(powerLoss ? 2 : 3) == 0) {
+                log("replica %d %s while its round's force is under way", r.id(), powerLoss ? "loses power" : "is killed");
+                List<SimulatedReplica.Answered> early = r.beginCommitAndDie(now);
                 stats.add(Counter.CRASHES_DURING_FORCE);
+                for (SimulatedReplica.Answered a : early) {
+                    stats.add(Counter.EARLY_ANSWERS_BEFORE_CRASH);
+                    answer(r, a);
+                }
             }
             SimulatedDisk.Damage damage = crash(r, powerLoss);
             // What a process crash left in the page cache is read back but not durable: the most
@@ -734,6 +741,11 @@ final class CrashCluster {
                         + expected);
             }
             live.subList((int) count, live.size()).clear();
+            if (replicas.size() == 1) {
+                // A replica alone executes before its force: what it lost nobody else holds, and
+                // nobody was answered (that waits for the force), so those positions are free again.
+                agreed.subList((int) count, agreed.size()).clear();
+            }
         }
         Shape before = intactShapes.remove(r.id());
         stats.add(Counter.INTACT_RESTARTS, before != null ? 1 : 0);

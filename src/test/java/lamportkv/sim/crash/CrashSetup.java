@@ -8,7 +8,7 @@ import java.util.Random;
  * The shape of one run, drawn from its seed: cluster size, clients, timing, how often rounds
  * commit and snapshots are taken, when crashes strike, and how far the replicas' clocks are apart.
  *
- * @param replicas        2 to 5
+ * @param replicas        2 to 5 (1 for the variants that need a replica alone)
  * @param clients         a handful, each with its own client id
  * @param operations      per client
  * @param budget          steps a client gives one operation, retries included (the replica's deadline)
@@ -53,6 +53,17 @@ record CrashSetup(int replicas, int clients, int operations, int budget, int max
         long skew = random.nextInt(4) == 0 ? -TWO_HOURS : TWO_HOURS;
         return new CrashSetup(replicas, clients, operations, budget, maxDelay, maxRoundInputs, commitWeight,
                 maxUnforced, snapshotOneIn, maxDown, List.copyOf(crashSteps), clientExpiry, skewed, skew);
+    }
+
+    /**
+     * The same run with {@code n} replicas (a skewed clock, if any, moves to the last). A replica
+     * alone does its clients' work in a few dozen steps, so there its crashes strike that much sooner.
+     */
+    CrashSetup withReplicas(int n) {
+        List<Long> steps = n > 1 ? crashSteps : crashSteps.stream().map(s -> 2 + s / 6).distinct().toList();
+        return new CrashSetup(n, clients, operations, budget, maxDelay, maxRoundInputs, commitWeight, maxUnforced,
+                snapshotOneIn, maxDown, steps, clientExpiry, skewedReplica == 0 ? 0 : Math.min(skewedReplica, n),
+                skewMillis);
     }
 
     /** Replica {@code id}'s clock skew: the wall clock reads the step plus this. */

@@ -42,6 +42,9 @@ final class CrashSimulation {
     static CrashReport run(long seed, CrashVariant variant, boolean tracing) {
         Random random = new Random(Seeds.scramble(seed));
         CrashSetup setup = CrashSetup.draw(random);
+        if (variant.replicas > 0) {
+            setup = setup.withReplicas(variant.replicas);
+        }
         CrashWorkload workload = new CrashWorkload(random);
         CrashCluster cluster = new CrashCluster(setup, random, variant, workload, tracing);
         cluster.run();

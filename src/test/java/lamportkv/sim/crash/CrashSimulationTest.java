@@ -80,8 +80,12 @@ class CrashSimulationTest {
             assertThat(total.get(Counter.POWER_LOSSES)).as("power losses").isGreaterThan(SEEDS);
             assertThat(total.get(Counter.POWER_LOSSES_AFTER_RESTART)).as("power losses soon after a restart")
                     .isGreaterThan(SEEDS / 2);
-            assertThat(total.get(Counter.CRASHES_DURING_FORCE)).as("process crashes during a force")
+            assertThat(total.get(Counter.CRASHES_DURING_FORCE)).as("crashes during a force")
                     .isGreaterThan(SEEDS / 4);
+            // The early answer: common, and sometimes the round's force never finished.
+            assertThat(total.get(Counter.EARLY_ANSWERS)).as("early answers").isGreaterThan(SEEDS);
+            assertThat(total.get(Counter.EARLY_ANSWERS_BEFORE_CRASH)).as("early answers, then a crash mid-force")
+                    .isGreaterThan(SEEDS / 40);
             assertThat(total.get(Counter.UNFORCED_KEPT)).as("unforced records read back from the page cache")
                     .isGreaterThan(SEEDS / 2);
             assertThat(total.get(Counter.MISCONFIGURED_RESTARTS_REFUSED)).as("restarts under another configuration")
@@ -89,7 +93,10 @@ class CrashSimulationTest {
             // Clients that fail over, and what they are told.
             assertThat(total.get(Counter.NETWORK_DISCONNECTS)).as("broken client connections").isGreaterThan(SEEDS);
             assertThat(total.get(Counter.WITHDRAWN)).as("operations taken back unstamped").isGreaterThan(SEEDS / 20);
-            assertThat(total.get(Counter.TOLD_NOT_APPLIED)).as("told not applied").isPositive();
+            if (SEEDS >= 3000) {
+                // Rare: 4 in 3,000 seeds (the unstamped withdrawals above are mostly retried and answered).
+                assertThat(total.get(Counter.TOLD_NOT_APPLIED)).as("told not applied").isPositive();
+            }
             assertThat(total.get(Counter.TOLD_MAY_BE_APPLIED)).as("told may still be applied").isGreaterThan(SEEDS / 5);
             // Expiry by the order's time, with a clock two hours off in many runs.
             assertThat(total.get(Counter.SKEWED_RUNS)).as("runs with a skewed clock").isGreaterThan(SEEDS / 2);
@@ -198,6 +205,31 @@ class CrashSimulationTest {
         // effect a second time: the counter ends above the number of adds (EXACTLY_ONCE).
         assertThat(found.first).isBetween(1L, 60L);
         assertThat(found.firstCaughtBy).containsKey(CrashCheck.EXACTLY_ONCE);
+    }
+
+    @Test
+    @DisplayName("a replica alone survives the same crashes (it executes as it stamps: no early answer)")
+    void aReplicaAloneSurvives() {
+        List<String> failures = new ArrayList<>();
+        for (long seed = 1; seed <= BROKEN_SEEDS; seed++) {
+            CrashReport report = CrashSimulation.run(seed, CrashVariant.CORRECT_ALONE);
+            assertThat(report.stats().get(Counter.EARLY_ANSWERS)).isZero();
+            if (!report.ok()) {
+                failures.add(report.describe());
+            }
+        }
+        assertThat(failures).isEmpty();
+    }
+
+    @Test
+    @DisplayName("the early answer without its condition (answered before the stamping record is forced): lost adds")
+    void earlyAnswerBeforeStampForcedIsCaught() {
+        Findings found = search(CrashVariant.EARLY_ANSWER_UNFORCED_STAMP, REVIEW_BUG_SEEDS);
+        // Found: first at seed 4, 4 of 100. A replica alone answers an add as it stamps it, the
+        // power goes during that round's force, and the add is gone: the counter is short
+        // (EXACTLY_ONCE) and the answers are not linearizable.
+        assertThat(found.first).isBetween(1L, 60L);
+        assertThat(found.firstCaughtBy).containsKeys(CrashCheck.EXACTLY_ONCE, CrashCheck.LINEARIZABILITY);
     }
 
     /** What a search of {@link #BROKEN_SEEDS} seeds of a broken variant found. */

@@ -12,6 +12,8 @@ import lamportkv.core.Flaw;
 enum CrashVariant {
     /** Every rule in place. */
     CORRECT(EnumSet.noneOf(Flaw.class), false, true),
+    /** Every rule in place, with a single replica (which executes in the round that stamps: no early answer). */
+    CORRECT_ALONE(EnumSet.noneOf(Flaw.class), false, true, 1),
     /** A round hands on its messages and answers without forcing the log: a crash keeps what the OS happened to write. */
     NO_FORCE(EnumSet.of(Flaw.NEVER_FORCE), false, true),
     /** A receiver reports a message durable as soon as it takes it in, before its round's force. */
@@ -32,15 +34,28 @@ enum CrashVariant {
      */
     NOT_APPLIED_FROM_LAST_ATTEMPT(EnumSet.noneOf(Flaw.class), true, true),
     /** Bug 3: requests carry their origin's own wall clock, so a replica whose clock runs ahead expires records early. */
-    EXPIRY_BY_ORIGIN_CLOCK(EnumSet.of(Flaw.EXPIRY_BY_ORIGIN_CLOCK), false, true);
+    EXPIRY_BY_ORIGIN_CLOCK(EnumSet.of(Flaw.EXPIRY_BY_ORIGIN_CLOCK), false, true),
+    /**
+     * The early answer without its condition: every answer leaves before its round's force, also
+     * one whose stamping record is not forced yet. Run with a single replica, where an operation
+     * executes in the round that stamps it.
+     */
+    EARLY_ANSWER_UNFORCED_STAMP(EnumSet.of(Flaw.EARLY_ANSWER_UNFORCED_STAMP), false, true, 1);
 
     final Set<Flaw> flaws;
     final boolean trustLastAttempt;
     final boolean retrySameSeq;
+    /** 0: the seed draws the cluster's size; else this many replicas. */
+    final int replicas;
 
     CrashVariant(Set<Flaw> flaws, boolean trustLastAttempt, boolean retrySameSeq) {
+        this(flaws, trustLastAttempt, retrySameSeq, 0);
+    }
+
+    CrashVariant(Set<Flaw> flaws, boolean trustLastAttempt, boolean retrySameSeq, int replicas) {
         this.flaws = flaws;
         this.trustLastAttempt = trustLastAttempt;
         this.retrySameSeq = retrySameSeq;
+        this.replicas = replicas;
     }
 }

@@ -180,17 +180,12 @@ final class SimulatedReplica {
         for (byte[] record : ready.records()) {
             disk.append(record, random);
         }
+        List<Answered> answers = answered(ready.earlyAnswers());
         if (ready.force()) {
             disk.force();
         }
         node().committed(ready);
-        List<Answered> answers = new ArrayList<>();
-        for (Node.Answer a : ready.answers()) {
-            Waiting w = waiting.remove(a.token());
-            if (w != null) {
-                answers.add(new Answered(w, a.request(), a.result()));
-            }
-        }
+        answers.addAll(answered(ready.answers()));
         roundInputs = 0;
         if (!node().unforced()) {
             unforcedSince = -1;
@@ -198,6 +193,17 @@ final class SimulatedReplica {
             unforcedSince = now;
         }
         return new Committed(ready, answers);
+    }
+
+    private List<Answered> answered(List<Node.Answer> given) {
+        List<Answered> answers = new ArrayList<>();
+        for (Node.Answer a : given) {
+            Waiting w = waiting.remove(a.token());
+            if (w != null) {
+                answers.add(new Answered(w, a.request(), a.result()));
+            }
+        }
+        return answers;
     }
 
     /** A committed round: the node's decisions, and the waiting calls it answered. */
@@ -221,14 +227,17 @@ final class SimulatedReplica {
     /**
      * The process is killed while its round's force is under way: the round's records have been
      * handed to the OS (the force writes the buffer out first) but the force has not returned, so
-     * nothing of the round has left. Then {@link #crash}, as a process crash.
+     * nothing of the round has left but its early answers. Then {@link #crash}. Returns the
+     * calls those early answers reached.
      */
-    void beginCommitAndDie(long now) {
+    List<Answered> beginCommitAndDie(long now) {
         Ready ready = node().ready(wall(now), now, false);
         for (byte[] record : ready.records()) {
             disk.append(record, ALWAYS_FLUSHED);
         }
+        List<Answered> answers = answered(ready.earlyAnswers());
         disk.handToOs();
+        return answers;
     }
 
     /** The write buffer goes to the OS on every append. */

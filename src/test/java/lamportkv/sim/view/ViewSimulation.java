@@ -225,7 +225,7 @@ final class ViewSimulation {
                     sendView(id, e.getKey(), m);
                 }
             }
-            for (Node.Answer a : ready.answers()) {
+            for (Node.Answer a : ready.allAnswers()) {      // the early ones too, in the same step
                 Client c = waiting.remove(a.token());
                 if (c != null) {
                     c.answered(this, a.token(), a.result());
