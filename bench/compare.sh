@@ -8,8 +8,9 @@
 #
 # Usage: bench/compare.sh [CLIENTS...]          (default: 1 64 256)
 #   DURATION=20          measured seconds per run
-#   WARMUP=30            our side's warm-up seconds (the JVMs compile for their first 20-30 s on
-#                        2 cores); the etcd load always warms up 3 s
+#   WARMUP=auto          our side's warm-up: auto (the bench's default: until the rate has stopped
+#                        rising, at most 60 s; the JVMs compile for their first 20-30 s on 2 cores)
+#                        or seconds; the etcd load always warms up 3 s
 #   BENCH_JAVA_OPTS=...  the bench client's JVM options (default: full JIT, G1, as the etcd load)
 #   BENCH_ARGS='--mix set:60,get:40'   more bench options for our side (word-split)
 #   REPLICA_JAVA_OPTS=.. the replicas' JVM options (all replicas share one working directory,
@@ -70,14 +71,22 @@ for n in "${clients[@]}"; do
         "$(ratio "$(field p99_us "$ours")" "$(field p99_us "$theirs")")" "$(field p99_us "$ours")" "$(field p99_us "$theirs")")
     summary+=("$line")
     if [[ "$n" == 1 ]]; then
-        targets+=("$(printf '    1 client:  target p50 <= etcd p50 / 3 = %s us; ours %s us; the floor for this protocol here is %s us (3 log forces of %s us + 2 RMI round trips of %s us)' \
-            "$(awk -v p="$(field p50_us "$theirs")" 'BEGIN { printf "%d", p / 3 }')" "$(field p50_us "$ours")" \
+        targets+=("$(printf '    1 client:  p50 %s us: target below etcd p50 %s us and at most 1.5 x the floor = %s us (floor %s us: 2 forces of %s us + 2 RMI round trips of %s us)' \
+            "$(field p50_us "$ours")" "$(field p50_us "$theirs")" \
+            "$(awk -v f="$(field one_client_floor_us "$floor")" 'BEGIN { printf "%d", f * 1.5 }')" \
             "$(field one_client_floor_us "$floor")" "$(field force_p50_us "$floor")" "$(field rmi_rtt_p50_us "$floor")")")
     elif [[ "$n" == 64 ]]; then
-        targets+=("$(printf '   64 clients: target >= 5 x etcd = %s ops/s; ours %s ops/s; 64 clients making empty RMI calls to 3 JVMs here reach %s calls/s' \
-            "$(awk -v t="$(field ops_per_s "$theirs")" 'BEGIN { printf "%d", t * 5 }')" "$(field ops_per_s "$ours")" \
-            "$(field rmi_calls_per_s "$floor")")")
+        targets+=("$(printf '   64 clients: %s ops/s, p99 %s us: target >= 2.5 x etcd = %s ops/s and p99 <= %s us; 64 clients making empty RMI calls reach %s calls/s here' \
+            "$(field ops_per_s "$ours")" "$(field p99_us "$ours")" \
+            "$(awk -v t="$(field ops_per_s "$theirs")" 'BEGIN { printf "%d", t * 2.5 }')" \
+            "$(awk -v t="$(field p99_us "$theirs")" 'BEGIN { printf "%d", t / 2 }')" "$(field rmi_calls_per_s "$floor")")")
+    elif [[ "$n" == 256 ]]; then
+        targets+=("$(printf '  256 clients: %s ops/s, %s errors, live heap %s MB: target >= 3 x etcd = %s ops/s, 0 errors' \
+            "$(field ops_per_s "$ours")" "$(field errors "$ours")" "$(field heap_mb "$ours")" \
+            "$(awk -v t="$(field ops_per_s "$theirs")" 'BEGIN { printf "%d", t * 3 }')")")
     fi
+    targets+=("$(printf '  %3d clients: cpu %s us per operation (target at most 80 us); warm-up %s s' "$n" \
+        "$(field cpu_us_per_op "$ours")" "$(field warmup_s "$ours")")")
 done
 
 if [[ ${#summary[@]} -gt 0 ]]; then
@@ -87,8 +96,8 @@ if [[ ${#summary[@]} -gt 0 ]]; then
 fi
 if [[ ${#targets[@]} -gt 0 ]]; then
     echo
-    echo "issue 4's targets beside what this machine allows (each operation is one client RMI call and needs"
-    echo "three log forces in sequence; see lamportkv.bench.Floor)"
+    echo "issue 12's targets beside what this machine allows (each operation is one client RMI call, then"
+    echo "two log forces and a round trip between replicas in sequence; see lamportkv.bench.Floor)"
     printf '%s\n' "${targets[@]}"
 fi
 echo "results appended to $results" >&2

@@ -5,7 +5,8 @@
 # a load generator with hundreds of threads needs the full JIT and a parallel collector, as the
 # etcd load (plain `java`) gets: these come after run-client.sh's own flags and override them.
 : "${BENCH_JAVA_OPTS:=-XX:TieredStopAtLevel=4 -XX:-UseSerialGC -XX:+UseG1GC}"
-# Extra JVM options for the replicas, e.g. a JFR recording (see compare.sh's header).
+# Extra JVM options for the replicas, e.g. a JFR recording (see compare.sh's header); {id} in them
+# becomes each replica's id (a file name per replica).
 : "${REPLICA_JAVA_OPTS:=}"
 
 cluster_dir=""
@@ -49,7 +50,7 @@ start_cluster() {
     } >"$cluster_dir/replicas.properties"
     cluster_pids=()
     for id in $(seq "$n"); do
-        JAVA_OPTS="$REPLICA_JAVA_OPTS" "$root/run-replica.sh" "$id" --config "$cluster_dir/replicas.properties" \
+        JAVA_OPTS="${REPLICA_JAVA_OPTS//\{id\}/$id}" "$root/run-replica.sh" "$id" --config "$cluster_dir/replicas.properties" \
             >"$cluster_dir/replica-$id.log" 2>&1 &
         cluster_pids+=($!)
     done
@@ -89,21 +90,22 @@ stop_cluster() {
 }
 
 # run_ours CLIENTS SECONDS [BENCH OPTIONS...]: one JSON line on stdout, progress on stderr.
-# The line gains "warmup_s" and "heap_mb": the largest live heap of the replicas right after the
-# run (each one's used heap after a full collection, jcmd GC.run), which shows that memory stays
-# bounded under load. Warm-up: WARMUP seconds (default 30: on 2 cores the replicas' JIT compiler
-# takes most of a core for their first 20 to 30 s; measured cold, throughput is about half).
+# The line gains "heap_mb": the largest live heap of the replicas right after the run (each one's
+# used heap after a full collection, jcmd GC.run), which shows that memory stays bounded under
+# load. Warm-up: WARMUP seconds, or by default the bench's own (auto: until the rate has stopped
+# rising, at most 60 s; on 2 cores the replicas' JIT compilers take most of a core for their first
+# 20 to 30 s). The line says the warm-up used (warmup_s).
 run_ours() {
     local clients=$1 seconds=$2 line heap=0 pid used
     shift 2
     line=$(JAVA_OPTS="$BENCH_JAVA_OPTS" "$root/run-client.sh" --config "$cluster_dir/replicas.properties" bench \
-        --clients "$clients" --duration "$seconds" --warmup "${WARMUP:-30}" --json "$@")
+        --clients "$clients" --duration "$seconds" --warmup "${WARMUP:-auto}" --json "$@")
     for pid in "${cluster_pids[@]}"; do
         jcmd "$pid" GC.run >/dev/null 2>&1 || continue
         used=$(jcmd "$pid" GC.heap_info 2>/dev/null | sed -nE 's/.* heap +total [0-9]+K, used ([0-9]+)K.*/\1/p' | head -1)
         [[ -n "$used" && "$used" -gt "$heap" ]] && heap=$used
     done
-    echo "${line%\}},\"warmup_s\":${WARMUP:-30},\"heap_mb\":$(( (heap + 1023) / 1024 ))}"
+    echo "${line%\}},\"heap_mb\":$(( (heap + 1023) / 1024 ))}"
 }
 
 # The etcd reference load, shared/peers/etcd/run.sh beside the project. It builds its Java load

@@ -5,7 +5,7 @@
 # front) to bench/results/scale-<date>.jsonl and draws it with bench/plot.sh into a PNG beside it.
 #
 # Usage: bench/scale.sh
-#   DURATION=10 WARMUP=30            measured and warm-up seconds per point
+#   DURATION=10 WARMUP=auto          measured seconds and warm-up (auto, or seconds) per point
 #   CLIENT_COUNTS="1 2 4 ... 256"    REPLICA_COUNTS="3 5 7"    REPLICA_CLIENTS=64
 #   WITH_ETCD=1                      also run the etcd reference load at each client count
 #   BENCH_ARGS / BENCH_JAVA_OPTS / REPLICA_JAVA_OPTS as for compare.sh

@@ -176,16 +176,25 @@ public final class Bench {
         long loadStart = System.nanoTime();
         lastNanos = loadStart;
         threads.forEach(Thread::start);
-        progress.watch("warm-up", loadStart, loadStart + settings.warmupMillis() * 1_000_000, this::progressLine);
+        if (settings.autoWarmup()) {
+            WarmUp warmUp = new WarmUp(loadStart, 0, settings.warmupMaxMillis());
+            progress.watchUntil("warm-up", loadStart, () -> warmUp.sample(System.nanoTime(), succeeded.sum()),
+                    now -> progressLine(now) + "  " + warmUp.state());
+        } else {
+            progress.watch("warm-up", loadStart, loadStart + settings.warmupMillis() * 1_000_000, this::progressLine);
+        }
+        CpuTime cpuBefore = CpuTime.read(replicas);
         recorder.getIntervalHistogram();   // drop the warm-up
         measuredErrors.reset();
         measuredRetries.reset();
         measuring = true;
         long start = System.nanoTime();
+        double warmupSeconds = (start - loadStart) / 1e9;
         progress.watch("measure", loadStart, start + settings.durationMillis() * 1_000_000, this::progressLine);
         measuring = false;
         Histogram histogram = recorder.getIntervalHistogram();
         double seconds = (System.nanoTime() - start) / 1e9;
+        CpuTime cpu = CpuTime.read(replicas).minus(cpuBefore);
         long errors = measuredErrors.sum();
         long retries = measuredRetries.sum();
         stopping = true;
@@ -205,13 +214,14 @@ public final class Bench {
         }
 
         Report report = Report.of(settings.clients(), replicas.size(), workload.mix(), seconds, histogram, errors,
-                retries);
+                retries, warmupSeconds, cpu.microsPerOp(histogram.getTotalCount()), cpu.replicasRead());
         if (settings.json()) {
             out.println(report.json());
         } else {
             out.printf(Locale.ROOT, "lamportkv bench: %d clients on %d replicas, mix %s, %d keys, %d-byte values,"
-                            + " %.1f s warm-up%n", settings.clients(), replicas.size(), workload.mix(),
-                    workload.keys(), workload.valueSize(), settings.warmupMillis() / 1000.0);
+                            + " %.1f s warm-up%s%n", settings.clients(), replicas.size(), workload.mix(),
+                    workload.keys(), workload.valueSize(), warmupSeconds,
+                    settings.autoWarmup() ? " (until the rate stopped rising)" : "");
             report.table().forEach(out::println);
         }
         out.flush();

@@ -35,8 +35,10 @@ import picocli.CommandLine.Option;
                     + " set writes it again: those failures count as errors.",
             "",
             "Output: a table on stdout (or one JSON line with --json: system, clients, seconds, ops, ops_per_s,"
-                    + " p50_us, p90_us, p99_us, p999_us, max_us, errors, replicas, mix, retries); progress on"
-                    + " stderr.",
+                    + " p50_us, p90_us, p99_us, p999_us, max_us, errors, replicas, mix, retries, warmup_s (the warm-up"
+                    + " used), cpu_us_per_op (CPU time of the replicas, read from their status, and of the bench"
+                    + " itself, per operation measured; -1 if a replica could not be read), cpu_replicas); progress"
+                    + " on stderr.",
             "Exit status: 0 after a run with at least one successful operation, 1 if none succeeded or the"
                     + " cluster cannot be reached, 2 for usage errors."})
 public final class BenchOptions {
@@ -51,12 +53,18 @@ public final class BenchOptions {
     int clients;
 
     @Option(names = "--duration", paramLabel = "SECONDS", defaultValue = "20",
-            description = "How long to measure, after the warm-up (default: ${DEFAULT-VALUE}).")
+            description = "How long to measure (default: ${DEFAULT-VALUE}).")
     String duration;
 
-    @Option(names = "--warmup", paramLabel = "SECONDS", defaultValue = "3",
-            description = "How long to run before measuring (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup", paramLabel = "SECONDS", defaultValue = "auto",
+            description = "How long to run before measuring: a number of seconds, or auto: until the rate"
+                    + " has stopped rising (over 1-second windows, the last 5 s no more than 3% above the"
+                    + " 5 s before, 3 windows in a row), at most --warmup-max (default: ${DEFAULT-VALUE}).")
     String warmup;
+
+    @Option(names = "--warmup-max", paramLabel = "SECONDS", defaultValue = "60",
+            description = "The longest automatic warm-up (default: ${DEFAULT-VALUE}).")
+    String warmupMax;
 
     @Option(names = "--keys", paramLabel = "N", defaultValue = "1000",
             description = "How many distinct keys (default: ${DEFAULT-VALUE}).")
@@ -85,9 +93,19 @@ public final class BenchOptions {
     Path hdrOut;
 
     /** The options once checked. */
-    record Settings(Path config, int clients, long durationMillis, long warmupMillis, Workload workload,
-                    long timeoutMillis, boolean json, Path hdrOut) {
+    /**
+     * @param warmupMillis {@link #AUTO}, or a fixed warm-up
+     * @param warmupMaxMillis the longest automatic warm-up
+     */
+    record Settings(Path config, int clients, long durationMillis, long warmupMillis, long warmupMaxMillis,
+                    Workload workload, long timeoutMillis, boolean json, Path hdrOut) {
+        boolean autoWarmup() {
+            return warmupMillis == AUTO;
+        }
     }
+
+    /** {@code --warmup auto}. */
+    static final long AUTO = -1;
 
     /**
      * Checks the options.
@@ -109,8 +127,9 @@ public final class BenchOptions {
                     + (parsed.numeric() ? " for a mix with add or mult (values are numbers of that many digits)" : "")
                     + ", found " + valueSize);
         }
+        long warmupMillis = warmup.trim().equalsIgnoreCase("auto") ? AUTO : millis("--warmup", warmup, true);
         return new Settings(config != null ? config : defaultConfig, clients,
-                millis("--duration", duration, false), millis("--warmup", warmup, true),
+                millis("--duration", duration, false), warmupMillis, millis("--warmup-max", warmupMax, false),
                 new Workload(parsed, keys, valueSize), millis("--timeout", timeout, false), json, hdrOut);
     }
 

@@ -15,19 +15,24 @@ import org.HdrHistogram.Histogram;
  *                 FAILED, REFUSED, NOT_APPLIED or TIMEOUT, or no replica could take them in time
  * @param retries  attempts sent again in that interval, to the next replica, after one that got no
  *                 answer or was answered UNAVAILABLE or ABANDONED (the same command: it applies once)
+ * @param warmupSeconds the warm-up actually used (fixed, or until the rate stopped rising)
+ * @param cpuUsPerOp    CPU time of the replicas and the bench over the measured interval, per
+ *                      operation, in microseconds; -1 if some replica's could not be read
+ * @param cpuReplicas   how many replicas' CPU time was read
  */
 public record Report(String system, int clients, int replicas, String mix, double seconds, long ops,
-                     long p50Us, long p90Us, long p99Us, long p999Us, long maxUs, long errors, long retries) {
+                     long p50Us, long p90Us, long p99Us, long p999Us, long maxUs, long errors, long retries,
+                     double warmupSeconds, double cpuUsPerOp, int cpuReplicas) {
 
     public static final String SYSTEM = "lamportkv";
 
     /** The report of a run whose OK latencies (in microseconds) are in {@code histogram}. */
     public static Report of(int clients, int replicas, Mix mix, double seconds, Histogram histogram, long errors,
-                            long retries) {
+                            long retries, double warmupSeconds, double cpuUsPerOp, int cpuReplicas) {
         return new Report(SYSTEM, clients, replicas, mix.toString(), seconds, histogram.getTotalCount(),
                 histogram.getValueAtPercentile(50), histogram.getValueAtPercentile(90),
                 histogram.getValueAtPercentile(99), histogram.getValueAtPercentile(99.9),
-                histogram.getMaxValue(), errors, retries);
+                histogram.getMaxValue(), errors, retries, warmupSeconds, cpuUsPerOp, cpuReplicas);
     }
 
     public double opsPerSecond() {
@@ -37,7 +42,8 @@ public record Report(String system, int clients, int replicas, String mix, doubl
     /**
      * One JSON line. The fields the etcd load prints come first, in its order and format
      * ({@code seconds} with one decimal, {@code ops_per_s} rounded to an integer); then
-     * {@code replicas}, {@code mix} and {@code retries}.
+     * {@code replicas}, {@code mix}, {@code retries}, {@code warmup_s}, {@code cpu_us_per_op} and
+     * {@code cpu_replicas}.
      */
     public String json() {
         return new Json()
@@ -55,6 +61,9 @@ public record Report(String system, int clients, int replicas, String mix, doubl
                 .field("replicas", replicas)
                 .field("mix", mix)
                 .field("retries", retries)
+                .number("warmup_s", String.format(Locale.ROOT, "%.1f", warmupSeconds))
+                .number("cpu_us_per_op", cpuUsPerOp < 0 ? "-1" : String.format(Locale.ROOT, "%.1f", cpuUsPerOp))
+                .field("cpu_replicas", cpuReplicas)
                 .toString();
     }
 
@@ -69,6 +78,11 @@ public record Report(String system, int clients, int replicas, String mix, doubl
                 ms(p50Us), ms(p90Us), ms(p99Us), ms(p999Us), ms(maxUs)));
         lines.add(String.format(Locale.ROOT, "%-12s %,d", "errors", errors));
         lines.add(String.format(Locale.ROOT, "%-12s %,d", "retries", retries));
+        lines.add(cpuUsPerOp < 0
+                ? String.format(Locale.ROOT, "%-12s unknown (the CPU time of %d of %d replicas was read)", "cpu/op",
+                        cpuReplicas, replicas)
+                : String.format(Locale.ROOT, "%-12s %.1f us (%d replicas and this bench)", "cpu/op", cpuUsPerOp,
+                        cpuReplicas));
         return lines;
     }
 

@@ -373,7 +373,8 @@ public final class Replica implements AutoCloseable {
         ViewSummary view = viewSummary();
         return new ReplicaStatus(self.id(), self.hostPort(), s.clock(), s.buffer(), s.unstamped(), s.applied(),
                 s.digest(), s.clients(), peers.toArray(PeerStatus[]::new), view.number(),
-                view.members().stream().mapToInt(Integer::intValue).toArray(), view.condition(), view.changes());
+                view.members().stream().mapToInt(Integer::intValue).toArray(), view.condition(), view.changes(),
+                ReplicaStatus.processCpuNanos());
     }
 
     /** This replica's view, as {@code status}, the dashboard and the metrics show it. */

@@ -12,16 +12,35 @@ import java.util.Objects;
  * @param viewCondition "" while the replica is a working member of that view, else why it takes no
  *                      client operations, in a few words ({@code excluded since 14:02:11; rejoining})
  * @param viewChanges   how many views the replica has installed since it started
+ * @param cpuNanos      the CPU time the replica's process has used so far (all its threads), or -1
+ *                      if the JVM cannot tell: the bench's CPU per operation
  */
 public record ReplicaStatus(int id, String address, long clock, int bufferLength, int unstamped, long applied,
                             String digest, int clients, PeerStatus[] peers, long viewNumber, int[] viewMembers,
-                            String viewCondition, long viewChanges) implements Serializable {
+                            String viewCondition, long viewChanges, long cpuNanos) implements Serializable {
     public ReplicaStatus {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(digest, "digest");
         Objects.requireNonNull(viewCondition, "viewCondition");
         peers = peers.clone();
         viewMembers = viewMembers.clone();
+    }
+
+    /** A status that says nothing of the process's CPU time. */
+    public ReplicaStatus(int id, String address, long clock, int bufferLength, int unstamped, long applied,
+                         String digest, int clients, PeerStatus[] peers, long viewNumber, int[] viewMembers,
+                         String viewCondition, long viewChanges) {
+        this(id, address, clock, bufferLength, unstamped, applied, digest, clients, peers, viewNumber, viewMembers,
+                viewCondition, viewChanges, -1);
+    }
+
+    /** The CPU time this JVM's process has used so far, in nanoseconds, or -1 if it cannot tell. */
+    public static long processCpuNanos() {
+        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
+            return sun.getProcessCpuTime();
+        }
+        return -1;
     }
 
     @Override

@@ -70,6 +70,6 @@ class BenchOptionsTest {
         assertThat(out.toString(StandardCharsets.UTF_8))
                 .contains("--clients", "--duration", "--warmup", "--keys", "--value-size", "--mix", "--json",
                         "--hdr-out", "set writes such a number too", "add adds 1", "(default: set:100)",
-                        "(default: 64)", "(default: 20)", "(default: 3)", "(default: 1000)", "(default: 100)");
+                        "(default: 64)", "(default: 20)", "(default: auto)", "(default: 60)", "(default: 1000)", "(default: 100)");
     }
 }

@@ -53,6 +53,9 @@ class BenchRunTest {
         assertThat(Double.parseDouble(json.get("seconds"))).isBetween(1.4, 3.0);
         assertThat(Long.parseLong(json.get("ops"))).isPositive();
         assertThat(Long.parseLong(json.get("ops_per_s"))).isPositive();
+        assertThat(json).containsEntry("warmup_s", "0.5").containsEntry("cpu_replicas", "3");
+        // In-process replicas share this JVM, so the number itself means little here; it is read.
+        assertThat(Double.parseDouble(json.get("cpu_us_per_op"))).isPositive();
         long p50 = Long.parseLong(json.get("p50_us"));
         long p90 = Long.parseLong(json.get("p90_us"));
         long p99 = Long.parseLong(json.get("p99_us"));

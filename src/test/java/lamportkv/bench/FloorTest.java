@@ -32,7 +32,7 @@ class FloorTest {
     }
 
     @Test
-    void theOneClientFloorIsTwoRoundTripsAndThreeForces() {
-        assertThat(Floor.oneClientFloorMicros(150, 20)).isEqualTo(2 * 20 + 3 * 150);
+    void theOneClientFloorIsTwoRoundTripsAndTwoForces() {
+        assertThat(Floor.oneClientFloorMicros(150, 20)).isEqualTo(2 * 20 + 2 * 150);
     }
 }

@@ -1,0 +1,61 @@
+package lamportkv.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.function.LongUnaryOperator;
+import org.junit.jupiter.api.Test;
+
+class WarmUpTest {
+    private static final long SECOND = 1_000_000_000L;
+
+    /** Feeds one sample every 100 ms of a load whose rate at second t is {@code rate(t)}; returns when it ended (s). */
+    private static double run(LongUnaryOperator rate, long maxMillis) {
+        WarmUp w = new WarmUp(0, 0, maxMillis);
+        double count = 0;
+        for (long tenth = 1; tenth <= 10 * 600; tenth++) {
+            count += rate.applyAsLong((tenth - 1) / 10) / 10.0;
+            if (w.sample(tenth * SECOND / 10, (long) count)) {
+                return tenth / 10.0;
+            }
+        }
+        throw new AssertionError("never warm");
+    }
+
+    @Test
+    void aSteadyRateIsWarmAsSoonAsTheRuleCanTell() {
+        // 2 x 5 windows to compare, then 3 in a row without a rise.
+        assertThat(run(t -> 5_000, 60_000)).isEqualTo(2 * WarmUp.SPAN + WarmUp.STEADY - 1.0);
+    }
+
+    @Test
+    void aRisingRateKeepsItWarmingUntilTheRiseStops() {
+        // A JIT warming up: the rate climbs 5% a second for 25 s, then holds.
+        LongUnaryOperator climb = t -> (long) (1_000 * Math.pow(1.05, Math.min(t, 25)));
+        double ended = run(climb, 60_000);
+        assertThat(ended).isGreaterThan(25).isLessThan(40);
+    }
+
+    @Test
+    void oneDipIsNotTheEndOfTheRise() {
+        // Rising 4% a second, with one slow second at 12 s.
+        LongUnaryOperator dip = t -> t == 12 ? 300 : (long) (1_000 * Math.pow(1.04, Math.min(t, 30)));
+        assertThat(run(dip, 60_000)).isGreaterThan(30);
+    }
+
+    @Test
+    void itEndsAtTheCapWhateverTheRate() {
+        assertThat(run(t -> 1_000 + 100 * t, 20_000)).isEqualTo(20.0);
+    }
+
+    @Test
+    void itSaysWhatItWaitsFor() {
+        WarmUp w = new WarmUp(0, 0, 60_000);
+        assertThat(w.state()).isEqualTo("measuring the rise");
+        long count = 0;
+        for (int s = 1; s <= 10; s++) {
+            count += 1_000L * s;
+            w.sample(s * SECOND, count);
+        }
+        assertThat(w.state()).startsWith("rate +").endsWith("% over the last 5 s");
+    }
+}
