@@ -90,10 +90,13 @@ final class ClientCalls {
             return new Reply(Reply.Status.UNAVAILABLE, "replica " + self + " is busy with " + MAX_IN_FLIGHT
                     + " operations in flight; retry shortly");
         }
+        Trace.ClientCall traced = new Trace.ClientCall();
+        traced.start(self);
         try {
             return order(op, command);
         } finally {
             inFlight.decrementAndGet();
+            traced.commit();
         }
     }
 
@@ -105,7 +108,10 @@ final class ClientCalls {
                 wait.answer.completeExceptionally(new NotTaken(failure));
                 return;
             }
+            Trace.Submitted taken = new Trace.Submitted();
+            taken.start(self);
             wait.token = node.submit(op, command.clientId(), command.seq());
+            taken.commit();
             rounds.await(wait.token, wait.answer);       // stamped at the end of a round: see Node
         }, why -> wait.answer.completeExceptionally(new NotTaken(why)));
         if (!queued) {

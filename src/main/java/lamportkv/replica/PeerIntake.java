@@ -108,10 +108,17 @@ final class PeerIntake {
             throw new IllegalArgumentException("replica " + from + " is not a peer of replica " + self);
         }
         heard.callStarted(from);
+        Trace.PeerBatch traced = new Trace.PeerBatch();
+        traced.start(self);
         try {
             return take(batch, from);
         } finally {
             heard.callEnded(from);
+            if (traced.shouldCommit()) {
+                traced.from = from;
+                traced.bytes = batch.bytes();
+                traced.commit();
+            }
         }
     }
 

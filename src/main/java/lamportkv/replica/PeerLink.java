@@ -421,7 +421,17 @@ final class PeerLink implements AutoCloseable {
         if (stub == null) {
             stub = connector.connect();
         }
-        return stub.deliver(batch);
+        Trace.PeerCall traced = new Trace.PeerCall();
+        traced.start(self);
+        try {
+            return stub.deliver(batch);
+        } finally {
+            if (traced.shouldCommit()) {
+                traced.to = peer.id();
+                traced.bytes = batch.bytes();
+                traced.commit();
+            }
+        }
     }
 
     /**

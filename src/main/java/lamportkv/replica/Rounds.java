@@ -67,6 +67,8 @@ final class Rounds implements EventLoop.RoundEnd {
         if (failStop.failed()) {
             return false;
         }
+        Trace.Round traced = new Trace.Round();
+        traced.start(node.self());
         Ready ready = node.ready(System.currentTimeMillis(), System.nanoTime() / 1_000_000,
                 forceAnyway || loop.answersWaiting());
         try {
@@ -75,7 +77,10 @@ final class Rounds implements EventLoop.RoundEnd {
             }
             answer(ready.earlyAnswers());       // PROTOCOL.md's one permitted early answer
             if (ready.force()) {
+                Trace.Force force = new Trace.Force();
+                force.start(node.self());
                 journal.force();
+                force.commit();
             }
         } catch (StorageException e) {
             // Nothing of this round leaves: the replica refuses work from now on.
@@ -103,6 +108,14 @@ final class Rounds implements EventLoop.RoundEnd {
             }
         }
         views.afterRound();
+        if (traced.shouldCommit() && ready.leaves()) {      // rounds that only took something in are left out
+            traced.records = ready.records().size();
+            traced.forced = ready.force();
+            traced.earlyAnswers = ready.earlyAnswers().size();
+            traced.answers = ready.answers().size();
+            traced.messages = ready.messages().values().stream().mapToInt(List::size).sum();
+            traced.commit();
+        }
         snapshotIfDue();
         return true;
     }
