@@ -58,8 +58,8 @@ public final class BenchOptions {
 
     @Option(names = "--warmup", paramLabel = "SECONDS", defaultValue = "auto",
             description = "How long to run before measuring: a number of seconds, or auto: until the rate"
-                    + " has stopped rising (over 1-second windows, the last 5 s no more than 3% above the"
-                    + " 5 s before, 3 windows in a row), at most --warmup-max (default: ${DEFAULT-VALUE}).")
+                    + " has stopped rising (over 1-second windows, the last 10 s no more than 3% above"
+                    + " the 10 s before, 3 windows in a row), at most --warmup-max (default: ${DEFAULT-VALUE}).")
     String warmup;
 
     @Option(names = "--warmup-max", paramLabel = "SECONDS", defaultValue = "60",
