@@ -85,8 +85,8 @@ for n in "${clients[@]}"; do
             "$(field ops_per_s "$ours")" "$(field errors "$ours")" "$(field heap_mb "$ours")" \
             "$(awk -v t="$(field ops_per_s "$theirs")" 'BEGIN { printf "%d", t * 3 }')")")
     fi
-    targets+=("$(printf '  %3d clients: cpu %s us per operation (target at most 80 us); warm-up %s s' "$n" \
-        "$(field cpu_us_per_op "$ours")" "$(field warmup_s "$ours")")")
+    targets+=("$(printf '  %3d clients: cpu %s us per operation (target at most 80 us; one empty RMI call costs %s us of CPU here); warm-up %s s' "$n" \
+        "$(field cpu_us_per_op "$ours")" "$(field rmi_cpu_us_per_call "$floor")" "$(field warmup_s "$ours")")")
 done
 
 if [[ ${#summary[@]} -gt 0 ]]; then

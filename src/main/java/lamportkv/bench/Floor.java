@@ -91,7 +91,7 @@ public final class Floor {
         Histogram together = forcesTogether(parent, 3);
         List<Process> servers = new ArrayList<>();
         Histogram roundTrip;
-        long calls;
+        Ceiling calls;
         try {
             List<Echo> stubs = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
@@ -100,7 +100,7 @@ public final class Floor {
                 stubs.add(stub(server));
             }
             roundTrip = roundTrips(stubs.get(0));
-            calls = callsPerSecond(stubs, CEILING_CLIENTS);
+            calls = callsPerSecond(stubs, CEILING_CLIENTS, servers);
         } finally {
             servers.forEach(Process::destroy);
         }
@@ -113,7 +113,8 @@ public final class Floor {
                 .field("force_3_at_once_p50_us", together.getValueAtPercentile(50) / 1_000)
                 .field("rmi_rtt_p50_us", rttP50)
                 .field("one_client_floor_us", oneClientFloorMicros(forceP50, rttP50))
-                .field("rmi_calls_per_s", calls)
+                .field("rmi_calls_per_s", calls.perSecond())
+                .number("rmi_cpu_us_per_call", String.format(java.util.Locale.ROOT, "%.1f", calls.cpuMicrosPerCall()))
                 .field("rmi_clients", CEILING_CLIENTS)
                 .toString());
     }
@@ -179,7 +180,15 @@ public final class Floor {
     }
 
     /** Closed-loop empty calls from {@code clients} threads spread over {@code stubs}. */
-    static long callsPerSecond(List<Echo> stubs, int clients) throws Exception {
+    /**
+     * Empty RMI calls: how many per second, and the CPU time one costs, the caller's and the
+     * server's together (this process and the servers', over the counted interval): the least CPU
+     * any operation that is one client RMI call can take here.
+     */
+    record Ceiling(long perSecond, double cpuMicrosPerCall) {
+    }
+
+    static Ceiling callsPerSecond(List<Echo> stubs, int clients, List<Process> servers) throws Exception {
         AtomicBoolean counting = new AtomicBoolean();
         AtomicBoolean stop = new AtomicBoolean();
         LongAdder calls = new LongAdder();
@@ -206,16 +215,28 @@ public final class Floor {
                 t.start();
             }
             Thread.sleep(CEILING_WARMUP_MILLIS);
+            long cpuBefore = cpuNanos(servers);
             counting.set(true);
             long started = System.nanoTime();
             Thread.sleep(CEILING_MILLIS);
             counting.set(false);
             long elapsed = System.nanoTime() - started;
-            return Math.round(calls.sum() * 1e9 / elapsed);
+            long cpu = cpuNanos(servers) - cpuBefore;
+            long counted = Math.max(1, calls.sum());
+            return new Ceiling(Math.round(counted * 1e9 / elapsed), cpu / 1_000.0 / counted);
         } finally {
             stop.set(true);
             stopped.await();
         }
+    }
+
+    /** CPU time used so far by this process and {@code servers}. */
+    private static long cpuNanos(List<Process> servers) {
+        long total = lamportkv.rmi.ReplicaStatus.processCpuNanos();
+        for (Process p : servers) {
+            total += p.info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(0L);
+        }
+        return total;
     }
 
     /** A JVM like this one serving {@link Echo} on a free loopback port; it prints the port, and ends with our stdin. */
