@@ -23,6 +23,8 @@ public final class PeerAuth {
     private static final byte[] DOMAIN = "lamportkv peer batch v3".getBytes(StandardCharsets.UTF_8);
     private static final byte[] NO_CONTROL = lamportkv.core.ViewCodec.encode(java.util.List.of());
     private final SecretKeySpec key;
+    /** One keyed Mac per thread (links and RMI threads each sign or verify on their own): no provider lookup or key set-up per batch. */
+    private final ThreadLocal<Mac> macs = ThreadLocal.withInitial(this::newMac);
 
     public PeerAuth(byte[] secret) {
         try {
@@ -45,17 +47,24 @@ public final class PeerAuth {
     /** As above, for a batch of view {@code view} that also carries view messages ({@code control}). */
     public byte[] sign(int from, int to, long view, long firstSeq, byte[] messages, byte[] control, long sentMillis,
                        byte[] agreement) {
+        Mac mac = macs.get();
+        // doFinal leaves it reset; reset again in case an earlier call on this thread stopped midway.
+        mac.reset();
+        mac.update(DOMAIN);
+        mac.update(ByteBuffer.allocate(4 + 4 + 8 + 8 + 8 + 4 + 4 + 4).putInt(from).putInt(to).putLong(view)
+                .putLong(firstSeq).putLong(sentMillis).putInt(agreement.length).putInt(messages.length)
+                .putInt(control.length).array());
+        mac.update(agreement);
+        mac.update(messages);
+        mac.update(control);
+        return mac.doFinal();
+    }
+
+    private Mac newMac() {
         try {
             Mac mac = Mac.getInstance(ALGORITHM);
             mac.init(key);
-            mac.update(DOMAIN);
-            mac.update(ByteBuffer.allocate(4 + 4 + 8 + 8 + 8 + 4 + 4 + 4).putInt(from).putInt(to).putLong(view)
-                    .putLong(firstSeq).putLong(sentMillis).putInt(agreement.length).putInt(messages.length)
-                    .putInt(control.length).array());
-            mac.update(agreement);
-            mac.update(messages);
-            mac.update(control);
-            return mac.doFinal();
+            return mac;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("this JVM has no " + ALGORITHM, e);
         }
