@@ -221,7 +221,8 @@ public final class Bench {
             out.printf(Locale.ROOT, "lamportkv bench: %d clients on %d replicas, mix %s, %d keys, %d-byte values,"
                             + " %.1f s warm-up%s%n", settings.clients(), replicas.size(), workload.mix(),
                     workload.keys(), workload.valueSize(), warmupSeconds,
-                    settings.autoWarmup() ? " (until the rate stopped rising)" : "");
+                    settings.autoWarmup() ? " (automatic: until the rate stopped rising, at most "
+                            + Seconds.format(settings.warmupMaxMillis()) + ")" : "");
             report.table().forEach(out::println);
         }
         out.flush();
