@@ -179,7 +179,6 @@ public final class Floor {
         return h;
     }
 
-    /** Closed-loop empty calls from {@code clients} threads spread over {@code stubs}. */
     /**
      * Empty RMI calls: how many per second, and the CPU time one costs, the caller's and the
      * server's together (this process and the servers', over the counted interval): the least CPU
@@ -188,6 +187,7 @@ public final class Floor {
     record Ceiling(long perSecond, double cpuMicrosPerCall) {
     }
 
+    /** Closed-loop empty calls from {@code clients} threads spread over {@code stubs}, served by {@code servers}. */
     static Ceiling callsPerSecond(List<Echo> stubs, int clients, List<Process> servers) throws Exception {
         AtomicBoolean counting = new AtomicBoolean();
         AtomicBoolean stop = new AtomicBoolean();
