@@ -22,7 +22,8 @@ import java.util.List;
  */
 public final class Codec {
     private static final byte REQUEST = 1, OK = 2, APPLY = 3;
-    private static final byte SET = 1, GET = 2, ADD = 3, MULT = 4, DEL = 5, KEYS = 6, KEYS_AFTER = 7;
+    private static final byte SET = 1, GET = 2, ADD = 3, MULT = 4, DEL = 5, KEYS = 6, KEYS_AFTER = 7, CAS = 8, REV = 9,
+            REV_KEY = 10, LOCK = 11, RENEW = 12, UNLOCK = 13, EXPIRE = 14;
     private static final byte NUMBER = 0, TEXT = 1;
     /** The longest string any field can hold: a value of 64 KiB, or an error message. */
     private static final int MAX_STRING_BYTES = Value.MAX_VALUE_BYTES + 1024;
@@ -140,8 +141,32 @@ public final class Codec {
         if (op instanceof Operation.Set s) {
             out.writeByte(SET);
             writeString(out, s.key0());
-            out.writeByte(s.value() instanceof Value.Num ? NUMBER : TEXT);
-            writeString(out, s.value().render());
+            writeValue(out, s.value());
+        } else if (op instanceof Operation.Cas c) {
+            out.writeByte(CAS);
+            writeString(out, c.key0());
+            writeString(out, c.expected());
+            writeValue(out, c.value());
+        } else if (op instanceof Operation.Rev r && r.key().isEmpty()) {
+            out.writeByte(REV);
+        } else if (op instanceof Operation.Rev r) {
+            out.writeByte(REV_KEY);
+            writeString(out, r.key().get());
+        } else if (op instanceof Operation.Lock l) {
+            out.writeByte(LOCK);
+            writeString(out, l.lock());
+            out.writeLong(l.ttlMillis());
+            out.writeLong(l.waitMillis());
+        } else if (op instanceof Operation.Renew r) {
+            out.writeByte(RENEW);
+            writeString(out, r.lock());
+            out.writeLong(r.token());
+        } else if (op instanceof Operation.Unlock u) {
+            out.writeByte(UNLOCK);
+            writeString(out, u.lock());
+            out.writeLong(u.token());
+        } else if (op instanceof Operation.Expire) {
+            out.writeByte(EXPIRE);
         } else if (op instanceof Operation.Get g) {
             out.writeByte(GET);
             writeString(out, g.key0());
@@ -171,18 +196,25 @@ public final class Codec {
         switch (kind) {
             case SET: {
                 String key = readString(in);
-                byte type = in.readByte();
-                String raw = readString(in);
-                Value value;
-                if (type == NUMBER) {
-                    value = new Value.Num(Value.parseNumber(raw));
-                } else if (type == TEXT) {
-                    value = new Value.Text(raw);
-                } else {
-                    throw new MalformedMessage("unknown value type " + type);
-                }
-                return new Operation.Set(key, value);
+                return new Operation.Set(key, readValue(in));
             }
+            case CAS: {
+                String key = readString(in);
+                String expected = readString(in);
+                return new Operation.Cas(key, expected, readValue(in));
+            }
+            case REV:
+                return new Operation.Rev(java.util.Optional.empty());
+            case REV_KEY:
+                return new Operation.Rev(java.util.Optional.of(readString(in)));
+            case LOCK:
+                return new Operation.Lock(readString(in), in.readLong(), in.readLong());
+            case RENEW:
+                return new Operation.Renew(readString(in), in.readLong());
+            case UNLOCK:
+                return new Operation.Unlock(readString(in), in.readLong());
+            case EXPIRE:
+                return new Operation.Expire();
             case GET:
                 return new Operation.Get(readString(in));
             case ADD:
@@ -198,6 +230,41 @@ public final class Codec {
             default:
                 throw new MalformedMessage("unknown operation kind " + kind);
         }
+    }
+
+    /** A value: its type, then its text. */
+    public static void writeValue(DataOutput out, Value value) throws IOException {
+        out.writeByte(value instanceof Value.Num ? NUMBER : TEXT);
+        writeString(out, value.render());
+    }
+
+    public static Value readValue(DataInput in) throws IOException {
+        return readValue(in, false).orElseThrow();
+    }
+
+    private static final byte ABSENT = 2;
+
+    /** A value or its absence (a deletion in the history). */
+    public static void writeValue(DataOutput out, java.util.Optional<Value> value) throws IOException {
+        if (value.isEmpty()) {
+            out.writeByte(ABSENT);
+        } else {
+            writeValue(out, value.get());
+        }
+    }
+
+    public static java.util.Optional<Value> readValue(DataInput in, boolean orAbsent) throws IOException {
+        byte type = in.readByte();
+        if (type == ABSENT && orAbsent) {
+            return java.util.Optional.empty();
+        }
+        String raw = readString(in);
+        if (type == NUMBER) {
+            return java.util.Optional.of(new Value.Num(Value.parseNumber(raw)));
+        } else if (type == TEXT) {
+            return java.util.Optional.of(new Value.Text(raw));
+        }
+        throw new MalformedMessage("unknown value type " + type);
     }
 
     private static BigDecimal readNumber(DataInput in) throws IOException {

@@ -135,6 +135,8 @@ public final class Node {
     private boolean executedAtOnce;
     /** Ordering messages are being taken in: what executes now executed on an OK, REQUEST or APPLY. */
     private boolean ordering;
+    /** The token of this replica's {@link Operation.Expire} on its way, 0 if none. */
+    private long expiryToken;
 
     private Node(int self, ReplicaCore core, Set<Flaw> flaws, Observer observer) {
         this.self = self;
@@ -388,6 +390,34 @@ public final class Node {
         core.viewTimer(heard, random);
     }
 
+    /**
+     * The owner's expiry timer, several times a second. Leases end in the order's time
+     * ({@link Locks}), which moves only when an operation is applied; so when a lease or a wait
+     * in the lock table has ended by this replica's estimate of the cluster's time, and the order
+     * has not moved past it, the view's lowest member writes an {@link Operation.Expire}: an
+     * operation that carries nothing but its time. One at a time; the other members stay quiet,
+     * and take over when a view change makes one of them the lowest.
+     *
+     * @return whether it submitted one
+     */
+    public boolean expiryTimer(long wallMillis, long monoMillis) {
+        if (expiryToken != 0 && (unstamped.containsKey(expiryToken) || stamped.containsKey(expiryToken))) {
+            return false;
+        }
+        expiryToken = 0;
+        Membership m = core.membership();
+        if (!m.ordering() || m.view().members().stream().mapToInt(Integer::intValue).min().orElse(self) != self) {
+            return false;
+        }
+        long deadline = core.state().locks().nextDeadline();
+        long now = clusterTime(wallMillis, monoMillis);
+        if (deadline == Long.MAX_VALUE || now == ClusterTime.UNKNOWN || now <= deadline) {
+            return false;
+        }
+        expiryToken = submit(new Operation.Expire(), 0, 0);
+        return true;
+    }
+
     /** The view this replica is in, and where it stands in it. */
     public Membership membership() {
         return core.membership();
@@ -414,7 +444,8 @@ public final class Node {
             long time = flaws.contains(Flaw.EXPIRY_BY_ORIGIN_CLOCK) ? wallMillis : clusterTime(wallMillis, monoMillis);
             for (Admitted a : batch) {
                 unstamped.remove(a.token());
-                ClientTag tag = a.clientId() == 0 ? ClientTag.NONE : new ClientTag(a.clientId(), a.seq(), time);
+                // Every operation carries the cluster's time, so that leases and client records end by the order.
+                ClientTag tag = new ClientTag(a.clientId(), a.clientId() == 0 ? 0 : a.seq(), time);
                 // Alone, a replica executes (and answers) it within this call.
                 stamping = a.token();
                 executedAtOnce = false;

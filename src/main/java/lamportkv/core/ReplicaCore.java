@@ -104,9 +104,10 @@ public final class ReplicaCore {
     private static final byte CLIENT_OP = 1, RECEIVED = 2, TICK = 3, AGREEMENT = 4, VIEW = 5;
     /**
      * Version 2 added the client expiry (the whole {@link Agreement}), version 3 the view and the
-     * last applied request; versions 1 and 2 are still read (as view 0).
+     * last applied request, version 4 the revisions, the history of changes and the locks
+     * ({@link StateMachine#STATE_VERSION}); versions 1 to 3 are still read (as view 0 before 3).
      */
-    private static final int SNAPSHOT_VERSION = 3;
+    private static final int SNAPSHOT_VERSION = StateMachine.STATE_VERSION;
 
     private final int self;
     /** The members (sorted) and the client expiry: what this state was built under. */

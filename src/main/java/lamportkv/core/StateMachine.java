@@ -29,6 +29,39 @@ import java.util.concurrent.PriorityBlockingQueue;
  */
 public final class StateMachine {
     private final SortedMap<String, Value> data = new TreeMap<>();
+    /** The revision of each key's last change, deleted keys included: what {@code rev KEY} prints. */
+    private final Map<String, Long> revisions = new HashMap<>();
+    /** The recent changes, for watches. */
+    private final Changes changes = new Changes();
+    /** The lock table. */
+    private final Locks locks = new Locks();
+    /** What operations see while one is applied ({@link Operation.Store}). */
+    private final Operation.Store store = new Operation.Store() {
+        @Override
+        public SortedMap<String, Value> data() {
+            return data;
+        }
+
+        @Override
+        public long revision() {
+            return applied;
+        }
+
+        @Override
+        public long revisionOf(String key) {
+            return revisions.getOrDefault(key, 0L);
+        }
+
+        @Override
+        public long orderMillis() {
+            return orderMillis;
+        }
+
+        @Override
+        public Locks locks() {
+            return locks;
+        }
+    };
     private final PriorityBlockingQueue<PendingRequest> buffer =
             new PriorityBlockingQueue<>(64, Comparator.comparing(PendingRequest::id));
     private final Map<RequestId, PendingRequest> byId = new HashMap<>();
@@ -101,6 +134,21 @@ public final class StateMachine {
         return Optional.ofNullable(lastApplied);
     }
 
+    /** The revision of {@code key}'s last change (a deletion too), or 0 if it was never written. */
+    public long revisionOf(String key) {
+        return revisions.getOrDefault(key, 0L);
+    }
+
+    /** The recent changes, for watches (read it on the loop only). */
+    public Changes changes() {
+        return changes;
+    }
+
+    /** The lock table (read it on the loop only; only applied operations change it). */
+    public Locks locks() {
+        return locks;
+    }
+
     public int bufferLength() {
         return buffer.size();
     }
@@ -113,7 +161,8 @@ public final class StateMachine {
     }
 
     /**
-     * A digest of the data over sorted keys: equal on replicas with equal data. The first 64 bits
+     * A digest of the replicated state: the data over sorted keys, each key's revision, where the
+     * history starts, and the lock table. Equal on replicas that applied the same order. The first 64 bits
      * of SHA-256, in hex. Computed again only after an operation applied (nothing else changes
      * the data), so {@code status}, {@code hash} and the dashboards' polls cost no hashing while
      * the data stands still.
@@ -137,6 +186,19 @@ public final class StateMachine {
             sha.update(java.nio.ByteBuffer.allocate(Integer.BYTES).putInt(value.length).array());
             sha.update(value);
         }
+        // Revisions and locks are replicated state too: replicas that disagree on them differ.
+        java.io.ByteArrayOutputStream rest = new java.io.ByteArrayOutputStream();
+        try (java.io.DataOutputStream o = new java.io.DataOutputStream(rest)) {
+            for (Map.Entry<String, Long> e : new TreeMap<>(revisions).entrySet()) {
+                Codec.writeString(o, e.getKey());
+                o.writeLong(e.getValue());
+            }
+            o.writeLong(changes.oldestKept());
+            locks.writeTo(o);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        sha.update(rest.toByteArray());
         return HexFormat.of().formatHex(sha.digest(), 0, 8);
     }
 
@@ -223,10 +285,12 @@ public final class StateMachine {
         applied++;
         Request r = head.request();
         ClientTag tag = r.client();
-        if (!tag.tracked()) {
-            return r.op().apply(data);
-        }
+        // Every operation that carries a time moves the order's time, and leases end before it applies.
         advanceOrderTime(tag.wallMillis());
+        locks.expire(orderMillis);
+        if (!tag.tracked()) {
+            return applyOperation(r.op());
+        }
         ClientRecord last = clients.get(tag.clientId());
         Result result;
         if (last != null && tag.seq() == last.seq()) {
@@ -235,7 +299,7 @@ public final class StateMachine {
             result = Result.error("stale retry: client " + Long.toHexString(tag.clientId())
                     + " has since sent operation " + last.seq());
         } else {
-            result = r.op().apply(data);
+            result = applyOperation(r.op());
             if (!r.op().readOnly()) {
                 clients.remove(tag.clientId());           // re-insert: the table stays in write order
                 // Idle time counts from the order's time at this write, never from the origin's own clock.
@@ -243,6 +307,25 @@ public final class StateMachine {
             }
         }
         expireIdleClients();
+        return result;
+    }
+
+    /**
+     * Applies {@code op} at revision {@link #applied}. A change to a key (a new value, or a
+     * deletion) records the revision for the key and in the history.
+     */
+    private Result applyOperation(Operation op) {
+        Optional<String> key = op instanceof Operation.OnData ? op.key() : Optional.empty();
+        if (key.isEmpty()) {
+            return op.apply(store);
+        }
+        Value before = data.get(key.get());
+        Result result = op.apply(store);
+        Value after = data.get(key.get());
+        if (after != before) {                            // the same object: nothing was stored
+            revisions.put(key.get(), applied);
+            changes.add(new Changes.Change(applied, key.get(), Optional.ofNullable(after)));
+        }
         return result;
     }
 
@@ -340,15 +423,26 @@ public final class StateMachine {
             Codec.writeString(o, e.getValue().result().text());
             o.writeLong(e.getValue().orderMillis());
         }
+        o.writeInt(revisions.size());
+        for (Map.Entry<String, Long> e : new TreeMap<>(revisions).entrySet()) {
+            Codec.writeString(o, e.getKey());
+            o.writeLong(e.getValue());
+        }
+        changes.writeTo(o);
+        locks.writeTo(o);
     }
 
+    /** The version of what {@link #writeTo} writes: 4 added revisions, the history and the locks. */
+    static final int STATE_VERSION = 4;
+
     void readFrom(DataInput in) throws IOException {
-        readFrom(in, 3);
+        readFrom(in, STATE_VERSION);
     }
 
     /**
      * Replaces this (fresh) state machine's contents with what {@link #writeTo} wrote; {@code version}
-     * 1 and 2 are the snapshots' from before views (no last applied request).
+     * 1 and 2 are the snapshots' from before views (no last applied request), 3 from before
+     * revisions (a history that starts after the applied position, no locks).
      */
     void readFrom(DataInput in, int version) throws IOException {
         clock.restore(in.readLong());
@@ -387,6 +481,17 @@ public final class StateMachine {
             Result result = new Result(ok, Codec.readString(in));
             clients.put(id, new ClientRecord(seq, result, in.readLong()));
         }
+        if (version < 4) {
+            changes.clear(applied + 1);
+            return;
+        }
+        int revised = in.readInt();
+        for (int i = 0; i < revised; i++) {
+            String key = Codec.readString(in);
+            revisions.put(key, in.readLong());
+        }
+        changes.readFrom(in);
+        locks.readFrom(in);
     }
 
     /**
@@ -395,7 +500,7 @@ public final class StateMachine {
      */
     void replaceWith(DataInput in) throws IOException {
         StateMachine received = new StateMachine(clientExpiryMillis);
-        received.readFrom(in, 3);
+        received.readFrom(in, STATE_VERSION);
         if (received.bufferLength() != 0) {
             throw new IllegalStateException("a transferred state holds " + received.bufferLength() + " pending requests");
         }
@@ -407,6 +512,10 @@ public final class StateMachine {
         applied = received.applied;
         lastApplied = received.lastApplied;
         orderMillis = received.orderMillis;
+        revisions.clear();
+        revisions.putAll(received.revisions);
+        changes.replaceWith(received.changes);
+        locks.replaceWith(received.locks);
         digestApplied = -1;
         clock.onReceive(received.clock.time());
     }

@@ -23,7 +23,9 @@ import lamportkv.core.Value;
  * <p>The model is the real thing: each operation's own {@link Operation#apply} on a map that holds
  * at most the key under check. An observed result, failures included ({@code no such key: x}),
  * must equal the model's exactly. An operation with an unknown result may take effect at any
- * point after its invocation, or never. {@code keys} touches no single key and is skipped.
+ * point after its invocation, or never. {@code keys} touches no single key and is skipped, and so
+ * are {@code rev} and the lock operations, which read or change no key's value; {@code cas} is
+ * checked like any other write.
  */
 public final class LinearizabilityChecker {
 
@@ -67,7 +69,9 @@ public final class LinearizabilityChecker {
     public static CheckResult check(List<Entry> history, long stepBudget) {
         Map<String, List<Entry>> byKey = new TreeMap<>();
         for (Entry e : history) {
-            e.op().key().ifPresent(k -> byKey.computeIfAbsent(k, x -> new ArrayList<>()).add(e));
+            if (e.op() instanceof Operation.OnData) {        // rev and the locks are not operations on a key's value
+                e.op().key().ifPresent(k -> byKey.computeIfAbsent(k, x -> new ArrayList<>()).add(e));
+            }
         }
         List<String> inconclusive = new ArrayList<>();
         for (Map.Entry<String, List<Entry>> k : byKey.entrySet()) {
@@ -83,6 +87,10 @@ public final class LinearizabilityChecker {
             return CheckResult.inconclusive(String.join("\n", inconclusive));
         }
         return CheckResult.passed(byKey.size() + " keys, " + history.size() + " operations: linearizable");
+    }
+
+    private static Operation.OnData data(Entry e) {
+        return (Operation.OnData) e.op();
     }
 
     /** The search over one key's operations. */
@@ -154,7 +162,7 @@ public final class LinearizabilityChecker {
             for (int i = done.nextClearBit(0); i < ops.length && ops[i].invokedAt() <= horizon;
                  i = done.nextClearBit(i + 1)) {
                 TreeMap<String, Value> model = modelOf(value);
-                Result r = ops[i].op().apply(model);
+                Result r = data(ops[i]).apply(model);
                 if (ops[i].result().isPresent() && !ops[i].result().get().equals(r)) {
                     continue;
                 }
@@ -194,7 +202,7 @@ public final class LinearizabilityChecker {
             TreeMap<String, Value> model = new TreeMap<>();
             for (int i : deepest) {
                 s.append("\n    ").append(ops[i].describe());
-                ops[i].op().apply(model);
+                data(ops[i]).apply(model);
                 done.set(i);
             }
             if (deepest.length == 0) {
@@ -206,7 +214,7 @@ public final class LinearizabilityChecker {
             long horizon = horizon(done);
             for (int i = done.nextClearBit(0); i < ops.length && ops[i].invokedAt() <= horizon;
                  i = done.nextClearBit(i + 1)) {
-                Result expected = ops[i].op().apply(modelOf(Optional.ofNullable(v)));
+                Result expected = data(ops[i]).apply(modelOf(Optional.ofNullable(v)));
                 s.append("\n    ").append(ops[i].describe()).append(", but here it would return ")
                         .append(Entry.render(expected));
             }

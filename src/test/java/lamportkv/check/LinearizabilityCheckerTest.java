@@ -358,7 +358,7 @@ class LinearizabilityCheckerTest {
                 history.add(Entry.unknown(i, operation, from));        // never happened
                 continue;
             }
-            Result r = operation.apply(map);
+            Result r = ((Operation.OnData) operation).apply(map);
             history.add(lost == 1 ? Entry.unknown(i, operation, from)  // happened, answer lost
                     : Entry.completed(i, operation, from, to, r));
         }

@@ -246,7 +246,7 @@ class CodecTest {
             assertMalformed(new Raw().i32(1).u8(0).done(), "unknown message type 0");
             assertMalformed(new Raw().i32(1).u8(4).done(), "unknown message type 4");
             assertMalformed(new Raw().i32(1).u8(-1).done(), "unknown message type -1");
-            assertMalformed(Raw.requestHeader().u8(8).anonymous().done(), "unknown operation kind 8");
+            assertMalformed(Raw.requestHeader().u8(15).anonymous().done(), "unknown operation kind 15");
             assertMalformed(Raw.requestHeader().u8(0).done(), "unknown operation kind 0");
             assertMalformed(Raw.requestHeader().u8(1).str("x").u8(2).str("v").anonymous().done(), "unknown value type 2");
         }

@@ -26,7 +26,7 @@ class OperationTest {
 
     /** Parses a shell line (words split on single spaces) and applies it to {@link #data}. */
     private Result run(String line) {
-        return Operation.parse(Arrays.asList(line.split(" ", -1))).apply(data);
+        return ((Operation.OnData) Operation.parse(Arrays.asList(line.split(" ", -1)))).apply(data);
     }
 
     private static Result ok(String text) {
