@@ -66,6 +66,7 @@ public final class Replica implements AutoCloseable {
     private final FailStop failStop;
     private final Listeners listeners;
     private final ClientCalls clientCalls;
+    private final LongPolls polls;
     private final PeerIntake peerIntake;
     private final ViewEvents views;
     private final Heard heard;
@@ -112,12 +113,16 @@ public final class Replica implements AutoCloseable {
             return t;
         });
         this.clientCalls = new ClientCalls(self.id(), node, loop, rounds, failStop, links);
+        this.polls = new LongPolls(self.id(), node, loop, failStop);
+        rounds.onRound(polls::afterRound);
         this.peerIntake = new PeerIntake(self.id(), node, loop, links, auth, agreement,
                 config.clusterSecretFile().getFileName().toString(), failStop, listeners, log, this::awaitLoop, heard);
         this.suspectMillis = config.viewSuspectMillis();
     }
 
     private final long suspectMillis;
+    /** How often the node checks whether a lease ended with nothing written ({@link Node#expiryTimer}). */
+    static final long EXPIRY_TIMER_MILLIS = 100;
 
     /**
      * Rule V7's clock, outside the node: a few times per suspicion time, the node hears whom this
@@ -128,6 +133,9 @@ public final class Replica implements AutoCloseable {
         long every = Math.max(20, suspectMillis / 4);
         viewTimer.scheduleWithFixedDelay(() -> loop.execute(() -> node.viewTimer(heard.recently(), random.nextLong())),
                 0, every, TimeUnit.MILLISECONDS);
+        // Leases end in the order's time: the node writes an Expire when one ended and nothing else moved it.
+        viewTimer.scheduleWithFixedDelay(() -> loop.execute(() -> node.expiryTimer(System.currentTimeMillis(),
+                System.nanoTime() / 1_000_000)), EXPIRY_TIMER_MILLIS, EXPIRY_TIMER_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -421,6 +429,16 @@ public final class Replica implements AutoCloseable {
         @Override
         public Reply execute(Command command) {
             return Replica.this.execute(command);
+        }
+
+        @Override
+        public lamportkv.rmi.WatchReply watch(Command query) {
+            return polls.watch(query);
+        }
+
+        @Override
+        public Reply lockStanding(Command query) {
+            return polls.lockStanding(query);
         }
 
         @Override

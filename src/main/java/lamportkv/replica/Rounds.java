@@ -52,6 +52,13 @@ final class Rounds implements EventLoop.RoundEnd {
         this.loop = loop;
     }
 
+    /** Hears the applied count after every committed round (on the loop): the long polls wake on it. */
+    void onRound(java.util.function.LongConsumer appliedCount) {
+        this.afterRound = appliedCount;
+    }
+
+    private java.util.function.LongConsumer afterRound = applied -> { };
+
     /** A client waits for the operation {@code token} names: answered when its round has committed. */
     void await(long token, CompletableFuture<Result> answer) {
         waiting.put(token, answer);
@@ -108,6 +115,7 @@ final class Rounds implements EventLoop.RoundEnd {
             }
         }
         views.afterRound();
+        afterRound.accept(node.core().state().appliedCount());
         if (traced.shouldCommit() && ready.leaves()) {      // rounds that only took something in are left out
             traced.records = ready.records().size();
             traced.forced = ready.force();

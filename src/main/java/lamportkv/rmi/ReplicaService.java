@@ -14,6 +14,25 @@ public interface ReplicaService extends Remote {
     /** Orders and applies an operation ({@code set}, {@code get}, {@code add}, {@code mult}, {@code del}, {@code keys}). */
     Reply execute(Command command) throws RemoteException;
 
+    /**
+     * A long poll for a watch, outside the order: the words are {@code watch PATTERN FROM MAX}
+     * (PATTERN a key or a prefix ending in {@code *}). Answers at once with up to MAX changes at
+     * revision FROM or later that this replica applied (and forced), or waits for the first one at
+     * most the command's timeout (at most {@value #MAX_POLL_MILLIS} ms) and answers with none.
+     */
+    WatchReply watch(Command query) throws RemoteException;
+
+    /**
+     * A long poll for a lock request, outside the order: the words are {@code standing NAME TOKEN}.
+     * Answers {@code OK} with {@code holds EXPIRES_AT_MILLIS}, {@code none} (not holding, not
+     * waiting: never granted, released or expired), or, after waiting at most the command's
+     * timeout for its turn, {@code waits}.
+     */
+    Reply lockStanding(Command query) throws RemoteException;
+
+    /** The longest a long poll waits before it answers. */
+    long MAX_POLL_MILLIS = 30_000;
+
     /** An internal event on this replica: its clock + 1. Returns the new clock. */
     long tick() throws RemoteException;
 

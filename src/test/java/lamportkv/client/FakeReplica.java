@@ -99,6 +99,19 @@ public final class FakeReplica implements ReplicaService, AutoCloseable {
     }
 
     @Override
+    public lamportkv.rmi.WatchReply watch(Command query) {
+        received.add(query);
+        return new lamportkv.rmi.WatchReply(Reply.Status.REFUSED, "a fake replica keeps no history",
+                new lamportkv.rmi.ChangeView[0], 1);
+    }
+
+    @Override
+    public Reply lockStanding(Command query) {
+        received.add(query);
+        return new Reply(Reply.Status.OK, "none");
+    }
+
+    @Override
     public long tick() {
         return 42;
     }
