@@ -8,11 +8,11 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import lamportkv.config.ClusterConfig;
 import lamportkv.config.ConfigException;
 import org.jline.terminal.Terminal;
@@ -106,12 +106,14 @@ public final class Client {
     }
 
     private int run() {
-        Connection connection;
+        Function<Duration, Connection> connections;
+        Connection first;
         long timeoutMillis;
         try {
             timeoutMillis = Seconds.parseMillis("--timeout", options.timeout(), false);
             long waitMillis = Seconds.parseMillis("--wait", options.waitFor(), true);
-            connection = connection(Duration.ofMillis(waitMillis));
+            connections = connections();
+            first = connections.apply(Duration.ofMillis(waitMillis));
         } catch (IllegalArgumentException | ConfigException e) {
             err.println("error: " + e.getMessage());
             return USAGE;
@@ -120,44 +122,43 @@ public final class Client {
         long responseTimeout = Math.min(Integer.MAX_VALUE, timeoutMillis + RESPONSE_TIMEOUT_MARGIN_MILLIS);
         System.setProperty(RESPONSE_TIMEOUT_PROPERTY, String.valueOf(responseTimeout));
         System.setProperty(HANDSHAKE_TIMEOUT_PROPERTY, String.valueOf(Math.min(responseTimeout, HANDSHAKE_TIMEOUT_MILLIS)));
-        Session session = new Session(connection, out, err, newClientId(), timeoutMillis, clock);
+        // The first lane waits for a replica as --wait says; later ones (watch and lock polls) do not.
+        java.util.concurrent.atomic.AtomicReference<Connection> unused = new java.util.concurrent.atomic.AtomicReference<>(first);
+        LamportKv kv = new LamportKv(() -> {
+            Connection c = unused.getAndSet(null);
+            return c != null ? c : connections.apply(Duration.ZERO);
+        }, timeoutMillis);
+        Session session = new Session(kv, out, err, clock);
         if (!options.command().isEmpty()) {
             return session.run(options.command()) ? OK : FAILED;
         }
         return terminal ? shell(session) : piped(session);
     }
 
-    /** A random, non-zero id (0 means an anonymous operation, which replicas never deduplicate). */
-    private static long newClientId() {
-        SecureRandom random = new SecureRandom();
-        long id = 0;
-        while (id == 0) {
-            id = random.nextLong();
-        }
-        return id;
-    }
-
-    private Connection connection(Duration wait) throws ConfigException {
+    /** Connections as the options ask for, given how long each waits for its first replica. */
+    private Function<Duration, Connection> connections() throws ConfigException {
         Integer replicaId = options.replicaId();
         if (options.connect() != null) {
             if (replicaId != null) {
                 throw new IllegalArgumentException("--replica and --connect exclude each other: give one");
             }
             // No configuration: the cluster's default suspicion time.
-            return new Connection(List.of(Endpoint.parse(options.connect())), false, false, wait,
+            Endpoint endpoint = Endpoint.parse(options.connect());
+            return wait -> new Connection(List.of(endpoint), false, false, wait,
                     attemptLimitMillis(ClusterConfig.DEFAULT_VIEW_SUSPECT_MILLIS), err);
         }
         ClusterConfig config = ClusterConfig.load(options.configFile());
         lamportkv.rmi.Transport.useClientConfig(config);   // TLS when tls.enabled=true
+        long attempt = attemptLimitMillis(config.viewSuspectMillis());
         if (replicaId != null) {
             // The named replica first; the others only for retrying a replicated operation, never for tick/hash/status.
             List<Endpoint> candidates = new ArrayList<>();
             candidates.add(Endpoint.of(config.replica(replicaId)));
             config.replicas().stream().filter(r -> r.id() != replicaId).map(Endpoint::of).forEach(candidates::add);
-            return new Connection(candidates, false, true, wait, attemptLimitMillis(config.viewSuspectMillis()), err);
+            return wait -> new Connection(candidates, false, true, wait, attempt, err);
         }
-        return new Connection(config.replicas().stream().map(Endpoint::of).toList(), true, true, wait,
-                attemptLimitMillis(config.viewSuspectMillis()), err);
+        List<Endpoint> replicas = config.replicas().stream().map(Endpoint::of).toList();
+        return wait -> new Connection(replicas, true, true, wait, attempt, err);
     }
 
     /** One command per line, one result per line, in order; blank lines skipped, like redis-cli. */

@@ -229,7 +229,7 @@ final class Connection {
                 open = e.mayHaveReached;
             } catch (Broken e) {
                 attempts.noReply(endpoint.name(), e.mayHaveRun);
-                throw new CommandFailure(e.getMessage() + attempts.verdictWords(""));
+                throw new CommandFailure(e.getMessage() + attempts.verdictWords(""), attempts.verdict());
             }
             if (open || !uncertain.contains(endpoint)) {
                 reasons.put(endpoint, reason);
@@ -254,11 +254,65 @@ final class Connection {
                         : anyAnswered ? "; not applied: no replica could take it" : "; not applied: no replica was reached";
                 throw new CommandFailure("timed out after " + Seconds.format(budgetMillis)
                         + (waiting ? " and --wait " + Seconds.format(waitNanos / 1_000_000) : "")
-                        + ": no replica answered (" + String.join("; ", reasons.values()) + ")" + verdict);
+                        + ": no replica answered (" + String.join("; ", reasons.values()) + ")" + verdict,
+                        attempts.verdict());
             }
             err.println("retrying '" + what + "' on " + endpoint().describe() + ": " + reason);
             err.flush();
         }
+    }
+
+    /**
+     * A long poll ({@link ReplicaService#watch}, {@link ReplicaService#lockStanding}) on the current
+     * replica, on a worker thread, so that it waits at most {@code limitMillis} and an interrupt
+     * of the caller ends it at once. Polls only read: on any failure the connection moves on to
+     * the next replica (when it may), and the caller asks again.
+     *
+     * @throws CommandFailure naming the replica and why it gave no answer
+     * @throws InterruptedException if the caller was interrupted while it waited
+     */
+    <T> T poll(String what, RemoteCall<T> call, long limitMillis) throws CommandFailure, InterruptedException {
+        Endpoint endpoint = endpoint();
+        ReplicaService cached = service;
+        Future<Polled<T>> answer = ATTEMPTS.submit(() -> {
+            ReplicaService s = cached != null ? cached : lookupOnce(endpoint);
+            return new Polled<>(s, call.call(s));
+        });
+        try {
+            Polled<T> a = answer.get(limitMillis, TimeUnit.MILLISECONDS);
+            service = a.service();
+            return a.value();
+        } catch (InterruptedException e) {
+            answer.cancel(true);
+            throw e;
+        } catch (TimeoutException e) {
+            answer.cancel(true);
+            moveOn();
+            throw new CommandFailure(endpoint.describe() + " did not answer '" + what + "' within "
+                    + Seconds.format(limitMillis));
+        } catch (ExecutionException e) {
+            moveOn();
+            Throwable failure = e.getCause();
+            String why = failure instanceof Unreached u ? u.getMessage()
+                    : failure instanceof RemoteException r ? cause(r) : String.valueOf(failure);
+            throw new CommandFailure(endpoint.describe() + " gave no answer to '" + what + "' (" + why + ")");
+        }
+    }
+
+    private record Polled<T>(ReplicaService service, T value) {
+    }
+
+    /** Forgets the current replica's stub and, if this connection may move, goes on to the next replica. */
+    void moveOn() {
+        service = null;
+        if (movable) {
+            current = (current + 1) % candidates.size();
+        }
+    }
+
+    /** How many replicas this connection may try. */
+    int candidates() {
+        return movable ? candidates.size() : 1;
     }
 
     /** Why an attempt got no answer, in words naming the replica. */
@@ -391,7 +445,8 @@ final class Connection {
                 throw new Unreached(endpoint, reason(e));
             }
             throw new CommandFailure("lost contact with " + endpoint.describe() + " during '" + what + "' ("
-                    + cause(e) + ")" + (mayApply ? "; the operation may or may not have been applied" : ""));
+                    + cause(e) + ")" + (mayApply ? "; the operation may or may not have been applied" : ""),
+                    mayApply ? Attempts.Verdict.MAY_BE_APPLIED : Attempts.Verdict.NOT_APPLIED);
         } catch (RuntimeException e) {
             // RMI rethrows the replica's own unchecked exceptions here: a bug on its side, reported in one line.
             throw new CommandFailure(endpoint.describe() + " failed on '" + what + "': " + e

@@ -7,36 +7,30 @@ import java.util.List;
 import java.util.Optional;
 import lamportkv.core.Operation;
 import lamportkv.core.OperationException;
-import lamportkv.rmi.Command;
-import lamportkv.rmi.Reply;
 import lamportkv.rmi.ReplicaService;
 
 /**
- * Runs the user's commands one at a time against a {@link Connection}: results to stdout, one
- * line {@code error: ...} per failure to stderr. Replicated commands are checked here first, so
- * a typo never reaches a replica.
+ * Runs the user's commands one at a time through a {@link LamportKv} (the one client path: the
+ * library's): results to stdout, one line {@code error: ...} per failure to stderr. Replicated
+ * commands are checked first, so a typo never reaches a replica. {@code watch} and a waiting
+ * {@code lock} run until done or interrupted (Ctrl-C in the shell).
  */
 final class Session {
-    private final Connection connection;
+    private final LamportKv kv;
     private final PrintStream out;
     private final PrintStream err;
-    private final long clientId;
-    private final long timeoutMillis;
     private final Clock clock;
-    /** Numbers this client's operations, so a replica recognises a resent one. */
-    private long nextSeq = 1;
 
-    Session(Connection connection, PrintStream out, PrintStream err, long clientId, long timeoutMillis, Clock clock) {
-        this.connection = connection;
+    Session(LamportKv kv, PrintStream out, PrintStream err, Clock clock) {
+        this.kv = kv;
         this.out = out;
         this.err = err;
-        this.clientId = clientId;
-        this.timeoutMillis = timeoutMillis;
         this.clock = clock;
     }
 
+    /** The connection of the shell's one lane: the replica its prompt names. */
     Connection connection() {
-        return connection;
+        return kv.primary().connection;
     }
 
     /** Splits a typed line into words and runs it; returns whether it succeeded. */
@@ -56,9 +50,9 @@ final class Session {
             List<String> words = new ArrayList<>(typed);
             Verb verb = verb(words.get(0));
             words.set(0, verb.word());
-            print(execute(verb, words));
+            execute(verb, words);
             return true;
-        } catch (CommandFailure e) {
+        } catch (CommandFailure | KvException | IllegalArgumentException e) {
             return failed(e.getMessage());
         } finally {
             out.flush();
@@ -66,50 +60,97 @@ final class Session {
         }
     }
 
-    private List<String> execute(Verb verb, List<String> words) throws CommandFailure {
-        if (verb.replicated()) {
-            return List.of(replicated(verb, words));
+    private void execute(Verb verb, List<String> words) throws CommandFailure {
+        switch (verb) {
+            case LOCK -> lock(words);
+            case WATCH -> watch(words);
+            default -> {
+                if (verb.replicated()) {
+                    print(List.of(kv.execute(words)));
+                    return;
+                }
+                arity(verb, words);
+                String what = String.join(" ", words);
+                Connection connection = connection();
+                print(switch (verb) {
+                    case TICK -> List.of(String.valueOf(connection.call(what, true, ReplicaService::tick)));
+                    case HASH -> List.of(connection.call(what, false, ReplicaService::hash).toString());
+                    case STATUS -> StatusFormat.lines(connection.call(what, false, ReplicaService::status), clock);
+                    case HELP -> Verb.help();
+                    case EXIT -> List.of();
+                    default -> throw new IllegalStateException("not a local command: " + verb);
+                });
+            }
         }
-        arity(verb, words);
-        String what = String.join(" ", words);
-        return switch (verb) {
-            case TICK -> List.of(String.valueOf(connection.call(what, true, ReplicaService::tick)));
-            case HASH -> List.of(connection.call(what, false, ReplicaService::hash).toString());
-            case STATUS -> StatusFormat.lines(connection.call(what, false, ReplicaService::status), clock);
-            case HELP -> Verb.help();
-            case EXIT -> List.of();
-            default -> throw new IllegalStateException("not a local command: " + verb);
-        };
     }
 
-    private String replicated(Verb verb, List<String> words) throws CommandFailure {
+    /** {@code lock NAME TTL [WAIT]}: waits for the grant (saying so on stderr), then prints the token. */
+    private void lock(List<String> words) throws CommandFailure {
+        Operation.Lock lock;
         try {
-            Operation.parse(words);
+            lock = (Operation.Lock) Operation.parse(words);
         } catch (OperationException e) {
             throw new CommandFailure(e.getMessage());
         }
-        long seq = nextSeq++;
-        // Every attempt carries the same client id and seq, so the cluster applies it at most once.
-        Connection.Outcome outcome = connection.execute(String.join(" ", words),
-                left -> Command.of(clientId, seq, words, left), timeoutMillis);
-        Reply reply = outcome.reply();
-        Attempts attempts = outcome.attempts();
-        return switch (reply.status()) {
-            case OK -> reply.text();
-            // Applied, and failed the same way everywhere: the text is the error.
-            case FAILED -> throw new CommandFailure(reply.text());
-            // Bad input: refused, as any replica would; open only if an earlier attempt may have applied.
-            case REFUSED -> throw new CommandFailure(reply.text() + attempts.verdictWords(""));
-            case NOT_APPLIED -> throw new CommandFailure(wholeBudget(reply.text()) + attempts.verdictWords("; not applied"));
-            case TIMEOUT -> throw new CommandFailure(wholeBudget(reply.text()) + Attempts.MAY_STILL_BE_APPLIED);
-            // Never final: the connection tries elsewhere until the budget ends, then fails itself.
-            case UNAVAILABLE, ABANDONED -> throw new IllegalStateException("not a final answer: " + reply);
-        };
+        Lock.Grant grant = kv.acquire(lock.lock(), lock.ttlMillis(), lock.waitMillis(), () -> {
+            err.println("waiting for lock " + lock.lock() + " (Ctrl-C leaves the queue)");
+            err.flush();
+        });
+        if (grant == null) {
+            throw new CommandFailure("lock " + lock.lock() + " was not granted within "
+                    + Seconds.format(lock.waitMillis()) + "; left the queue");
+        }
+        print(List.of(String.valueOf(grant.token())));
     }
 
-    /** The replica counted from the last attempt; the user asked for the whole budget. */
-    private String wholeBudget(String text) {
-        return text.replaceFirst("^timed out after [0-9.]+s", "timed out after " + Seconds.format(timeoutMillis));
+    /** {@code watch PATTERN [--from REV] [--count N]}: one line per change until N, or until interrupted. */
+    private void watch(List<String> words) throws CommandFailure {
+        String usage = "usage: " + Verb.WATCH.usage();
+        if (words.size() < 2 || words.size() % 2 != 0) {
+            throw new CommandFailure("wrong number of arguments for 'watch': " + usage);
+        }
+        String pattern = words.get(1);
+        long from = 0;
+        long count = Long.MAX_VALUE;
+        for (int i = 2; i < words.size(); i += 2) {
+            String option = words.get(i);
+            long n = positive(option, words.get(i + 1), usage);
+            switch (option) {
+                case "--from" -> from = n;
+                case "--count" -> count = n;
+                default -> throw new CommandFailure("unknown option for 'watch': " + abbreviate(option) + "; " + usage);
+            }
+        }
+        if (from == 0) {
+            from = kv.revision() + 1;                 // from now: after this very read
+        }
+        WatchCursor cursor = kv.cursor(pattern, from);
+        long printed = 0;
+        try {
+            while (printed < count) {
+                for (Change c : cursor.poll(LamportKv.POLL_MILLIS)) {
+                    out.println(c);
+                    if (++printed == count) {
+                        break;
+                    }
+                }
+                out.flush();
+            }
+        } catch (InterruptedException e) {
+            // Ctrl-C: back to the prompt
+        }
+    }
+
+    private static long positive(String option, String raw, String usage) throws CommandFailure {
+        try {
+            long n = Long.parseLong(raw);
+            if (n > 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw new CommandFailure("bad " + option + ": " + abbreviate(raw) + " (a whole number, 1 or more); " + usage);
     }
 
     private static Verb verb(String word) throws CommandFailure {

@@ -17,7 +17,8 @@ import org.jline.terminal.Terminal;
 /**
  * The interactive shell: a JLine prompt naming the replica, history, tab completion of command
  * names. A failing command prints its error and the shell goes on; {@code exit}, {@code quit} or
- * Ctrl-D end it, Ctrl-C clears the line.
+ * Ctrl-D end it, Ctrl-C clears the line, or stops the command running ({@code watch}, a waiting
+ * {@code lock}).
  */
 final class Shell {
     private final Terminal terminal;
@@ -71,8 +72,20 @@ final class Shell {
                 return;
             }
             if (!words.isEmpty()) {
-                session.run(words);
+                runInterruptibly(words);
             }
+        }
+    }
+
+    /** Runs a command; Ctrl-C meanwhile interrupts it (a watch, a lock wait) and returns to the prompt. */
+    private void runInterruptibly(List<String> words) {
+        Thread command = Thread.currentThread();
+        Terminal.SignalHandler previous = terminal.handle(Terminal.Signal.INT, signal -> command.interrupt());
+        try {
+            session.run(words);
+        } finally {
+            terminal.handle(Terminal.Signal.INT, previous);
+            Thread.interrupted();               // a Ctrl-C that came as the command ended is spent
         }
     }
 

@@ -13,6 +13,12 @@ enum Verb {
     MULT("mult", "KEY N", "multiply the number at KEY by N; prints the new value", true),
     DEL("del", "KEY", "remove KEY; prints 1 if it existed, else 0", true),
     KEYS("keys", "[AFTER]", "the keys (after AFTER), sorted, on one line; a long list ends with the command for the next page", true),
+    CAS("cas", "KEY EXPECTED NEW", "store NEW if KEY holds EXPECTED ((nil): absent); prints 1 if it did, else 0", true),
+    REV("rev", "[KEY]", "the current revision, or that of KEY's last change (0: never written)", true),
+    WATCH("watch", "PATTERN [--from REV] [--count N]", "print each change to PATTERN (KEY or PREFIX*) as REV KEY VALUE, until N or Ctrl-C", false),
+    LOCK("lock", "NAME TTL [WAIT]", "wait (at most WAIT s, default 3600) for lock NAME, hold it TTL s; prints the fencing token", true),
+    RENEW("renew", "NAME TOKEN", "extend TOKEN's lease by its TTL; prints 1, or 0 if TOKEN no longer holds NAME", true),
+    UNLOCK("unlock", "NAME TOKEN", "release NAME; prints 1, or 0 if TOKEN no longer holds NAME", true),
     TICK("tick", "", "an internal event: this replica's clock + 1; prints it", false),
     HASH("hash", "", "this replica's state in brief: applied=<n> digest=<hex>", false),
     STATUS("status", "", "this replica's clock, buffer, applied count and peers", false),
@@ -42,7 +48,8 @@ enum Verb {
 
     /** Every command word, for tab completion. */
     static List<String> words() {
-        return List.of("set", "get", "add", "mult", "del", "keys", "tick", "hash", "status", "help", "exit", "quit");
+        return List.of("set", "get", "add", "mult", "del", "keys", "cas", "rev", "watch", "lock", "renew", "unlock",
+                "tick", "hash", "status", "help", "exit", "quit");
     }
 
     String word() {
@@ -56,7 +63,8 @@ enum Verb {
 
     /** Whether the command may change state, so a lost reply leaves its outcome unknown. */
     boolean changesState() {
-        return this == SET || this == ADD || this == MULT || this == DEL || this == TICK;
+        return this == SET || this == ADD || this == MULT || this == DEL || this == TICK || this == CAS
+                || this == LOCK || this == RENEW || this == UNLOCK;
     }
 
     String usage() {

@@ -318,7 +318,8 @@ class ClientMainTest {
         ClientRun r = ClientRun.piped(List.of("--connect", replica.hostPort()), "help\n");
         assertThat(r.status()).isZero();
         assertThat(r.outLines()).extracting(l -> l.split(" ")[0])
-                .containsExactly("set", "get", "add", "mult", "del", "keys", "tick", "hash", "status", "help", "exit");
+                .containsExactly("set", "get", "add", "mult", "del", "keys", "cas", "rev", "watch", "lock", "renew", "unlock",
+                        "tick", "hash", "status", "help", "exit");
     }
 
     @Test

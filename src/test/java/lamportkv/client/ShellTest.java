@@ -37,7 +37,7 @@ class ShellTest {
         PrintStream errStream = new PrintStream(err, true, StandardCharsets.UTF_8);
         Connection connection = new Connection(candidates, false, movable, Duration.ZERO,
                 Client.attemptLimitMillis(ClusterConfig.DEFAULT_VIEW_SUSPECT_MILLIS), errStream);
-        Session session = new Session(connection, outStream, errStream, 9, 10_000, Clock.systemDefaultZone());
+        Session session = new Session(new LamportKv(() -> connection, 10_000), outStream, errStream, Clock.systemDefaultZone());
         int status;
         try (Terminal terminal = new DumbTerminal("test", "dumb",
                 new ByteArrayInputStream(typed.getBytes(StandardCharsets.UTF_8)), screen, StandardCharsets.UTF_8)) {
