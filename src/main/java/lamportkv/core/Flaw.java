@@ -34,5 +34,11 @@ public enum Flaw {
      * The early answer stretched too far: every answer goes out before its round's force, also one
      * whose own stamping record is not forced yet (a replica alone executes in the stamping round).
      */
-    EARLY_ANSWER_UNFORCED_STAMP
+    EARLY_ANSWER_UNFORCED_STAMP,
+    /**
+     * Leases ended outside the order: each replica's expiry timer lets go of the locks whose lease
+     * its own estimate of the time says has ended, instead of writing an {@link Operation.Expire}
+     * that every replica applies at the same position.
+     */
+    EXPIRE_BY_LOCAL_CLOCK
 }

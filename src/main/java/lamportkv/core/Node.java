@@ -405,6 +405,13 @@ public final class Node {
             return false;
         }
         expiryToken = 0;
+        if (flaws.contains(Flaw.EXPIRE_BY_LOCAL_CLOCK)) {
+            long local = clusterTime(wallMillis, monoMillis);
+            if (local != ClusterTime.UNKNOWN) {
+                core.state().locks().expire(local);
+            }
+            return false;
+        }
         Membership m = core.membership();
         if (!m.ordering() || m.view().members().stream().mapToInt(Integer::intValue).min().orElse(self) != self) {
             return false;

@@ -51,6 +51,54 @@ class LinearizabilityCheckerTest {
     }
 
     @Nested
+    @DisplayName("compare-and-set")
+    class CompareAndSet {
+        @Test
+        @DisplayName("concurrent cas from absent: exactly one may win, either one")
+        void oneWinner() {
+            for (int winner : new int[] {1, 2}) {
+                assertLinearizable(
+                        op(1, "cas leader (nil) a", 0, 10, winner == 1 ? "1" : "0"),
+                        op(2, "cas leader (nil) b", 1, 11, winner == 2 ? "1" : "0"),
+                        op(3, "get leader", 12, 13, winner == 1 ? "a" : "b"));
+            }
+        }
+
+        @Test
+        @DisplayName("two cas from absent that both won: caught")
+        void twoWinnersAreCaught() {
+            CheckResult r = assertViolation(
+                    op(1, "cas leader (nil) a", 0, 10, "1"),
+                    op(2, "cas leader (nil) b", 1, 11, "1"));
+            assertThat(r.explanation()).contains("cas leader (nil)");
+        }
+
+        @Test
+        @DisplayName("a cas that lost to a write that finished before it began: caught if it claims the old value")
+        void staleCompareIsCaught() {
+            assertViolation(
+                    op(1, "set k 1", 0, 1, "OK"),
+                    op(2, "set k 2", 2, 3, "OK"),
+                    op(3, "cas k 1 9", 4, 5, "1"));
+            assertLinearizable(
+                    op(1, "set k 1", 0, 1, "OK"),
+                    op(2, "set k 2", 2, 3, "OK"),
+                    op(3, "cas k 1 9", 4, 5, "0"),
+                    op(3, "get k", 6, 7, "2"));
+        }
+
+        @Test
+        @DisplayName("rev and the lock operations touch no value: skipped, never a violation")
+        void revAndLocksAreSkipped() {
+            assertLinearizable(
+                    op(1, "set k 1", 0, 1, "OK"),
+                    op(2, "rev k", 2, 3, "1"),
+                    op(3, "lock k 10", 4, 5, "granted 3"),
+                    op(3, "get k", 6, 7, "1"));
+        }
+    }
+
+    @Nested
     @DisplayName("legal histories pass")
     class Legal {
         @Test

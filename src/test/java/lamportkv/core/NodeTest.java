@@ -130,6 +130,25 @@ class NodeTest {
     }
 
     @Test
+    @DisplayName("leases end in the order: once a deadline passed, the lowest member writes one Expire, and only then")
+    void expiryTimerWritesOneExpire() {
+        Agreement alone = new Agreement(List.of(1), StateMachine.DEFAULT_CLIENT_EXPIRY_MILLIS);
+        Node single = Node.fresh(1, alone, Set.of(), Node.Observer.NONE);
+        long t0 = 1_700_000_000_000L;
+        assertThat(single.expiryTimer(t0, 0)).as("no lock: nothing to end").isFalse();
+        single.submit(op("lock L 1"), 7, 1);
+        Ready granted = single.ready(t0, 0, false);
+        single.committed(granted);
+        assertThat(granted.answers()).extracting(a -> a.result().text()).containsExactly("granted 1");
+        assertThat(single.expiryTimer(t0 + 1_000, 1_000)).as("the lease has not ended yet").isFalse();
+        assertThat(single.expiryTimer(t0 + 1_001, 1_001)).isTrue();
+        assertThat(single.expiryTimer(t0 + 1_002, 1_002)).as("one at a time").isFalse();
+        single.committed(single.ready(t0 + 1_002, 1_002, false));
+        assertThat(single.core().state().locks().held()).as("the Expire ended the lease").isEmpty();
+        assertThat(single.expiryTimer(t0 + 5_000, 5_000)).isFalse();
+    }
+
+    @Test
     @DisplayName("restart forces first: records read back are not durable, and the backlog waits for the first force")
     void aRecoveredNodeForcesBeforeAnythingLeaves() {
         Node one = Node.fresh(1, TWO, Set.of(), Node.Observer.NONE);

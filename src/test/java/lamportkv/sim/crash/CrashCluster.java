@@ -56,7 +56,7 @@ final class CrashCluster {
 
     private static final String EMPTY_DIGEST = new StateMachine().digest();
     private static final double W_CLIENT = 2, W_DELIVER = 5, W_OUT_OF_TURN = 0.5, W_CONFIRM = 1.5, W_TICK = 0.15,
-            W_HEARTBEAT = 0.6, W_TIMER = 1, W_DISCONNECT = 0.04;
+            W_HEARTBEAT = 0.6, W_TIMER = 1, W_DISCONNECT = 0.04, W_EXPIRY_TIMER = 0.3;
 
     /** A request as applied at a replica: what it returned, and the digest of the data after it. */
     record Applied(Request request, Result result, String digest) {
@@ -239,6 +239,7 @@ final class CrashCluster {
             heartbeats.isEmpty() ? 0 : W_HEARTBEAT,
             timers.isEmpty() ? 0 : W_TIMER,
             connected.isEmpty() ? 0 : W_DISCONNECT,
+            variant.coordination && !up.isEmpty() ? W_EXPIRY_TIMER : 0,
         };
         switch (pick(weights)) {
             case 0 -> send(senders.get(random.nextInt(senders.size())));
@@ -250,6 +251,11 @@ final class CrashCluster {
             case 6 -> heartbeat(heartbeats.get(random.nextInt(heartbeats.size())));
             case 7 -> commit(timers.get(random.nextInt(timers.size())), true);
             case 8 -> disconnect(connected.get(random.nextInt(connected.size())));
+            case 9 -> {
+                if (up.get(random.nextInt(up.size())).expiryTimer(now)) {
+                    stats.add(Counter.EXPIRES_SUBMITTED);
+                }
+            }
             default -> {
                 // nothing can happen now: time passes (delays, downtimes, deadlines)
             }
@@ -363,8 +369,21 @@ final class CrashCluster {
             return;
         }
         log("client %d answered #%d: %s", c.index, c.seq(), a.result());
+        countCoordination(request.op(), a.result());
         if (c.answered(a.result().ok() ? Reply.Status.OK : Reply.Status.FAILED, a.result(), now)) {
             told(c);
+        }
+    }
+
+    /** Not vacuous: how often the coordination operations really granted, queued, stored and released. */
+    private void countCoordination(Operation op, lamportkv.core.Result result) {
+        workload.answered(op, result);
+        if (op instanceof Operation.Lock && result.ok()) {
+            stats.add(result.text().startsWith("granted") ? Counter.LOCKS_GRANTED : Counter.LOCKS_QUEUED);
+        } else if (op instanceof Operation.Cas && result.text().equals("1")) {
+            stats.add(Counter.CAS_STORED);
+        } else if ((op instanceof Operation.Unlock || op instanceof Operation.Renew) && result.text().equals("1")) {
+            stats.add(Counter.LOCKS_RELEASED_OR_RENEWED);
         }
     }
 

@@ -45,7 +45,7 @@ final class CrashSimulation {
         if (variant.replicas > 0) {
             setup = setup.withReplicas(variant.replicas);
         }
-        CrashWorkload workload = new CrashWorkload(random);
+        CrashWorkload workload = new CrashWorkload(random, variant.coordination);
         CrashCluster cluster = new CrashCluster(setup, random, variant, workload, tracing);
         cluster.run();
         checkAtEnd(cluster);

@@ -56,7 +56,12 @@ final class CrashStats {
         DUPLICATES("re-sent messages dropped as duplicates"),
         GAPS("early messages dropped as gaps"),
         RESENT("messages re-sent after a restart"),
-        CONFIRMATIONS("confirmations");
+        CONFIRMATIONS("confirmations"),
+        LOCKS_GRANTED("locks granted at once"),
+        LOCKS_QUEUED("lock requests queued"),
+        LOCKS_RELEASED_OR_RENEWED("unlocks and renews that held"),
+        CAS_STORED("cas that stored"),
+        EXPIRES_SUBMITTED("expiries written by the timer");
 
         private final String title;
 

@@ -40,22 +40,37 @@ enum CrashVariant {
      * one whose stamping record is not forced yet. Run with a single replica, where an operation
      * executes in the round that stamps it.
      */
-    EARLY_ANSWER_UNFORCED_STAMP(EnumSet.of(Flaw.EARLY_ANSWER_UNFORCED_STAMP), false, true, 1);
+    EARLY_ANSWER_UNFORCED_STAMP(EnumSet.of(Flaw.EARLY_ANSWER_UNFORCED_STAMP), false, true, 1),
+    /**
+     * Every rule in place, with clients that also use cas, rev and locks (short leases that end
+     * by the order's time, through the real expiry timer), so that crashes, restarts and
+     * snapshots meet revisions, the history and the lock table.
+     */
+    CORRECT_COORDINATION(EnumSet.noneOf(Flaw.class), false, true, 0, true),
+    /** Leases ended by each replica's own clock, outside the order ({@link Flaw#EXPIRE_BY_LOCAL_CLOCK}). */
+    EXPIRE_BY_LOCAL_CLOCK(EnumSet.of(Flaw.EXPIRE_BY_LOCAL_CLOCK), false, true, 0, true);
 
     final Set<Flaw> flaws;
     final boolean trustLastAttempt;
     final boolean retrySameSeq;
     /** 0: the seed draws the cluster's size; else this many replicas. */
     final int replicas;
+    /** Whether clients use cas, rev and locks too, and the replicas run their expiry timers. */
+    final boolean coordination;
 
     CrashVariant(Set<Flaw> flaws, boolean trustLastAttempt, boolean retrySameSeq) {
         this(flaws, trustLastAttempt, retrySameSeq, 0);
     }
 
     CrashVariant(Set<Flaw> flaws, boolean trustLastAttempt, boolean retrySameSeq, int replicas) {
+        this(flaws, trustLastAttempt, retrySameSeq, replicas, false);
+    }
+
+    CrashVariant(Set<Flaw> flaws, boolean trustLastAttempt, boolean retrySameSeq, int replicas, boolean coordination) {
         this.flaws = flaws;
         this.trustLastAttempt = trustLastAttempt;
         this.retrySameSeq = retrySameSeq;
         this.replicas = replicas;
+        this.coordination = coordination;
     }
 }

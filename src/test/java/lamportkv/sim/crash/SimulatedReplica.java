@@ -170,6 +170,15 @@ final class SimulatedReplica {
         node().tick();
     }
 
+    /** The real replica's expiry timer ({@link lamportkv.core.Node#expiryTimer}): an Expire may be submitted. */
+    boolean expiryTimer(long now) {
+        if (node().expiryTimer(wall(now), now)) {
+            roundInputs++;
+            return true;
+        }
+        return false;
+    }
+
     /**
      * Ends the round: asks the node for its {@link Ready} and does the I/O in its order. Returns
      * it, and the client calls it answers, for the network and the clients.

@@ -66,7 +66,7 @@ final class ViewSimulation {
 
     /** What a run did, for the "not vacuous" counters. */
     record Stats(int viewChanges, int crashes, int wipes, int freezes, int partitions, int transfers, long acked,
-                 int retries, long steps) {
+                 int retries, long steps, long locksGranted, long locksQueued, long unlocksThatHeld) {
     }
 
     private final long seed;
@@ -75,6 +75,9 @@ final class ViewSimulation {
     private final List<Integer> ids;
     private final Agreement agreement;
     private final Set<Flaw> flaws;
+    private final boolean coordination;
+    /** Lock requests granted at once, queued, and lock operations that held (not vacuous). */
+    private long granted, queued, released;
     private final int clients;
     private final int opsPerClient;
     private final long faultSteps;
@@ -108,6 +111,17 @@ final class ViewSimulation {
     }
 
     ViewSimulation(long seed, int n, Set<Flaw> flaws) {
+        this(seed, n, flaws, false);
+    }
+
+    /**
+     * @param coordination whether every third operation of a client is a cas, rev, lock or unlock
+     *                     (of one lock all clients share), with the replicas' clocks exchanged and
+     *                     their expiry timers running, so that view changes and state transfers
+     *                     meet revisions, the history and the lock table
+     */
+    ViewSimulation(long seed, int n, Set<Flaw> flaws, boolean coordination) {
+        this.coordination = coordination;
         this.seed = seed;
         this.random = new Random(seed);
         this.n = n;
@@ -300,6 +314,9 @@ final class ViewSimulation {
                 }
             }
             node.viewTimer(heard, random.nextLong());
+            if (coordination) {
+                node.expiryTimer(now, now);          // every replica's clock is the step
+            }
             pendingInputs = true;
         }
     }
@@ -345,6 +362,9 @@ final class ViewSimulation {
             }
         }
         r.lastHeard[from] = now;
+        if (coordination) {
+            r.node.peerTime(from, now, now);         // the batch carries the sender's clock: ClusterTime
+        }
         if (first < 0) {
             r.node.receive(from, view, 1, List.of());
             r.pendingInputs = true;
@@ -410,6 +430,9 @@ final class ViewSimulation {
         final long clientId;
         long seq;                // the operation in flight (0: none yet)
         long ackedCount;
+        /** The counter's value as acknowledged (the set counts as 1), and the last lock token heard. */
+        long adds;
+        long lastToken;
         int at;                  // replica it sends to
         long token = -1;
         long attemptStarted;
@@ -451,12 +474,27 @@ final class ViewSimulation {
                 moveOn();
                 return;
             }
-            Operation op = seq == 1 ? new Operation.Set(key(), new lamportkv.core.Value.Num(BigDecimal.ONE))
-                    : new Operation.Add(key(), BigDecimal.ONE);
+            Operation op = operation();
             token = r.node.submit(op, clientId, seq);
             r.waiting.put(token, this);
             r.pendingInputs = true;
             attemptStarted = now;
+        }
+
+        /** The operation number {@code seq} is: set, then adds; in coordination mode every third is another kind. */
+        Operation operation() {
+            if (seq == 1) {
+                return new Operation.Set(key(), new lamportkv.core.Value.Num(BigDecimal.ONE));
+            }
+            if (!coordination || seq % 3 != 0) {
+                return new Operation.Add(key(), BigDecimal.ONE);
+            }
+            return Operation.parse(List.of((switch ((int) (seq / 3) % 4) {
+                case 0 -> "lock L 0.2";
+                case 1 -> lastToken > 0 ? "unlock L " + lastToken : "rev";
+                case 2 -> "cas " + key() + "-flag " + (seq / 3 % 2 == 0 ? "(nil)" : "x") + " x";
+                default -> "rev " + key();
+            }).split(" ")));
         }
 
         void moveOn() {
@@ -470,7 +508,28 @@ final class ViewSimulation {
             if (answeredToken != token || r.id != at) {
                 return;
             }
-            long expected = ackedCount + 1;
+            Operation op = operation();
+            if (!(op instanceof Operation.Add) && !(op instanceof Operation.Set)) {
+                if (!result.ok()) {
+                    throw violation("client " + index + "'s " + String.join(" ", op.words()) + " failed: " + result.text());
+                }
+                if (op instanceof Operation.Lock) {
+                    lastToken = Long.parseLong(result.text().substring(result.text().indexOf(' ') + 1));
+                    if (result.text().startsWith("granted")) {
+                        granted++;
+                    } else {
+                        queued++;
+                    }
+                } else if (op instanceof Operation.Unlock && result.text().equals("1")) {
+                    released++;
+                }
+                ackedCount++;
+                acked++;
+                token = -1;
+                return;
+            }
+            long expected = adds + 1;
+            adds++;
             if (!result.ok() || expected > 1 && !result.text().equals(String.valueOf(expected))) {
                 throw violation("client " + index + "'s add number " + expected + " (tag " + clientId + "/" + seq
                         + ") answered " + (result.ok() ? "" : "error ") + "\"" + result.text() + "\" at replica " + r.id
@@ -798,11 +857,12 @@ final class ViewSimulation {
             Node node = replicas[i].node;
             for (Client c : clientState) {
                 var v = node.core().state().data().get(c.key());
-                if (v == null || !v.render().equals(String.valueOf(opsPerClient))) {
-                    throw violation("replica " + i + " ends with " + c.key() + " = " + v + ", not " + opsPerClient);
+                if (v == null || !v.render().equals(String.valueOf(c.adds))) {
+                    throw violation("replica " + i + " ends with " + c.key() + " = " + v + ", not " + c.adds);
                 }
             }
         }
-        return new Stats(viewChanges, crashes, wipes, freezes, partitions, transfers, acked, retries, now);
+        return new Stats(viewChanges, crashes, wipes, freezes, partitions, transfers, acked, retries, now, granted,
+                queued, released);
     }
 }
