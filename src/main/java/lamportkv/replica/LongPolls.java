@@ -33,6 +33,12 @@ import lamportkv.rmi.WatchReply;
 final class LongPolls {
     /** The most changes one watch answer carries. */
     static final int MAX_PAGE = 1_000;
+    /**
+     * The most long polls one replica serves at once: each holds an RMI thread while it waits. A
+     * poll beyond them is told to try another replica, so a flood of watches cannot exhaust it.
+     */
+    static final int MAX_POLLS = 2_000;
+    private final java.util.concurrent.atomic.AtomicInteger polling = new java.util.concurrent.atomic.AtomicInteger();
     private static final long LOOP_ANSWER_MILLIS = 10_000;
 
     private final int self;
@@ -74,6 +80,22 @@ final class LongPolls {
     }
 
     WatchReply watch(Command command) {
+        if (polling.incrementAndGet() > MAX_POLLS) {
+            polling.decrementAndGet();
+            return new WatchReply(Reply.Status.UNAVAILABLE, busy(), new ChangeView[0], 1);
+        }
+        try {
+            return watchPolled(command);
+        } finally {
+            polling.decrementAndGet();
+        }
+    }
+
+    private String busy() {
+        return "replica " + self + " serves " + MAX_POLLS + " watches and lock waits already; try another replica";
+    }
+
+    private WatchReply watchPolled(Command command) {
         WatchQuery q;
         try {
             q = parseWatch(command.wordList());
@@ -121,6 +143,18 @@ final class LongPolls {
     }
 
     Reply lockStanding(Command command) {
+        if (polling.incrementAndGet() > MAX_POLLS) {
+            polling.decrementAndGet();
+            return new Reply(Reply.Status.UNAVAILABLE, busy());
+        }
+        try {
+            return standingPolled(command);
+        } finally {
+            polling.decrementAndGet();
+        }
+    }
+
+    private Reply standingPolled(Command command) {
         List<String> words = command.wordList();
         String name;
         long token;

@@ -70,6 +70,52 @@ class ClusterClientTest {
     }
 
     @Test
+    void casAndRevisions() {
+        assertThat(client("cas", "c-leader", "(nil)", "w7")).isEqualTo(ok("1"));
+        assertThat(client("cas", "c-leader", "(nil)", "w8")).isEqualTo(ok("0"));
+        long changed = Long.parseLong(client("rev", "c-leader").outLines().get(0));
+        long now = Long.parseLong(client("--replica", "3", "rev").outLines().get(0));
+        assertThat(now).isGreaterThan(changed);
+        assertThat(client("rev", "c-never")).isEqualTo(ok("0"));
+        assertThat(client("cas", "c-leader", "w7")).isEqualTo(new ClientRun(1, "",
+                "error: wrong number of arguments for 'cas': usage: cas KEY EXPECTED NEW\n"));
+    }
+
+    @Test
+    void watchPrintsEachChangeFromARevision() {
+        long from = Long.parseLong(client("rev").outLines().get(0)) + 1;
+        client("set", "w-a", "1");
+        client("set", "other", "1");
+        client("del", "w-a");
+        client("set", "w-b", "two words");
+        ClientRun r = client("--replica", "2", "watch", "w-*", "--from", String.valueOf(from), "--count", "3");
+        assertThat(r.status()).isZero();
+        assertThat(r.outLines()).hasSize(3);
+        assertThat(r.outLines()).extracting(l -> l.substring(l.indexOf(' ') + 1))
+                .containsExactly("w-a 1", "w-a (deleted)", "w-b two words");
+        assertThat(r.outLines()).extracting(l -> Long.parseLong(l.split(" ")[0])).isSorted().doesNotHaveDuplicates();
+        assertThat(client("watch", "w-*", "--count", "0").err()).contains("bad --count: 0");
+        assertThat(client("watch", "bad key").err()).isEqualTo("error: bad key: bad key (no whitespace or control characters)\n");
+        assertThat(client("watch").err()).contains("wrong number of arguments for 'watch'");
+        assertThat(client("watch", "w-*", "--from", "1", "--bogus", "2").err()).contains("unknown option for 'watch': --bogus");
+    }
+
+    @Test
+    void locksGiveIncreasingTokensAndReleaseByToken() {
+        long first = Long.parseLong(client("lock", "c-lock", "30").outLines().get(0));
+        assertThat(client("renew", "c-lock", String.valueOf(first))).isEqualTo(ok("1"));
+        ClientRun waited = client("--timeout", "2", "lock", "c-lock", "30", "0.5");
+        assertThat(waited.status()).as("held by the first: the second waits, then leaves the queue").isOne();
+        assertThat(waited.err()).contains("waiting for lock c-lock").contains("was not granted within 0.5s; left the queue");
+        assertThat(client("unlock", "c-lock", String.valueOf(first))).isEqualTo(ok("1"));
+        assertThat(client("unlock", "c-lock", String.valueOf(first))).isEqualTo(ok("0"));
+        long second = Long.parseLong(client("--replica", "2", "lock", "c-lock", "30").outLines().get(0));
+        assertThat(second).isGreaterThan(first);
+        assertThat(client("lock", "c-lock", "0")).isEqualTo(new ClientRun(1, "",
+                "error: bad TTL: 0 (more than 0 and at most 86400 seconds, to the millisecond)\n"));
+    }
+
+    @Test
     void tickAdvancesTheConnectedReplicasClock() {
         long first = Long.parseLong(client("--replica", "2", "tick").outLines().get(0));
         long second = Long.parseLong(client("--replica", "2", "tick").outLines().get(0));
