@@ -18,13 +18,14 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import lamportkv.client.LamportKv;
+import lamportkv.client.NotAppliedException;
+import lamportkv.client.OperationFailedException;
+import lamportkv.client.OutcomeUnknownException;
 import lamportkv.client.Seconds;
 import lamportkv.config.ClusterConfig;
 import lamportkv.config.ConfigException;
 import lamportkv.config.ReplicaAddress;
-import lamportkv.rmi.Command;
-import lamportkv.rmi.Reply;
-import lamportkv.rmi.ReplicaService;
 import lamportkv.rmi.Rmi;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
@@ -43,8 +44,6 @@ public final class Bench {
     static final long RESPONSE_TIMEOUT_MARGIN_MILLIS = 5_000;
     /** RMI's default handshake wait (60 s) is far too long for a replica that accepts and never answers. */
     static final long HANDSHAKE_TIMEOUT_MILLIS = 10_000;
-    /** After every replica in turn failed an attempt, a client pauses this long rather than spin. */
-    static final long BACKOFF_MILLIS = 100;
     /** Progress every second on a terminal (redrawn), every 5 seconds otherwise (one line each). */
     static final long TERMINAL_PROGRESS_MILLIS = 1_000;
     static final long LOG_PROGRESS_MILLIS = 5_000;
@@ -62,9 +61,8 @@ public final class Bench {
     private final LongAdder succeeded = new LongAdder();
     private final LongAdder failed = new LongAdder();
     private final LongAdder measuredErrors = new LongAdder();
-    /** Attempts sent again, to the next replica, after one that could not take or finish them. */
-    private final LongAdder retries = new LongAdder();
-    private final LongAdder measuredRetries = new LongAdder();
+    /** The client library every bench client goes through (its retries are the bench's). */
+    private LamportKv kv;
     private final Map<String, LongAdder> errorKinds = new ConcurrentHashMap<>();
     private volatile boolean measuring;
     private volatile boolean stopping;
@@ -149,18 +147,27 @@ public final class Bench {
         setIfAbsent("sun.rmi.transport.tcp.handshakeTimeout", Math.min(HANDSHAKE_TIMEOUT_MILLIS, attemptMillis));
 
         List<ReplicaAddress> replicas = config.replicas();
-        List<Client> clients = new ArrayList<>();
-        SecureRandom ids = new SecureRandom();
-        for (int i = 0; i < settings.clients(); i++) {
-            int home = i % replicas.size();
-            ReplicaAddress replica = replicas.get(home);
+        for (ReplicaAddress replica : replicas) {
             try {
-                clients.add(new Client(i, replicas, home, Rmi.replicaService(replica.host(), replica.port()),
-                        nonZero(ids), new SplittableRandom(ids.nextLong())));
+                Rmi.replicaService(replica.host(), replica.port());     // every replica up before the load starts
             } catch (RemoteException | NotBoundException e) {
                 err.println("error: cannot reach " + replica + ": " + Rmi.rootMessage(e));
                 return FAILED;
             }
+        }
+        kv = LamportKv.connect(config, java.time.Duration.ofMillis(settings.timeoutMillis()));
+        try {
+            return run(replicas, hdr);
+        } finally {
+            kv.close();
+        }
+    }
+
+    private int run(List<ReplicaAddress> replicas, PrintStream hdr) {
+        List<Client> clients = new ArrayList<>();
+        SecureRandom ids = new SecureRandom();
+        for (int i = 0; i < settings.clients(); i++) {
+            clients.add(new Client(i, new SplittableRandom(ids.nextLong())));
         }
         Workload workload = settings.workload();
         if (workload.needsPreload() && !preload(clients, workload)) {
@@ -186,7 +193,7 @@ public final class Bench {
         CpuTime cpuBefore = CpuTime.read(replicas);
         recorder.getIntervalHistogram();   // drop the warm-up
         measuredErrors.reset();
-        measuredRetries.reset();
+        long retriesBefore = kv.retries();
         measuring = true;
         long start = System.nanoTime();
         double warmupSeconds = (start - loadStart) / 1e9;
@@ -196,7 +203,7 @@ public final class Bench {
         double seconds = (System.nanoTime() - start) / 1e9;
         CpuTime cpu = CpuTime.read(replicas).minus(cpuBefore);
         long errors = measuredErrors.sum();
-        long retries = measuredRetries.sum();
+        long retries = kv.retries() - retriesBefore;
         stopping = true;
         progress.done();
         long joinDeadline = System.nanoTime() + STOP_GRACE_MILLIS * 1_000_000;
@@ -282,7 +289,7 @@ public final class Bench {
         lastCount = count;
         lastNanos = now;
         return String.format(Locale.ROOT, "ops %,d  rate %,.0f ops/s  errors %,d  retries %,d", count, rate,
-                failed.sum(), retries.sum());
+                failed.sum(), kv.retries());
     }
 
     private void error(String what) {
@@ -329,43 +336,20 @@ public final class Bench {
         }
     }
 
-    /** A random non-zero id (0 means an anonymous operation, which replicas never deduplicate). */
-    private static long nonZero(SecureRandom random) {
-        long id = 0;
-        while (id == 0) {
-            id = random.nextLong();
-        }
-        return id;
-    }
 
     /**
-     * One closed-loop client: its own stub, client id and sequence numbers. Used by one thread at a
-     * time. An attempt that gets no answer (a {@link RemoteException}: the replica was killed, is
-     * restarting, its stub is stale, or it did not answer within the attempt limit, RMI's read
-     * timeout: see {@link #responseTimeoutMillis}) or whose status says to try elsewhere ({@code UNAVAILABLE},
-     * {@code ABANDONED}) is sent again, as the same command (same client id and sequence number, so
-     * the cluster applies it once), to the next replica in id order with a stub looked up afresh,
-     * until the operation's {@code --timeout} is spent. Only an operation that finally fails counts
-     * as an error.
+     * One closed-loop client, on the client library's path: each operation borrows a lane of the
+     * shared {@link LamportKv} (a client id and sequence numbers of its own), and is retried as the
+     * library retries it (same client id and sequence number, next replica, until {@code --timeout};
+     * an attempt lasts at most the attempt limit, RMI's read timeout here: see
+     * {@link #responseTimeoutMillis}). Only an operation that finally fails counts as an error.
      */
     private final class Client {
         final int index;
-        final long clientId;
         final java.util.Random random;
-        private final List<ReplicaAddress> replicas;
-        /** The replica this client talks to now, as an index into {@link #replicas}. */
-        private int at;
-        /** Its stub, or null: looked up again before the next attempt. */
-        private ReplicaService stub;
-        long nextSeq = 1;
 
-        Client(int index, List<ReplicaAddress> replicas, int home, ReplicaService stub, long clientId,
-               SplittableRandom seed) {
+        Client(int index, SplittableRandom seed) {
             this.index = index;
-            this.replicas = List.copyOf(replicas);
-            this.at = home;
-            this.stub = stub;
-            this.clientId = clientId;
             this.random = new java.util.Random(seed.nextLong());
         }
 
@@ -394,63 +378,19 @@ public final class Bench {
         }
 
         /**
-         * Runs one operation to its end: retried on the next replica while its answer allows and
-         * its time lasts.
-         *
-         * @return null if it succeeded, else how it failed ({@code STATUS: text}, or why no replica answered)
+         * Runs one operation to its end; null if it succeeded, else how it failed: the library's
+         * verdict ({@code FAILED}, {@code NOT_APPLIED}, {@code MAY_BE_APPLIED}) and its message.
          */
         String execute(String[] words) {
-            long seq = nextSeq++;
-            long timeout = settings.timeoutMillis();
-            long deadline = System.nanoTime() + timeout * 1_000_000;
-            int failedInARow = 0;
-            String why;
-            while (true) {
-                long left = (deadline - System.nanoTime()) / 1_000_000;
-                try {
-                    if (stub == null) {
-                        ReplicaAddress replica = replicas.get(at);
-                        stub = Rmi.replicaService(replica.host(), replica.port());
-                    }
-                    Reply reply = stub.execute(new Command(clientId, seq, words, Math.max(1, left)));
-                    if (reply.ok()) {
-                        return null;
-                    }
-                    if (!reply.status().retryElsewhere()) {
-                        return reply.status() + ": " + reply.text();
-                    }
-                    why = reply.status() + ": " + reply.text();
-                } catch (RemoteException | NotBoundException e) {
-                    why = e.getClass().getSimpleName() + ": " + Rmi.rootMessage(e);
-                } catch (RuntimeException e) {
-                    // The replica's own unchecked exception, rethrown by RMI: a bug there, not retried.
-                    stub = null;
-                    pause(deadline);
-                    return e.getClass().getSimpleName() + ": " + Rmi.rootMessage(e);
-                }
-                // Not this replica, not now: the same command goes to the next one, with a fresh stub.
-                stub = null;
-                at = (at + 1) % replicas.size();
-                if (++failedInARow % replicas.size() == 0) {
-                    pause(deadline);   // a whole round failed: give the cluster a moment
-                }
-                if (stopping || deadline - System.nanoTime() <= 0) {
-                    return "no replica could take it within " + Seconds.format(timeout) + " (last: " + why + ")";
-                }
-                retries.increment();
-                if (measuring) {
-                    measuredRetries.increment();
-                }
-            }
-        }
-
-        private void pause(long deadline) {
-            long millis = Math.min(BACKOFF_MILLIS, Math.max(0, (deadline - System.nanoTime()) / 1_000_000));
             try {
-                Thread.sleep(millis);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                stopping = true;
+                kv.execute(List.of(words));
+                return null;
+            } catch (OperationFailedException e) {
+                return "FAILED: " + e.getMessage();
+            } catch (NotAppliedException | IllegalArgumentException e) {
+                return "NOT_APPLIED: " + e.getMessage();
+            } catch (OutcomeUnknownException e) {
+                return "MAY_BE_APPLIED: " + e.getMessage();
             }
         }
     }

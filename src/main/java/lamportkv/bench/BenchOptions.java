@@ -58,7 +58,7 @@ public final class BenchOptions {
 
     @Option(names = "--warmup", paramLabel = "SECONDS", defaultValue = "auto",
             description = "How long to run before measuring: a number of seconds, or auto: until the rate"
-                    + " has stopped rising (over 1-second windows, the last 10 s no more than 3% above"
+                    + " has stopped rising (over 1-second windows, the last 10 s no more than 3%% above"
                     + " the 10 s before, 3 windows in a row), at most --warmup-max (default: ${DEFAULT-VALUE}).")
     String warmup;
 

@@ -83,6 +83,8 @@ final class Connection {
     private final long waitDeadline;
     private final long attemptMillis;
     private final PrintStream err;
+    /** Attempts run on the caller's thread: see {@link #rmiReadTimeoutWithin}. */
+    private final boolean direct;
     private int current;
     private ReplicaService service;
 
@@ -110,6 +112,17 @@ final class Connection {
         }
         this.attemptMillis = attemptMillis;
         this.err = err;
+        this.direct = rmiReadTimeoutWithin(attemptMillis);
+    }
+
+    /**
+     * Whether RMI's own read timeout ({@code sun.rmi.transport.tcp.responseTimeout}, JVM-wide, read
+     * by RMI once) is set and ends every call within {@code attemptMillis}: then an attempt may run
+     * on the caller's thread, since a replica that never answers costs it no more than the limit.
+     */
+    static boolean rmiReadTimeoutWithin(long attemptMillis) {
+        Long readTimeout = Long.getLong(Client.RESPONSE_TIMEOUT_PROPERTY);
+        return readTimeout != null && readTimeout > 0 && readTimeout <= attemptMillis;
     }
 
     /** The replica this connection talks to now (or will try first). */
@@ -357,6 +370,9 @@ final class Connection {
      */
     private Reply attempt(String what, Endpoint endpoint, LongFunction<Command> commandFor, long end)
             throws NoAnswer, Broken {
+        if (direct) {
+            return attemptHere(what, endpoint, commandFor, end);
+        }
         ReplicaService cached = service;
         long limitMillis = Math.min(attemptMillis, Math.max(1, millisUntil(end)) + ANSWER_GRACE_MILLIS);
         Future<Answer> answer = ATTEMPTS.submit(() -> {
@@ -376,31 +392,54 @@ final class Connection {
             Thread.currentThread().interrupt();
             throw new Broken("interrupted while waiting for " + endpoint.describe(), true);
         } catch (ExecutionException e) {
-            Throwable failure = e.getCause();
-            if (failure instanceof Unreached u) {
-                throw new NoAnswer(endpoint.describe() + " is unreachable (" + u.getMessage() + ")", false, false);
-            }
-            if (failure instanceof RemoteException r) {
-                if (answeredWithAnError(r)) {
-                    // A ServerException: it refused the arguments (or threw a checked one); a ServerError: it broke inside.
-                    throw new Broken(endpoint.describe() + " failed on '" + what + "': " + cause(r), r instanceof ServerError);
-                }
-                service = null;
-                if (notReached(r)) {
-                    throw new NoAnswer(endpoint.describe() + " is unreachable (" + reason(r) + ")", false, cached != null);
-                }
-                throw new NoAnswer("lost contact with " + endpoint.describe() + " (" + cause(r) + ")", true, false);
-            }
-            if (failure instanceof RuntimeException) {
-                // RMI rethrows the replica's own unchecked exceptions here: a bug on its side, reported in one line.
-                throw new Broken(endpoint.describe() + " failed on '" + what + "': " + failure
-                        + " (a bug in the replica; its log has the trace)", true);
-            }
-            if (failure instanceof Error error) {
-                throw error;
-            }
-            throw new IllegalStateException("unexpected failure of a call to " + endpoint.describe(), failure);
+            throw failed(what, endpoint, cached, e.getCause());
         }
+    }
+
+    /**
+     * The attempt on the caller's own thread, when RMI's read timeout already ends a call within
+     * the attempt limit ({@link #direct}): no hand-off to a worker and back, which a closed-loop
+     * benchmark pays on every operation.
+     */
+    private Reply attemptHere(String what, Endpoint endpoint, LongFunction<Command> commandFor, long end)
+            throws NoAnswer, Broken {
+        ReplicaService cached = service;
+        try {
+            ReplicaService s = cached != null ? cached : lookupOnce(endpoint);
+            Reply reply = s.execute(commandFor.apply(Math.max(1, millisUntil(end))));
+            service = s;
+            return reply;
+        } catch (Unreached | RemoteException | RuntimeException e) {
+            throw failed(what, endpoint, cached, e);
+        }
+    }
+
+    /** What a failed attempt means: no answer (try the next replica) or broken (report it). */
+    private IllegalStateException failed(String what, Endpoint endpoint, ReplicaService cached, Throwable failure)
+            throws NoAnswer, Broken {
+        if (failure instanceof Unreached u) {
+            throw new NoAnswer(endpoint.describe() + " is unreachable (" + u.getMessage() + ")", false, false);
+        }
+        if (failure instanceof RemoteException r) {
+            if (answeredWithAnError(r)) {
+                // A ServerException: it refused the arguments (or threw a checked one); a ServerError: it broke inside.
+                throw new Broken(endpoint.describe() + " failed on '" + what + "': " + cause(r), r instanceof ServerError);
+            }
+            service = null;
+            if (notReached(r)) {
+                throw new NoAnswer(endpoint.describe() + " is unreachable (" + reason(r) + ")", false, cached != null);
+            }
+            throw new NoAnswer("lost contact with " + endpoint.describe() + " (" + cause(r) + ")", true, false);
+        }
+        if (failure instanceof RuntimeException) {
+            // RMI rethrows the replica's own unchecked exceptions here: a bug on its side, reported in one line.
+            throw new Broken(endpoint.describe() + " failed on '" + what + "': " + failure
+                    + " (a bug in the replica; its log has the trace)", true);
+        }
+        if (failure instanceof Error error) {
+            throw error;
+        }
+        return new IllegalStateException("unexpected failure of a call to " + endpoint.describe(), failure);
     }
 
     /**

@@ -76,6 +76,7 @@ public final class LamportKv implements AutoCloseable {
     private final Deque<Lane> idle = new ConcurrentLinkedDeque<>();
     private final SecureRandom random = new SecureRandom();
     private final Renewals renewals = new Renewals();
+    private final java.util.concurrent.atomic.LongAdder retries = new java.util.concurrent.atomic.LongAdder();
     private volatile boolean closed;
 
     LamportKv(Supplier<Connection> connections, long timeoutMillis) {
@@ -102,17 +103,34 @@ public final class LamportKv implements AutoCloseable {
      * @throws IllegalArgumentException naming what is wrong with the file or the timeout
      */
     public static LamportKv connect(Path config, Duration timeout) {
-        ClusterConfig cluster;
         try {
-            cluster = ClusterConfig.load(config);
+            return connect(ClusterConfig.load(config), timeout);
+        } catch (ConfigException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A client of {@code cluster}. Its lanes start at the replicas in turn (the first lane at the
+     * first replica), so that threads spread over the cluster; each fails over in id order.
+     *
+     * @throws IllegalArgumentException naming what is wrong with the TLS settings or the timeout
+     */
+    public static LamportKv connect(ClusterConfig cluster, Duration timeout) {
+        try {
             Transport.useClientConfig(cluster);     // TLS when tls.enabled=true
         } catch (ConfigException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
         List<Endpoint> replicas = cluster.replicas().stream().map(Endpoint::of).toList();
         long attempt = Client.attemptLimitMillis(cluster.viewSuspectMillis());
-        return new LamportKv(() -> new Connection(replicas, true, true, Duration.ZERO, attempt, QUIET),
-                timeout.toMillis());
+        java.util.concurrent.atomic.AtomicInteger lanes = new java.util.concurrent.atomic.AtomicInteger();
+        return new LamportKv(() -> {
+            int first = Math.floorMod(lanes.getAndIncrement(), replicas.size());
+            List<Endpoint> rotated = new java.util.ArrayList<>(replicas.subList(first, replicas.size()));
+            rotated.addAll(replicas.subList(0, first));
+            return new Connection(rotated, true, true, Duration.ZERO, attempt, QUIET);
+        }, timeout.toMillis());
     }
 
     // ---- the dictionary ------------------------------------------------------------------------
@@ -325,8 +343,10 @@ public final class LamportKv implements AutoCloseable {
         }
         long seq = lane.nextSeq++;
         try {
-            return lane.connection.execute(String.join(" ", words),
+            Connection.Outcome outcome = lane.connection.execute(String.join(" ", words),
                     left -> Command.of(lane.clientId, seq, words, left), timeoutMillis);
+            retries.add(outcome.attempts().count() - 1L);
+            return outcome;
         } catch (CommandFailure e) {
             throw e.verdict() == Attempts.Verdict.MAY_BE_APPLIED ? new OutcomeUnknownException(e.getMessage())
                     : new NotAppliedException(e.getMessage());
@@ -391,6 +411,14 @@ public final class LamportKv implements AutoCloseable {
 
     long timeoutMillis() {
         return timeoutMillis;
+    }
+
+    /**
+     * How many attempts this client sent again, to the next replica, after one that could not take
+     * or finish its operation (not counting operations that ran out of time with no answer).
+     */
+    public long retries() {
+        return retries.sum();
     }
 
     /** A random, non-zero id (0 means an anonymous operation, which replicas never deduplicate). */
