@@ -110,17 +110,38 @@ public final class Locks {
             return Result.ok("0");
         }
         if (e.holder != null && e.holder.token() == token) {
+            long was = e.holder.renewBy();
             e.holder = null;
             entries--;
             promote(name, e, now);
+            released(was);
             return Result.ok("1");
         }
-        if (e.queue.removeIf(c -> c.token() == token)) {
-            entries--;
-            dropIfEmpty(name, e);
-            return Result.ok("1");
+        for (Claim c : e.queue) {
+            if (c.token() == token) {
+                e.queue.remove(c);
+                entries--;
+                dropIfEmpty(name, e);
+                released(Math.min(c.renewBy(), c.waitUntil()));
+                return Result.ok("1");
+            }
         }
         return Result.ok("0");
+    }
+
+    /**
+     * A claim with deadline {@code at} was released: if it had the earliest deadline, find the
+     * next, so that the expiry timer writes no {@link Operation.Expire} for a lease that is gone.
+     */
+    private void released(long at) {
+        if (at > nextDeadline) {
+            return;
+        }
+        long next = Long.MAX_VALUE;
+        for (Entry e : locks.values()) {
+            next = Math.min(next, earliest(e));
+        }
+        nextDeadline = next;
     }
 
     /**
@@ -179,13 +200,25 @@ public final class Locks {
 
     /** Every held lock, by name. */
     public List<Held> held() {
+        return held(Integer.MAX_VALUE);
+    }
+
+    /** The first {@code max} held locks, by name: a glance that costs no more than {@code max}. */
+    public List<Held> held(int max) {
         List<Held> held = new ArrayList<>();
-        locks.forEach((name, e) -> {
-            if (e.holder != null) {
-                held.add(new Held(name, e.holder.token(), e.holder.renewBy(), e.queue.size()));
+        for (Map.Entry<String, Entry> m : locks.entrySet()) {
+            if (held.size() == max) {
+                break;
             }
-        });
+            Entry e = m.getValue();
+            held.add(new Held(m.getKey(), e.holder.token(), e.holder.renewBy(), e.queue.size()));
+        }
         return held;
+    }
+
+    /** How many locks are held. */
+    public int heldCount() {
+        return locks.size();
     }
 
     /** How many holders and waiters the table has. */

@@ -15,11 +15,12 @@ import java.util.Objects;
  *                          sorted, values shortened for display
  * @param deliveryDelayMillis the slow-motion delay of each incoming batch, 0 when off
  * @param view              the replica's view, as its {@code status} gives it
+ * @param lockCount         locks held; {@code locks} holds the first of them, by name
  */
 public record ReplicaView(int id, String address, long clock, int bufferLength, int unstamped, Pending[] buffer,
                           long applied,
                           String digest, int keyCount, String[] keys, String[] values, PeerStatus[] peers,
-                          long deliveryDelayMillis, View view) implements Serializable {
+                          long deliveryDelayMillis, View view, int lockCount, Lock[] locks) implements Serializable {
 
     /**
      * The replica's view (see {@link ReplicaStatus}).
@@ -68,6 +69,20 @@ public record ReplicaView(int id, String address, long clock, int bufferLength, 
         }
     }
 
+    /**
+     * A held lock, as the replica's lock table has it.
+     *
+     * @param name            shortened for display
+     * @param token           its holder's fencing token
+     * @param expiresAtMillis when the holder's lease ends unless renewed, in the order's time (epoch ms)
+     * @param waiting         requests in line for it
+     */
+    public record Lock(String name, long token, long expiresAtMillis, int waiting) implements Serializable {
+        public Lock {
+            Objects.requireNonNull(name, "name");
+        }
+    }
+
     public ReplicaView {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(digest, "digest");
@@ -76,6 +91,7 @@ public record ReplicaView(int id, String address, long clock, int bufferLength, 
         keys = keys.clone();
         values = values.clone();
         peers = peers.clone();
+        locks = locks.clone();
         if (keys.length != values.length) {
             throw new IllegalArgumentException(keys.length + " keys but " + values.length + " values");
         }
@@ -99,5 +115,10 @@ public record ReplicaView(int id, String address, long clock, int bufferLength, 
     @Override
     public PeerStatus[] peers() {
         return peers.clone();
+    }
+
+    @Override
+    public Lock[] locks() {
+        return locks.clone();
     }
 }

@@ -23,6 +23,7 @@ import lamportkv.rmi.Rmi;
 import lamportkv.web.JsonModel.DataJson;
 import lamportkv.web.JsonModel.EntryJson;
 import lamportkv.web.JsonModel.EventJson;
+import lamportkv.web.JsonModel.LockJson;
 import lamportkv.web.JsonModel.PeerJson;
 import lamportkv.web.JsonModel.PendingJson;
 import lamportkv.web.JsonModel.ReplicaJson;
@@ -339,7 +340,7 @@ final class ClusterWatcher implements AutoCloseable {
         if (m.last == null) {
             return new ReplicaJson(m.address.id(), m.address.hostPort(), m.dashboard, m.reachable, m.error,
                     m.unreachableSince, 0, 0, 0, 0, List.of(), 0, 0, "", 0, List.of(), 0, false,
-                    new ViewJson(0, List.of(), "", 0));
+                    new ViewJson(0, List.of(), "", 0), 0, List.of());
         }
         return replicaJson(m.last, m.dashboard, m.reachable, m.error, m.unreachableSince, m.lastSeen, members.size() - 1);
     }
@@ -357,11 +358,15 @@ final class ClusterWatcher implements AutoCloseable {
         for (PeerStatus p : v.peers()) {
             peers.add(new PeerJson(p.id(), p.address(), p.reachable(), p.unreachableSinceMillis(), p.waiting()));
         }
+        List<LockJson> locks = new ArrayList<>();
+        for (ReplicaView.Lock l : v.locks()) {
+            locks.add(new LockJson(l.name(), l.token(), l.expiresAtMillis(), l.waiting()));
+        }
         ReplicaView.View view = v.view();
         return new ReplicaJson(v.id(), v.address(), dashboard, reachable, error, unreachableSince, lastSeen,
                 v.clock(), v.bufferLength(), v.unstamped(), buffer, v.applied(), o.executed(), v.digest(), v.keyCount(), peers,
                 v.deliveryDelayMillis(), o.autoTick(), new ViewJson(view.number(), list(view.members()), view.condition(),
-                view.changes()));
+                view.changes()), v.lockCount(), locks);
     }
 
     private static List<Integer> list(int[] ids) {

@@ -3,6 +3,9 @@ package lamportkv.web;
 import java.rmi.NotBoundException;
 import java.rmi.RemoteException;
 import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -25,8 +28,43 @@ import lamportkv.rmi.Rmi;
 final class Controls {
     /** How long an operation from the page may take, as the shell's default. */
     static final long OPERATION_TIMEOUT_MILLIS = 10_000;
-    /** The operations the page's form offers. */
-    static final List<String> OPERATIONS = List.of("set", "add", "mult", "get", "del");
+    /**
+     * An argument of an operation, and the field of {@code POST /api/op} that carries it.
+     *
+     * @param what     what it is, said when it is missing; "" if the field's name says it
+     * @param optional whether it may be left out; only an operation's last argument may be
+     */
+    record Argument(String field, String what, boolean optional) {
+        static Argument required(String field, String what) {
+            return new Argument(field, what, false);
+        }
+
+        static Argument optionalLast(String field) {
+            return new Argument(field, "", true);
+        }
+    }
+
+    /** The operations the page's form offers, each with its arguments in the order of its words. */
+    static final Map<String, List<Argument>> OPERATIONS = operations();
+
+    private static Map<String, List<Argument>> operations() {
+        Argument key = Argument.required("key", "");
+        Argument name = Argument.required("name", "");
+        Argument token = Argument.required("token", "the number lock printed");
+        Map<String, List<Argument>> m = new LinkedHashMap<>();
+        m.put("set", List.of(key, Argument.required("value", "")));
+        m.put("add", List.of(key, Argument.required("value", "a number")));
+        m.put("mult", List.of(key, Argument.required("value", "a number")));
+        m.put("get", List.of(key));
+        m.put("del", List.of(key));
+        m.put("cas", List.of(key, Argument.required("expected", "what the key holds now, (nil) if nothing"),
+                Argument.required("value", "the new value")));
+        m.put("rev", List.of(Argument.optionalLast("key")));
+        m.put("lock", List.of(name, Argument.required("ttl", "the lease, in seconds"), Argument.optionalLast("wait")));
+        m.put("renew", List.of(name, token));
+        m.put("unlock", List.of(name, token));
+        return Collections.unmodifiableMap(m);
+    }
 
     private final Replica replica;
     private final ClusterWatcher cluster;
@@ -58,12 +96,51 @@ final class Controls {
     record Ran(Reply reply, Attempts attempts) {
     }
 
+    /**
+     * The words of operation {@code op} ({@code lock}) from its arguments by field name
+     * ({@code name=leader, ttl=30}; null or "" is not given): {@code lock leader 30}. Only puts
+     * them in order; what the replicas would refuse, {@link #run} finds before anything is sent.
+     */
+    static List<String> words(String op, Map<String, String> fields) throws ApiException {
+        List<Argument> arguments = OPERATIONS.get(op);
+        if (arguments == null) {
+            throw unknownOperation(op);
+        }
+        // A field meant for another operation (a key for lock) says what this one takes.
+        for (Map.Entry<String, String> f : fields.entrySet()) {
+            boolean given = f.getValue() != null && !f.getValue().isEmpty();
+            if (given && arguments.stream().noneMatch(a -> a.field().equals(f.getKey()))) {
+                throw ApiException.badRequest(op + " takes no " + f.getKey() + " (got \""
+                        + EventRecorder.shorten(f.getValue()) + "\"); it takes " + String.join(", ",
+                        arguments.stream().map(a -> a.optional() ? "[" + a.field() + "]" : a.field()).toList()));
+            }
+        }
+        List<String> words = new ArrayList<>();
+        words.add(op);
+        for (Argument a : arguments) {
+            String value = fields.get(a.field());
+            if (value == null || value.isEmpty()) {
+                if (a.optional()) {
+                    continue;
+                }
+                throw ApiException.badRequest("missing \"" + a.field() + "\": " + op + " needs one"
+                        + (a.what().isEmpty() ? "" : " (" + a.what() + ")"));
+            }
+            words.add(value);
+        }
+        return words;
+    }
+
+    private static ApiException unknownOperation(String op) {
+        return ApiException.badRequest("unknown operation \"" + EventRecorder.shorten(op) + "\" (expected one of "
+                + String.join(", ", OPERATIONS.keySet()) + ")");
+    }
+
     /** Runs {@code words} ({@code add x 5}) on replica {@code id}, tagged for exactly-once retries. */
     Ran run(int id, List<String> words) throws ApiException {
         checkReplica(id);
-        if (words.isEmpty() || !OPERATIONS.contains(words.get(0))) {
-            throw ApiException.badRequest("unknown operation \"" + (words.isEmpty() ? "" : words.get(0))
-                    + "\" (expected one of " + String.join(", ", OPERATIONS) + ")");
+        if (words.isEmpty() || !OPERATIONS.containsKey(words.get(0))) {
+            throw unknownOperation(words.isEmpty() ? "" : words.get(0));
         }
         try {
             Operation.parse(words);

@@ -15,6 +15,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -167,16 +168,16 @@ final class DashboardServer implements AutoCloseable {
     private OpResult runOperation(OpRequest r) throws ApiException {
         int id = required(r.replica(), "replica");
         String op = required(r.op(), "op").strip().toLowerCase(Locale.ROOT);
-        String key = required(r.key(), "key");
-        boolean takesValue = op.equals("set") || op.equals("add") || op.equals("mult");
-        if (takesValue && (r.value() == null || r.value().isEmpty())) {
-            throw ApiException.badRequest("missing \"value\": " + op + " needs one"
-                    + (op.equals("set") ? "" : " (a number)"));
-        }
-        if (!takesValue && r.value() != null && !r.value().isEmpty()) {
-            throw ApiException.badRequest(op + " takes no value (got \"" + shorten(r.value()) + "\")");
-        }
-        List<String> words = takesValue ? List.of(op, key, r.value()) : List.of(op, key);
+        // The fields in OpRequest's order, so that an error names the first one that is wrong.
+        Map<String, String> fields = new LinkedHashMap<>();
+        fields.put("key", r.key());
+        fields.put("value", r.value());
+        fields.put("expected", r.expected());
+        fields.put("name", r.name());
+        fields.put("ttl", r.ttl());
+        fields.put("wait", r.waitFor());       // wait() is Object's
+        fields.put("token", r.token());
+        List<String> words = Controls.words(op, fields);
         Controls.Ran ran = dashboard.controls().run(id, words);
         Reply reply = ran.reply();
         return switch (reply.status()) {

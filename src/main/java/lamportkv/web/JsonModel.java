@@ -1,5 +1,6 @@
 package lamportkv.web;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
 import java.util.Map;
 
@@ -33,6 +34,16 @@ public final class JsonModel {
     }
 
     /**
+     * A lock the replica's lock table holds.
+     *
+     * @param token     its holder's fencing token
+     * @param expiresAt when the holder's lease ends unless renewed, in the order's time
+     * @param waiting   requests in line for it
+     */
+    public record LockJson(String name, long token, long expiresAt, int waiting) {
+    }
+
+    /**
      * One replica as the serving dashboard sees it.
      *
      * @param reachable   whether the serving dashboard reached it at its last try
@@ -43,11 +54,13 @@ public final class JsonModel {
      * @param slowMotion  the delay it puts on each incoming batch of messages, 0 when off
      * @param autoTick    whether its dashboard makes internal events at random intervals
      * @param view        its view (number 0 and no members before it was reached)
+     * @param lockCount   locks held; {@code locks} holds the first of them, by name
      */
     public record ReplicaJson(int id, String address, String dashboard, boolean reachable, String error,
                               long unreachableSince, long lastSeen, long clock, int bufferLength,
                               int unstamped, List<PendingJson> buffer, long applied, long executed, String digest, int keyCount,
-                              List<PeerJson> peers, long slowMotion, boolean autoTick, ViewJson view) {
+                              List<PeerJson> peers, long slowMotion, boolean autoTick, ViewJson view, int lockCount,
+                              List<LockJson> locks) {
     }
 
     public record EntryJson(String key, String value) {
@@ -102,8 +115,15 @@ public final class JsonModel {
     public record TickResult(int replica, long clock) {
     }
 
-    /** {@code value} is the value of {@code set} and the number of {@code add} and {@code mult}. */
-    public record OpRequest(Integer replica, String op, String key, String value) {
+    /**
+     * An operation's arguments by name, as in the shell's usage ({@link Controls#OPERATIONS} says
+     * which each takes): {@code key}; {@code value}, the value of {@code set}, the number of
+     * {@code add} and {@code mult}, the new value of {@code cas}; {@code expected}, what
+     * {@code cas} expects KEY to hold ({@code (nil)}: absent); {@code name}, a lock's; {@code ttl}
+     * and {@code wait} of {@code lock}, in seconds; {@code token}, the number {@code lock} printed.
+     */
+    public record OpRequest(Integer replica, String op, String key, String value, String expected, String name,
+                            String ttl, @JsonProperty("wait") String waitFor, String token) {
     }
 
     /** @param status {@code OK}, or {@code FAILED}: ordered and applied everywhere, and failed everywhere */

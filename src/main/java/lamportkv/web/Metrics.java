@@ -14,6 +14,7 @@ import java.io.OutputStream;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import lamportkv.core.Operation;
 import lamportkv.core.PeerMessage;
 import lamportkv.core.Request;
@@ -33,8 +34,11 @@ final class Metrics implements ReplicaListener {
         0.5, 1, 2.5, 5, 10, 30};
     private static final double[] FORCE_SECONDS = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
         0.025, 0.05, 0.1, 0.25, 1};
-    /** Operation kinds as labels: the replicated commands, anything else as "other" (labels stay few). */
-    private static final List<String> KINDS = List.of("set", "get", "add", "mult", "del", "keys", "other");
+    /**
+     * Operation kinds as labels: the replicated commands, anything else as "other" (labels stay few).
+     * Every name of {@link Operation#NAMES}: {@link #answered} counts each under its own.
+     */
+    private static final List<String> KINDS = Stream.concat(Operation.NAMES.stream(), Stream.of("other")).toList();
     private static final List<String> MESSAGES = List.of("REQUEST", "OK", "APPLY");
 
     private final PrometheusRegistry registry = new PrometheusRegistry();

@@ -4,6 +4,7 @@ import java.rmi.RemoteException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import lamportkv.core.Locks;
 import lamportkv.core.PendingRequest;
 import lamportkv.core.StateMachine;
 import lamportkv.core.Value;
@@ -14,13 +15,15 @@ import lamportkv.rmi.ReplicaView;
 
 /**
  * Reads a replica's state for the dashboard: a few fields on its event loop, bounded so that a
- * large buffer or data set costs the loop no more than a glance.
+ * large buffer, data set or lock table costs the loop little and the observation stays small.
  */
 final class ReplicaViews {
     /** Buffer entries shown, from the head. */
     static final int MAX_PENDING = 24;
     /** Keys shown, from the first. */
     static final int MAX_KEYS = 200;
+    /** Held locks shown, by name. */
+    static final int MAX_LOCKS = 24;
 
     private final Replica replica;
 
@@ -29,7 +32,7 @@ final class ReplicaViews {
     }
 
     private record Loop(long clock, int bufferLength, ReplicaView.Pending[] buffer, long applied, String digest,
-                        int keyCount, String[] keys, String[] values) {
+                        int keyCount, String[] keys, String[] values, int lockCount, ReplicaView.Lock[] locks) {
     }
 
     ReplicaView read() {
@@ -51,7 +54,7 @@ final class ReplicaViews {
         }
         return new ReplicaView(replica.id(), replica.address().hostPort(), s.clock(), s.bufferLength(), unstamped,
                 s.buffer(), s.applied(), s.digest(), s.keyCount(), s.keys(), s.values(), peers, replica.deliveryDelayMillis(),
-                view);
+                view, s.lockCount(), s.locks());
     }
 
     private Loop readOnLoop(StateMachine state) {
@@ -76,7 +79,14 @@ final class ReplicaViews {
             values[i] = EventRecorder.shorten(e.getValue().render());
             i++;
         }
+        // Only the first few travel to the pages: a glance at them costs no more than they do.
+        List<Locks.Held> held = state.locks().held(MAX_LOCKS);
+        ReplicaView.Lock[] locks = new ReplicaView.Lock[Math.min(MAX_LOCKS, held.size())];
+        for (int k = 0; k < locks.length; k++) {
+            Locks.Held h = held.get(k);
+            locks[k] = new ReplicaView.Lock(EventRecorder.shorten(h.name()), h.token(), h.expiresAtMillis(), h.waiting());
+        }
         return new Loop(state.clock().time(), state.bufferLength(), pending.toArray(ReplicaView.Pending[]::new),
-                state.appliedCount(), state.digest(), state.data().size(), keys, values);
+                state.appliedCount(), state.digest(), state.data().size(), keys, values, state.locks().heldCount(), locks);
     }
 }

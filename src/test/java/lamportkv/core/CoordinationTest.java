@@ -229,6 +229,19 @@ class CoordinationTest {
         }
 
         @Test
+        @DisplayName("an unlock takes its deadline along: no Expire is due for a lease that is gone")
+        void unlockClearsTheDeadline() {
+            StateMachine sm = new StateMachine();
+            long a = token(ok(sm, T0, "lock A 1"));
+            ok(sm, T0, "lock B 5");
+            assertThat(sm.locks().nextDeadline()).isEqualTo(T0 + 1_000);
+            ok(sm, T0, "unlock A " + a);
+            assertThat(sm.locks().nextDeadline()).isEqualTo(T0 + 5_000);
+            assertThat(sm.locks().heldCount()).isEqualTo(1);
+            assertThat(sm.locks().held(0)).isEmpty();
+        }
+
+        @Test
         @DisplayName("a retried lock is queued once and answered with its first token")
         void retriedOnce() {
             StateMachine sm = new StateMachine();

@@ -265,14 +265,20 @@ class DashboardApiTest {
     @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
         "/api/op | {\"replica\":1,\"op\":\"add\",\"key\":\"x\",\"value\":\"two\"} | application/json | 400 | not a number: two",
         "/api/op | {\"replica\":9,\"op\":\"add\",\"key\":\"x\",\"value\":\"1\"} | application/json | 400 | no replica 9 (replicas: 1, 2, 3)",
-        "/api/op | {\"replica\":1,\"op\":\"incr\",\"key\":\"x\"} | application/json | 400 | unknown operation \"incr\" (expected one of set, add, mult, get, del)",
+        "/api/op | {\"replica\":1,\"op\":\"incr\",\"key\":\"x\"} | application/json | 400 | unknown operation \"incr\" (expected one of set, add, mult, get, del, cas, rev, lock, renew, unlock)",
         "/api/op | {\"replica\":1,\"op\":\"set\",\"key\":\"x\"} | application/json | 400 | missing \"value\": set needs one",
-        "/api/op | {\"replica\":1,\"op\":\"get\",\"key\":\"x\",\"value\":\"1\"} | application/json | 400 | get takes no value (got \"1\")",
+        "/api/op | {\"replica\":1,\"op\":\"get\",\"key\":\"x\",\"value\":\"1\"} | application/json | 400 | get takes no value (got \"1\"); it takes key",
+        "/api/op | {\"replica\":1,\"op\":\"cas\",\"key\":\"x\",\"value\":\"1\"} | application/json | 400 | missing \"expected\": cas needs one (what the key holds now, (nil) if nothing)",
+        "/api/op | {\"replica\":1,\"op\":\"lock\",\"key\":\"leader\",\"ttl\":\"30\"} | application/json | 400 | lock takes no key (got \"leader\"); it takes name, ttl, [wait]",
+        "/api/op | {\"replica\":1,\"op\":\"lock\",\"name\":\"leader\"} | application/json | 400 | missing \"ttl\": lock needs one (the lease, in seconds)",
+        "/api/op | {\"replica\":1,\"op\":\"lock\",\"name\":\"leader\",\"ttl\":\"0\"} | application/json | 400 | bad TTL: 0 (more than 0 and at most 86400 seconds",
+        "/api/op | {\"replica\":1,\"op\":\"unlock\",\"name\":\"leader\",\"token\":\"abc\"} | application/json | 400 | bad token: abc (the number lock printed)",
+        "/api/op | {\"replica\":1,\"op\":\"renew\",\"name\":\"leader\"} | application/json | 400 | missing \"token\": renew needs one (the number lock printed)",
         "/api/op | {\"replica\":1,\"op\":\"set\",\"key\":\"a b\",\"value\":\"1\"} | application/json | 400 | bad key: a b (no whitespace or control characters)",
         "/api/op | {\"op\":\"get\",\"key\":\"x\"} | application/json | 400 | missing \"replica\"",
         "/api/op | {\"replica\":\"two\",\"op\":\"get\",\"key\":\"x\"} | application/json | 400 | bad value for \"replica\": expected a whole number",
         "/api/op | {\"replica\":1.5,\"op\":\"get\",\"key\":\"x\"} | application/json | 400 | bad value for \"replica\": expected a whole number",
-        "/api/op | {\"replica\":1,\"op\":\"get\",\"key\":\"x\",\"extra\":1} | application/json | 400 | unknown field \"extra\" (expected: key, op, replica, value)",
+        "/api/op | {\"replica\":1,\"op\":\"get\",\"key\":\"x\",\"extra\":1} | application/json | 400 | unknown field \"extra\" (expected: expected, key, name, op, replica, token, ttl, value, wait)",
         "/api/op | {\"replica\":1, | application/json | 400 | the body is not valid JSON",
         "/api/op | `` | application/json | 400 | empty body: expected a JSON object",
         "/api/op | [1,2] | application/json | 400 | expected a JSON object",
@@ -427,8 +433,84 @@ class DashboardApiTest {
         until(1, "/api/cluster", n -> n.get("replicas").findValuesAsText("autoTick").stream().allMatch("false"::equals));
     }
 
+    /** Runs an operation through {@code POST /api/op} at {@code replica}; its result, which must be OK. */
+    static String op(int replica, String fields) throws Exception {
+        Answer a = post(1, "/api/op", "{\"replica\":" + replica + "," + fields + "}");
+        assertThat(a.status()).as(a.body()).isEqualTo(200);
+        assertThat(a.json().get("status").asText()).as(a.body()).isEqualTo("OK");
+        return a.json().get("result").asText();
+    }
+
+    /** {@code /api/cluster} from replica 1 once every replica's lock table shows {@code ok}. */
+    static JsonNode locksEverywhere(Predicate<JsonNode> ok) throws Exception {
+        return until(1, "/api/cluster", n -> {
+            for (JsonNode r : n.get("replicas")) {
+                if (!ok.test(r)) {
+                    return false;
+                }
+            }
+            return true;
+        });
+    }
+
     @Test
     @Order(10)
+    @DisplayName("cas, rev, lock, renew and unlock through /api/op; /api/cluster shows the held lock on every replica,"
+            + " with its token, lease and queue, until it is unlocked")
+    void coordination() throws Exception {
+        // cas stores only over what it expects, (nil) meaning absent; the op names its words.
+        Answer first = post(1, "/api/op", "{\"replica\":1,\"op\":\"cas\",\"key\":\"c\",\"expected\":\"(nil)\",\"value\":\"1\"}");
+        assertThat(first.body()).isEqualTo("{\"replica\":1,\"command\":\"cas c (nil) 1\",\"status\":\"OK\",\"result\":\"1\"}");
+        assertThat(op(2, "\"op\":\"cas\",\"key\":\"c\",\"expected\":\"(nil)\",\"value\":\"2\"")).isEqualTo("0");
+        assertThat(op(3, "\"op\":\"cas\",\"key\":\"c\",\"expected\":\"1\",\"value\":\"3\"")).isEqualTo("1");
+        assertThat(op(1, "\"op\":\"get\",\"key\":\"c\"")).isEqualTo("3");
+        // rev KEY: the revision of c's last change, the second cas; rev alone: its own, three operations on.
+        long changed = Long.parseLong(op(2, "\"op\":\"rev\",\"key\":\"c\""));
+        assertThat(Long.parseLong(op(2, "\"op\":\"rev\""))).isEqualTo(changed + 3);
+
+        long before = System.currentTimeMillis();
+        String granted = op(2, "\"op\":\"lock\",\"name\":\"leader\",\"ttl\":\"60\"");
+        assertThat(granted).matches("granted [0-9]+");
+        long token = Long.parseLong(granted.substring("granted ".length()));
+        // A second request, from another replica (numbers as JSON numbers too): in line behind it, a later token.
+        String queued = op(3, "\"op\":\"lock\",\"name\":\"leader\",\"ttl\":60,\"wait\":90");
+        assertThat(queued).matches("queued [0-9]+");
+        long next = Long.parseLong(queued.substring("queued ".length()));
+        assertThat(next).isGreaterThan(token);
+        long after = System.currentTimeMillis();
+
+        JsonNode held = locksEverywhere(r -> r.at("/locks/0/waiting").asInt() == 1);
+        for (JsonNode r : held.get("replicas")) {
+            assertThat(r.get("lockCount").asInt()).as("replica %s", r.get("id")).isEqualTo(1);
+            assertThat(r.get("locks")).hasSize(1);
+            JsonNode lock = r.at("/locks/0");
+            assertThat(lock.get("name").asText()).isEqualTo("leader");
+            assertThat(lock.get("token").asLong()).isEqualTo(token);
+            // The lease ends 60 s after the grant, in the order's time (the replicas' clocks, here this machine's).
+            assertThat(lock.get("expiresAt").asLong()).isBetween(before + 60_000 - 2_000, after + 60_000 + 2_000);
+        }
+        // Every replica's lock table is the same: the lease ends at the same moment everywhere.
+        assertThat(held.get("replicas").findValuesAsText("expiresAt")).hasSize(3).containsOnly(
+                held.at("/replicas/0/locks/0/expiresAt").asText());
+        assertThat(get(3, "/api/status").json().at("/replica/locks/0/token").asLong()).isEqualTo(token);
+
+        long lease = held.at("/replicas/0/locks/0/expiresAt").asLong();
+        Thread.sleep(20);        // the order's time moves on, so the renewed lease ends later
+        assertThat(op(1, "\"op\":\"renew\",\"name\":\"leader\",\"token\":\"" + token + "\"")).isEqualTo("1");
+        assertThat(op(1, "\"op\":\"renew\",\"name\":\"leader\",\"token\":\"" + (next + 1) + "\"")).isEqualTo("0");
+        locksEverywhere(r -> r.at("/locks/0/expiresAt").asLong() > lease);
+
+        // The waiter leaves the line, then the holder lets go: no lock anywhere, and a second unlock does nothing.
+        assertThat(op(3, "\"op\":\"unlock\",\"name\":\"leader\",\"token\":" + next)).isEqualTo("1");
+        locksEverywhere(r -> r.at("/locks/0/waiting").asInt() == 0 && r.at("/locks/0/token").asLong() == token);
+        assertThat(op(2, "\"op\":\"unlock\",\"name\":\"leader\",\"token\":\"" + token + "\"")).isEqualTo("1");
+        assertThat(op(2, "\"op\":\"unlock\",\"name\":\"leader\",\"token\":\"" + token + "\"")).isEqualTo("0");
+        JsonNode none = locksEverywhere(r -> r.get("lockCount").asInt() == 0);
+        assertThat(none.get("replicas").findValues("locks")).hasSize(3).allSatisfy(l -> assertThat(l).isEmpty());
+    }
+
+    @Test
+    @Order(11)
     @DisplayName("the page and its files are served from the jar, with a content security policy")
     void page() throws Exception {
         Answer page = get(1, "/");
@@ -448,7 +530,7 @@ class DashboardApiTest {
     }
 
     @Test
-    @Order(11)
+    @Order(12)
     @DisplayName("the dashboard listens on its replica's host only (127.0.0.1 here), not on every address")
     void listensOnTheReplicasHostOnly() throws Exception {
         int port = cluster.url(1, "/").getPort();
@@ -462,7 +544,7 @@ class DashboardApiTest {
     }
 
     @Test
-    @Order(12)
+    @Order(13)
     @DisplayName("a view event reported at replica 2 reaches /api/cluster and every page's stream, one event of kind view")
     void viewEvent() throws Exception {
         HttpRequest request = HttpRequest.newBuilder(cluster.url(1, "/api/events")).GET().build();
@@ -500,7 +582,7 @@ class DashboardApiTest {
     }
 
     @Test
-    @Order(13)
+    @Order(14)
     @DisplayName("a stopped replica: /api/cluster says it is unreachable and why, the others still answer")
     void stoppedReplica() throws Exception {
         cluster.stop(3);

@@ -168,14 +168,18 @@ class DashboardBrowserTest {
         return clocks;
     }
 
-    static void runFromForm(int replica, String op, String key, String value) {
+    /** Runs {@code op} from the form with {@code args} in its argument fields, in order; the others emptied. */
+    static void runFromForm(int replica, String op, String... args) {
         new Select(byId("op-replica")).selectByValue(String.valueOf(replica));
         new Select(byId("op-kind")).selectByValue(op);
-        byId("op-key").clear();
-        byId("op-key").sendKeys(key);
-        if (value != null) {
-            byId("op-value").clear();
-            byId("op-value").sendKeys(value);
+        for (int i = 1; i <= 3; i++) {
+            WebElement input = byId("op-arg" + i);
+            if (input.isEnabled()) {
+                input.clear();
+                if (i <= args.length) {
+                    input.sendKeys(args[i - 1]);
+                }
+            }
         }
         byId("op-run").click();
     }
@@ -345,6 +349,70 @@ class DashboardBrowserTest {
 
     @Test
     @Order(7)
+    @DisplayName("the form offers lock and the other new operations, naming their arguments; a lock run from it shows in"
+            + " every replica's panel with its token and a lease counting down, until unlock (token filled in) frees it")
+    void lockFromForm(TestInfo test) throws IOException {
+        assertThat(texts("#op-kind option")).containsExactly("set KEY VALUE", "add KEY N", "mult KEY N", "get KEY",
+                "del KEY", "cas KEY EXPECTED NEW", "rev [KEY]", "lock NAME TTL [WAIT]", "renew NAME TOKEN", "unlock NAME TOKEN");
+        assertThat(optionValues()).containsExactlyElementsOf(Controls.OPERATIONS.keySet());
+        new Select(byId("op-kind")).selectByValue("cas");
+        assertThat(texts(".op-form .arg-name")).containsExactly("key", "expected", "new value");
+        assertThat(placeholders()).containsExactly("KEY", "EXPECTED", "NEW");
+        new Select(byId("op-kind")).selectByValue("lock");
+        assertThat(texts(".op-form .arg-name")).containsExactly("lock name", "ttl (s)", "wait (s)");
+        assertThat(placeholders()).containsExactly("NAME", "TTL", "[WAIT]");
+        assertThat(text("op-help")).startsWith("lock: hold lock NAME for TTL s");
+        waitFor("no lock on any panel", () -> texts(".locks caption").equals(List.of("no locks held", "no locks held",
+                "no locks held")));
+
+        runFromForm(2, "lock", "job", "30");
+        waitFor("the grant", () -> text("op-result").matches("replica 2: lock job 30 → granted [0-9]+"));
+        String token = text("op-result").replaceAll(".* ", "");
+        for (int id : cluster.ids()) {
+            waitFor("the lock on replica " + id + "'s panel", () -> {
+                List<String> row = texts("#locks-" + id + " td");
+                return row.size() == 4 && row.get(0).equals("job") && row.get(1).equals(token) && row.get(3).equals("0");
+            });
+            assertThat(text("locks-" + id)).startsWith("1 lock held");
+        }
+        screenshot(test, "-held");
+        // Time left, from the lease's end and the browser's clock: under 30 s, and it goes down by itself.
+        long left = leaseLeft(1);
+        assertThat(left).isBetween(20L, 30L);
+        waitFor("the lease counting down", () -> leaseLeft(1) < left);
+
+        // unlock takes the name and the token lock printed: the form kept them.
+        new Select(byId("op-kind")).selectByValue("unlock");
+        assertThat(byId("op-arg1").getDomProperty("value")).isEqualTo("job");
+        assertThat(byId("op-arg2").getDomProperty("value")).isEqualTo(token);
+        assertThat(byId("op-arg3").isEnabled()).isFalse();
+        byId("op-run").click();
+        waitFor("the unlock's answer", () -> text("op-result").equals("replica 2: unlock job " + token + " → 1"));
+        waitFor("no lock on any panel", () -> texts(".locks caption").equals(List.of("no locks held", "no locks held",
+                "no locks held")));
+    }
+
+    @SuppressWarnings("unchecked")
+    static List<String> optionValues() {
+        return (List<String>) ((JavascriptExecutor) browser).executeScript(
+                "return [...document.querySelectorAll('#op-kind option')].map(o => o.value);");
+    }
+
+    @SuppressWarnings("unchecked")
+    static List<String> placeholders() {
+        return (List<String>) ((JavascriptExecutor) browser).executeScript(
+                "return [...document.querySelectorAll('.op-form input:enabled')].map(i => i.placeholder);");
+    }
+
+    /** The seconds left of the first lock's lease on replica {@code id}'s panel (the page shows "N s" under a minute). */
+    static long leaseLeft(int id) {
+        String text = texts("#locks-" + id + " td.left").get(0);
+        assertThat(text).matches("[0-9]+ s");
+        return Long.parseLong(text.replace(" s", ""));
+    }
+
+    @Test
+    @Order(8)
     @DisplayName("a stopped replica shows as unreachable within a few seconds")
     void stoppedReplicaShowsUnreachable() {
         cluster.stop(3);

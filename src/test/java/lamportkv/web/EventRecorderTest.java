@@ -32,7 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** The event ring: what it records from the listener calls, cursors, overflow, what travels to peers, and when it records. */
 class EventRecorderTest {
     static final ReplicaView VIEW = new ReplicaView(1, "127.0.0.1:7101", 0, 0, 0, new ReplicaView.Pending[0], 0, "00",
-            0, new String[0], new String[0], new PeerStatus[0], 0, new ReplicaView.View(0, new int[] {1}, "", 0));
+            0, new String[0], new String[0], new PeerStatus[0], 0, new ReplicaView.View(0, new int[] {1}, "", 0), 0,
+            new ReplicaView.Lock[0]);
 
     static Request request(long ts, int origin, String... words) {
         return new Request(new RequestId(ts, origin), Operation.parse(List.of(words)));
@@ -157,9 +158,12 @@ class EventRecorderTest {
         Arrays.fill(values, "v".repeat(EventRecorder.MAX_TEXT));
         ReplicaView.Pending[] buffer = new ReplicaView.Pending[ReplicaViews.MAX_PENDING];
         Arrays.fill(buffer, new ReplicaView.Pending(7, 1, "o".repeat(EventRecorder.MAX_TEXT), 1, false));
+        ReplicaView.Lock[] locks = new ReplicaView.Lock[ReplicaViews.MAX_LOCKS];
+        Arrays.fill(locks, new ReplicaView.Lock("l".repeat(EventRecorder.MAX_TEXT), Long.MAX_VALUE, Long.MAX_VALUE, 99_999));
         ReplicaView view = new ReplicaView(1, "h:1", 9, 1_000, 0, buffer, 5, "ab", 10_000, keys, values,
                 new PeerStatus[] {new PeerStatus(2, "h:2", true, 0, 3)}, 1_500,
-                new ReplicaView.View(9, new int[] {1, 2, 3, 4, 5, 6, 7}, "c".repeat(EventRecorder.MAX_TEXT), 9));
+                new ReplicaView.View(9, new int[] {1, 2, 3, 4, 5, 6, 7}, "c".repeat(EventRecorder.MAX_TEXT), 9),
+                100_000, locks);
         EventView[] events = new EventView[EventRecorder.MAX_EVENTS_PER_OBSERVATION];
         for (int i = 0; i < events.length; i++) {
             events[i] = new EventView(i + 1, 1L << 40, EventView.Kind.values()[i % EventView.Kind.values().length], i, 2,
@@ -177,6 +181,7 @@ class EventRecorderTest {
             Observation back = (Observation) in.readObject();
             assertThat(back.events()).hasSize(events.length);
             assertThat(back.replica().keys()).hasSize(keys.length);
+            assertThat(back.replica().locks()).hasSize(locks.length).containsOnly(locks[0]);
             assertThat(back.events()[3].kind()).isEqualTo(events[3].kind());
         }
     }

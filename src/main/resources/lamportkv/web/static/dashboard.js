@@ -14,6 +14,41 @@
   const QUIET_MS = 1000;         // a clock or the data that changed less recently than this flashes
   const PALETTE = ['var(--r1)', 'var(--r2)', 'var(--r3)', 'var(--r4)', 'var(--r5)', 'var(--r6)', 'var(--r7)'];
   const PALETTE_HEX = ['#7c3aed', '#0891b2', '#ca8a04', '#db2777', '#4b5563', '#65a30d', '#9f1239'];
+  // The form's operations (as Controls.OPERATIONS): each argument in the order of its words, with
+  // its field in POST /api/op, its name over the input and the shell's word for it as placeholder.
+  const arg = (field, name, word, optional) => ({ field, name, word, optional: !!optional });
+  const KEY = arg('key', 'key', 'KEY');
+  const NUMBER = arg('value', 'number', 'N');
+  const NAME = arg('name', 'lock name', 'NAME');
+  const TOKEN = arg('token', 'token', 'TOKEN');
+  const OPERATIONS = {
+    set: { args: [KEY, arg('value', 'value', 'VALUE')], help: 'store VALUE, a number if it parses as one, else text' },
+    add: { args: [KEY, NUMBER], help: 'add N to the number at KEY; prints the new value' },
+    mult: { args: [KEY, NUMBER], help: 'multiply the number at KEY by N; prints the new value' },
+    get: { args: [KEY], help: 'the value at KEY, or (nil)' },
+    del: { args: [KEY], help: 'remove KEY; prints 1 if it existed, else 0' },
+    cas: {
+      args: [KEY, arg('expected', 'expected', 'EXPECTED'), arg('value', 'new value', 'NEW')],
+      help: 'store NEW if KEY holds EXPECTED ((nil): absent); prints 1 if it did, else 0',
+    },
+    rev: {
+      args: [arg('key', 'key (optional)', '[KEY]', true)],
+      help: 'the current revision (position in the order), or that of KEY\'s last change (0: never written)',
+    },
+    lock: {
+      args: [NAME, arg('ttl', 'ttl (s)', 'TTL'), arg('wait', 'wait (s)', '[WAIT]', true)],
+      help: 'hold lock NAME for TTL s, or join its queue (for at most WAIT s, default 3600; renew within TTL to stay);'
+        + ' prints granted TOKEN or queued TOKEN',
+    },
+    renew: {
+      args: [NAME, TOKEN],
+      help: 'extend TOKEN\'s lease by its TTL; prints 1, or 0 if TOKEN no longer holds or waits for NAME',
+    },
+    unlock: {
+      args: [NAME, TOKEN],
+      help: 'release NAME, or leave its queue; prints 1, or 0 if TOKEN no longer holds or waits for it',
+    },
+  };
 
   const state = {
     self: 0,
@@ -176,7 +211,11 @@
     const buffer = el('table', 'buffer');
     buffer.id = 'buffer-' + id;
     bufferBox.append(buffer);
-    c.append(head, why, condition, body, bufferBox);
+    const locksBox = el('div', 'locks-box');
+    const locks = el('table', 'locks');
+    locks.id = 'locks-' + id;
+    locksBox.append(locks);
+    c.append(head, why, condition, body, bufferBox, locksBox);
     return c;
   }
 
@@ -205,7 +244,7 @@
     const c = $('replica-' + id);
     if (!r || !c) return;
     const shown = JSON.stringify([r.address, r.reachable, r.error, r.unreachableSince, r.lastSeen > 0, r.clock, r.applied,
-      r.executed, r.digest, r.peers, r.bufferLength, r.unstamped, r.buffer, r.slowMotion, r.view]);
+      r.executed, r.digest, r.peers, r.bufferLength, r.unstamped, r.buffer, r.slowMotion, r.view, r.lockCount, r.locks]);
     if (c.dataset.shown === shown) return;     // nothing it shows changed: leave the page alone
     c.dataset.shown = shown;
     c.querySelector('.addr').textContent = r.address;
@@ -261,6 +300,7 @@
       links.append(s);
     }
     renderBuffer($('buffer-' + id), r);
+    renderLocks($('locks-' + id), r);
   }
 
   function renderBuffer(table, r) {
@@ -289,6 +329,44 @@
         : (p.released ? 'released by APPLY: applied once it heads the buffer' : 'waits for APPLY from replica ' + p.origin);
       table.append(tr);
     }
+  }
+
+  // The locks this replica's lock table holds. A lease's time left counts down in the browser
+  // (tickLeases), from its end in the order's time: close to the replicas' wall clocks.
+  function renderLocks(table, r) {
+    table.replaceChildren();
+    table.append(el('caption', '', r.lockCount === 0 ? 'no locks held'
+      : r.lockCount + (r.lockCount === 1 ? ' lock held' : ' locks held')
+        + (r.lockCount > r.locks.length ? ' (first ' + r.locks.length + ' shown)' : '')));
+    if (r.locks.length === 0) return;
+    const head = el('tr');
+    for (const h of ['lock', 'token', 'lease left', 'waiting']) head.append(el('th', '', h));
+    table.append(head);
+    for (const l of r.locks) {
+      const tr = el('tr');
+      const left = el('td', 'left');
+      left.dataset.expires = String(l.expiresAt);
+      showLeaseLeft(left);
+      tr.append(el('td', 'name', l.name), el('td', '', String(l.token)), left, el('td', '', String(l.waiting)));
+      tr.title = 'lock ' + l.name + ': held by token ' + l.token + ' until ' + clockTime(l.expiresAt) + ' unless renewed; '
+        + (l.waiting === 0 ? 'nobody waits' : l.waiting + (l.waiting === 1 ? ' request waits' : ' requests wait')) + ' in line';
+      table.append(tr);
+    }
+  }
+
+  // "42 s", "3 min 05 s", "2 h 07 min"; "ended" once the lease is over, until the replicas let go of it
+  // (as soon as the order's time passes its end: within a fraction of a second).
+  function showLeaseLeft(td) {
+    const ms = Number(td.dataset.expires) - Date.now();
+    td.classList.toggle('ended', ms <= 0);
+    const s = Math.ceil(ms / 1000);
+    const text = ms <= 0 ? 'ended' : s < 60 ? s + ' s' : s < 3600 ? Math.floor(s / 60) + ' min ' + two(s % 60) + ' s'
+      : Math.floor(s / 3600) + ' h ' + two(Math.floor(s / 60) % 60) + ' min';
+    if (td.textContent !== text) td.textContent = text;
+  }
+
+  function tickLeases() {
+    for (const td of document.querySelectorAll('.locks td.left')) showLeaseLeft(td);
   }
 
   function renderSwitches() {
@@ -755,26 +833,53 @@
 
   function setUpControls() {
     const kind = $('op-kind');
-    const value = $('op-value');
-    const syncValue = () => {
-      const needs = ['set', 'add', 'mult'].includes(kind.value);
-      value.disabled = !needs;
-      value.placeholder = needs ? (kind.value === 'set' ? 'value' : 'number') : '';
+    const inputs = [$('op-arg1'), $('op-arg2'), $('op-arg3')];
+    // What was typed for each field, kept while other operations are chosen: the key of set is
+    // the key of get, the name and token that lock printed are those unlock needs.
+    const typed = { key: 'x', value: '1', expected: '(nil)', name: 'leader', ttl: '30', wait: '', token: '' };
+    let current = OPERATIONS[kind.value];
+    const remember = () => current.args.forEach((a, i) => { typed[a.field] = inputs[i].value; });
+    const showArgs = () => {
+      current = OPERATIONS[kind.value];
+      inputs.forEach((input, i) => {
+        const a = current.args[i];
+        input.disabled = !a;
+        input.value = a ? typed[a.field] : '';
+        input.placeholder = a ? a.word : '';
+        input.title = a ? a.name + (a.optional ? ', may be left empty' : '') : '';
+        $('op-arg' + (i + 1) + '-name').textContent = a ? a.name : '\u00a0';
+      });
+      $('op-help').textContent = kind.value + ': ' + current.help;
     };
-    kind.addEventListener('change', syncValue);
-    syncValue();
+    kind.addEventListener('change', () => {
+      remember();
+      showArgs();
+    });
+    showArgs();
     $('op-form').addEventListener('submit', async (ev) => {
       ev.preventDefault();
       const run = $('op-run');
       const replica = Number($('op-replica').value);
-      const body = { replica, op: kind.value, key: $('op-key').value };
-      if (!value.disabled) body.value = value.value;
-      const words = [body.op, body.key].concat(value.disabled ? [] : [body.value]).join(' ');
+      const op = kind.value;
+      const body = { replica, op };
+      const words = [op];
+      current.args.forEach((a, i) => {
+        const v = inputs[i].value;
+        if (a.optional && v.trim() === '') return;     // left out, as in the shell
+        body[a.field] = v;
+        words.push(v);
+      });
       run.disabled = true;
-      showResult('', 'running ' + words + ' on replica ' + replica + '…');
+      showResult('', 'running ' + words.join(' ') + ' on replica ' + replica + '…');
       try {
         const r = await post('api/op', body);
         showResult(r.status === 'OK' ? 'ok' : 'failed', 'replica ' + r.replica + ': ' + r.command + ' → ', r.result);
+        // The token lock printed is what renew and unlock take: kept for them.
+        const granted = op === 'lock' && r.status === 'OK' && /^(granted|queued) ([0-9]+)$/.exec(r.result);
+        if (granted) {
+          typed.name = body.name;
+          typed.token = granted[2];
+        }
       } catch (e) {
         showResult('error', e.message);
       } finally {
@@ -834,4 +939,5 @@
   renderSelection();
   connect();
   setInterval(sampleRates, 1000);
+  setInterval(tickLeases, 500);
 })();
