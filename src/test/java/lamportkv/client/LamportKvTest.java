@@ -85,6 +85,22 @@ class LamportKvTest {
     }
 
     @Test
+    void anOperationStampedWhenTimeRanOutMayStillBeApplied(@TempDir Path dir) throws Exception {
+        // A long suspicion time: the view keeps the stopped replica, so operations wait for its OK.
+        try (LocalCluster c = LocalCluster.start(3, dir, "view.suspect.seconds=60");
+             LamportKv k = LamportKv.connect(c.configFile(), Duration.ofSeconds(1))) {
+            k.set("t", "1");
+            c.stop(3);
+            assertThatThrownBy(() -> k.set("t", "2")).isInstanceOf(OutcomeUnknownException.class)
+                    .hasMessageContaining("timed out after 1s").hasMessageContaining("may still be applied");
+            c.start(3);
+            try (LamportKv patient = LamportKv.connect(c.configFile(), Duration.ofSeconds(30))) {
+                assertThat(patient.get("t")).as("it was stamped, and applied once replica 3 returned").contains("2");
+            }
+        }
+    }
+
+    @Test
     void manyThreadsShareOneClientAndEachOperationAppliesOnce() throws Exception {
         kv.set("lib-counter", "0");
         ExecutorService threads = Executors.newFixedThreadPool(8);
