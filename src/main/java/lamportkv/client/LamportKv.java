@@ -54,8 +54,21 @@ import lamportkv.rmi.Transport;
 public final class LamportKv implements AutoCloseable {
     /** How long one operation may take, retries included, unless {@link #connect(Path, Duration)} says otherwise. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
-    /** How long a watch's or a lock wait's long poll lasts before it asks again. */
-    static final long POLL_MILLIS = 10_000;
+    /**
+     * How long a watch's or a lock wait's long poll lasts before it asks again: 10 s, or less if
+     * the JVM's RMI read timeout would cut the call off sooner (the shell's short {@code --timeout}).
+     */
+    static long pollMillis() {
+        return pollMillis(Long.getLong(Client.RESPONSE_TIMEOUT_PROPERTY));
+    }
+
+    static long pollMillis(Long rmiReadTimeoutMillis) {
+        long poll = 10_000;
+        if (rmiReadTimeoutMillis != null && rmiReadTimeoutMillis > 0) {
+            poll = Math.min(poll, Math.max(100, rmiReadTimeoutMillis - Connection.ANSWER_GRACE_MILLIS - 500));
+        }
+        return poll;
+    }
     private static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream());
 
     /** One client id with its own sequence numbers and its own connection: used by one thread at a time. */
@@ -288,7 +301,7 @@ public final class LamportKv implements AutoCloseable {
                     lastRenew = System.nanoTime();
                     sinceRenew = 0;
                 }
-                Standing s = standing(polls, name, token, Math.min(left, Math.min(renewEvery - sinceRenew, POLL_MILLIS)));
+                Standing s = standing(polls, name, token, Math.min(left, Math.min(renewEvery - sinceRenew, pollMillis())));
                 if (s == Standing.HOLDS) {
                     return new Lock.Grant(token);
                 }

@@ -62,13 +62,23 @@ public final class Lock implements AutoCloseable {
         }
     }
 
-    /** Releases the lock (if this token still holds it) and stops renewing. */
+    /**
+     * Releases the lock (if this token still holds it) and stops renewing. If the cluster cannot
+     * be reached, the lease ends by its TTL instead: nothing renews it any more.
+     */
     @Override
     public void close() {
-        renewal.cancel(false);
+        ScheduledFuture<?> r = renewal;
+        if (r != null) {
+            r.cancel(false);
+        }
         if (held) {
             held = false;
-            kv.execute("unlock", name, String.valueOf(token));
+            try {
+                kv.execute("unlock", name, String.valueOf(token));
+            } catch (KvException e) {
+                // Its lease lapses by itself.
+            }
         }
     }
 }

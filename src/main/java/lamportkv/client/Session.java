@@ -128,7 +128,7 @@ final class Session {
         long printed = 0;
         try {
             while (printed < count) {
-                for (Change c : cursor.poll(LamportKv.POLL_MILLIS)) {
+                for (Change c : cursor.poll(LamportKv.pollMillis())) {
                     out.println(c);
                     if (++printed == count) {
                         break;

@@ -28,7 +28,7 @@ public final class Watch implements AutoCloseable {
     private void run(Consumer<Change> onChange) {
         try {
             while (!closed) {
-                for (Change c : cursor.poll(LamportKv.POLL_MILLIS)) {
+                for (Change c : cursor.poll(LamportKv.pollMillis())) {
                     if (closed) {
                         return;
                     }

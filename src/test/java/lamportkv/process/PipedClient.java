@@ -83,6 +83,19 @@ final class PipedClient implements AutoCloseable {
         process.destroyForcibly();
     }
 
+    /**
+     * SIGKILL to the client's JVM ({@code run-client.sh} execs {@code java}, so the process is the
+     * JVM), as {@code kill -9} would: no shutdown hook, nothing more sent. Waits until it is gone;
+     * returns its exit status (137, 128 + 9, for a process ended by SIGKILL).
+     */
+    int killAndWait(long timeoutSeconds) throws InterruptedException {
+        process.destroyForcibly();
+        if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+            throw new AssertionError("client " + process.pid() + " still runs " + timeoutSeconds + "s after SIGKILL");
+        }
+        return process.exitValue();
+    }
+
     @Override
     public void close() throws InterruptedException {
         try {

@@ -101,6 +101,13 @@ class DeserializationFilterTest {
     }
 
     @Test
+    @DisplayName("ReplicaService's long polls (watch, lockStanding): a canary in place of the Command is rejected")
+    void longPollsRefuseTheCanary() throws Exception {
+        assertRejected(replicaService(), ReplicaService.class.getMethod("watch", Command.class), new Canary());
+        assertRejected(replicaService(), ReplicaService.class.getMethod("lockStanding", Command.class), new Canary());
+    }
+
+    @Test
     @DisplayName("PeerService.deliver: a canary in place of the Batch is rejected")
     void peerServiceRefusesTheCanary() throws Exception {
         assertRejected(peerService(), PeerService.class.getMethod("deliver", Batch.class), new Canary());
