@@ -3,9 +3,7 @@ package lamportkv.replica;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
 import lamportkv.core.Changes;
 import lamportkv.core.Locks;
@@ -39,19 +37,26 @@ final class LongPolls {
      */
     static final int MAX_POLLS = 2_000;
     private final java.util.concurrent.atomic.AtomicInteger polling = new java.util.concurrent.atomic.AtomicInteger();
-    private static final long LOOP_ANSWER_MILLIS = 10_000;
 
     private final int self;
     private final Node node;
     private final EventLoop loop;
     private final FailStop failStop;
+    /** The replica's wait for a loop task's answer (an IllegalStateException saying why if none comes). */
+    private final AwaitLoop awaitLoop;
+
+    /** {@code Replica.awaitLoop}: the answer of a task on the loop. */
+    interface AwaitLoop {
+        <T> T apply(CompletableFuture<T> answer);
+    }
     private final Object applied = new Object();
     /** The applied count after the last committed round; guarded by {@link #applied}. */
     private long appliedCount;
     /** How many polls wait: the loop notifies only then. */
     private final java.util.concurrent.atomic.AtomicInteger waiters = new java.util.concurrent.atomic.AtomicInteger();
 
-    LongPolls(int self, Node node, EventLoop loop, FailStop failStop) {
+    LongPolls(int self, Node node, EventLoop loop, FailStop failStop, AwaitLoop awaitLoop) {
+        this.awaitLoop = awaitLoop;
         this.self = self;
         this.node = node;
         this.loop = loop;
@@ -80,45 +85,50 @@ final class LongPolls {
     }
 
     WatchReply watch(Command command) {
-        if (polling.incrementAndGet() > MAX_POLLS) {
-            polling.decrementAndGet();
-            return new WatchReply(Reply.Status.UNAVAILABLE, busy(), new ChangeView[0], 1);
-        }
-        try {
-            return watchPolled(command);
-        } finally {
-            polling.decrementAndGet();
-        }
-    }
-
-    private String busy() {
-        return "replica " + self + " serves " + MAX_POLLS + " watches and lock waits already; try another replica";
-    }
-
-    private WatchReply watchPolled(Command command) {
         WatchQuery q;
         try {
             q = parseWatch(command.wordList());
         } catch (OperationException e) {
             return new WatchReply(Reply.Status.REFUSED, e.getMessage(), new ChangeView[0], 0);
         }
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(
-                Math.min(command.timeoutMillis(), ReplicaService.MAX_POLL_MILLIS));
-        while (true) {
-            String failure = failStop.failure();
-            if (failure != null) {
-                return new WatchReply(Reply.Status.UNAVAILABLE, failure, new ChangeView[0], q.from());
+        return poll(command, why -> new WatchReply(Reply.Status.UNAVAILABLE, why, new ChangeView[0], q.from()),
+                () -> read(q), reply -> reply.status() == Reply.Status.OK && reply.changes().length == 0);
+    }
+
+    /**
+     * The one long poll: at most {@link #MAX_POLLS} at once; reads on the loop, and while
+     * {@code waitMore} says the answer is not worth giving yet, waits for the next round that
+     * applies something, until the command's time (at most {@link ReplicaService#MAX_POLL_MILLIS})
+     * is up. A failed replica, or a loop that cannot answer, is {@code unavailable}.
+     */
+    private <T> T poll(Command command, java.util.function.Function<String, T> unavailable,
+                       java.util.function.Supplier<T> read, Predicate<T> waitMore) {
+        if (polling.incrementAndGet() > MAX_POLLS) {
+            polling.decrementAndGet();
+            return unavailable.apply("replica " + self + " serves " + MAX_POLLS
+                    + " watches and lock waits already; try another replica");
+        }
+        try {
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(
+                    Math.min(command.timeoutMillis(), ReplicaService.MAX_POLL_MILLIS));
+            while (true) {
+                String failure = failStop.failure();
+                if (failure != null) {
+                    return unavailable.apply(failure);
+                }
+                long seen = seen();
+                T reply;
+                try {
+                    reply = awaitLoop.apply(loop.call(read));
+                } catch (IllegalStateException e) {
+                    return unavailable.apply(e.getMessage());
+                }
+                if (!waitMore.test(reply) || !awaitRound(seen, deadline)) {
+                    return reply;
+                }
             }
-            long seen = seen();
-            WatchReply reply;
-            try {
-                reply = onLoop(() -> read(q));
-            } catch (IllegalStateException e) {
-                return new WatchReply(Reply.Status.UNAVAILABLE, e.getMessage(), new ChangeView[0], q.from());
-            }
-            if (reply.status() != Reply.Status.OK || reply.changes().length > 0 || !awaitRound(seen, deadline)) {
-                return reply;
-            }
+        } finally {
+            polling.decrementAndGet();
         }
     }
 
@@ -143,18 +153,6 @@ final class LongPolls {
     }
 
     Reply lockStanding(Command command) {
-        if (polling.incrementAndGet() > MAX_POLLS) {
-            polling.decrementAndGet();
-            return new Reply(Reply.Status.UNAVAILABLE, busy());
-        }
-        try {
-            return standingPolled(command);
-        } finally {
-            polling.decrementAndGet();
-        }
-    }
-
-    private Reply standingPolled(Command command) {
         List<String> words = command.wordList();
         String name;
         long token;
@@ -168,24 +166,8 @@ final class LongPolls {
         } catch (OperationException | NumberFormatException e) {
             return new Reply(Reply.Status.REFUSED, e.getMessage());
         }
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(
-                Math.min(command.timeoutMillis(), ReplicaService.MAX_POLL_MILLIS));
-        while (true) {
-            String failure = failStop.failure();
-            if (failure != null) {
-                return new Reply(Reply.Status.UNAVAILABLE, failure);
-            }
-            long seen = seen();
-            Reply reply;
-            try {
-                reply = onLoop(() -> standing(name, token));
-            } catch (IllegalStateException e) {
-                return new Reply(Reply.Status.UNAVAILABLE, e.getMessage());
-            }
-            if (!reply.text().equals("waits") || !awaitRound(seen, deadline)) {
-                return reply;
-            }
-        }
+        return poll(command, why -> new Reply(Reply.Status.UNAVAILABLE, why), () -> standing(name, token),
+                reply -> reply.text().equals("waits"));
     }
 
     private Reply standing(String name, long token) {
@@ -247,20 +229,6 @@ final class LongPolls {
             return false;
         } finally {
             waiters.decrementAndGet();
-        }
-    }
-
-    private <T> T onLoop(java.util.function.Supplier<T> read) {
-        CompletableFuture<T> answer = loop.call(read);
-        try {
-            return answer.get(LOOP_ANSWER_MILLIS, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("replica " + self + " was interrupted");
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("replica " + self + ": " + e.getCause().getMessage());
-        } catch (TimeoutException e) {
-            throw new IllegalStateException("replica " + self + " did not answer within " + LOOP_ANSWER_MILLIS / 1000 + "s");
         }
     }
 }

@@ -113,7 +113,7 @@ public final class Replica implements AutoCloseable {
             return t;
         });
         this.clientCalls = new ClientCalls(self.id(), node, loop, rounds, failStop, links);
-        this.polls = new LongPolls(self.id(), node, loop, failStop);
+        this.polls = new LongPolls(self.id(), node, loop, failStop, this::awaitLoop);
         rounds.onRound(polls::afterRound);
         this.peerIntake = new PeerIntake(self.id(), node, loop, links, auth, agreement,
                 config.clusterSecretFile().getFileName().toString(), failStop, listeners, log, this::awaitLoop, heard);
