@@ -32,6 +32,7 @@ final class NetnsTopology implements AutoCloseable {
     private static final long LOCK_WAIT_MILLIS = 180_000;
 
     private final String ip;
+    private final String iptables = findTool("iptables");   // null: no firewall to pass
     private final int replicas;
     private final FileChannel lockFile;
     private final FileLock lock;
@@ -130,10 +131,15 @@ final class NetnsTopology implements AutoCloseable {
         Result exec = run(ip, "netns", "exec", namespace(1), ip, "link", "set", "lo", "up");
         Assumptions.assumeTrue(exec.code() == 0, () -> skip("`ip netns exec` is not permitted here (" + exec.output().strip()
                 + "); it needs root or CAP_SYS_ADMIN"));
-        // No bridge-netfilter: a host whose iptables FORWARD policy is DROP (Docker's) would drop bridged frames.
+        // No bridge-netfilter where the host leaves it to each bridge; but once dockerd has loaded
+        // br_netfilter, net.bridge.bridge-nf-call-iptables=1 applies to every bridge, and Docker's
+        // FORWARD policy (DROP) would drop the frames between the namespaces: let ours through.
         must(ip, "link", "add", BRIDGE, "type", "bridge", "nf_call_iptables", "0", "nf_call_ip6tables", "0");
         must(ip, "addr", "add", bridgeAddress() + "/24", "dev", BRIDGE);
         must(ip, "link", "set", BRIDGE, "up");
+        if (iptables != null && run(iptables, "-S", "FORWARD").code() == 0) {
+            must(forwardRule("-I"));
+        }
         for (int id = 1; id <= replicas; id++) {
             String ns = namespace(id);
             if (id > 1) {
@@ -228,11 +234,20 @@ final class NetnsTopology implements AutoCloseable {
                 quiet(ip, "netns", "del", namespace(id));
             }
             quiet(ip, "link", "del", BRIDGE);
+            for (int i = 0; i < 10 && iptables != null && quiet(forwardRule("-C")).code() == 0; i++) {
+                quiet(forwardRule("-D"));
+            }
         } finally {
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /** {@code iptables OP FORWARD ...}: accept what passes between two ports of our bridge. */
+    private String[] forwardRule(String op) {
+        return op.equals("-I") ? new String[] {iptables, op, "FORWARD", "1", "-i", BRIDGE, "-o", BRIDGE, "-j", "ACCEPT"}
+                : new String[] {iptables, op, "FORWARD", "-i", BRIDGE, "-o", BRIDGE, "-j", "ACCEPT"};
     }
 
     private static String hostEnd(int id) {
@@ -272,8 +287,12 @@ final class NetnsTopology implements AutoCloseable {
     }
 
     private static String findIp() {
+        return findTool("ip");
+    }
+
+    private static String findTool(String name) {
         for (String dir : List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin")) {
-            Path candidate = Path.of(dir, "ip");
+            Path candidate = Path.of(dir, name);
             if (Files.isExecutable(candidate)) {
                 return candidate.toString();
             }
