@@ -74,54 +74,97 @@ final class ClientCalls {
         this.links = links;
     }
 
-    Reply execute(Command command) {
+    /**
+     * Several clients' operations from one call, each as if it came in a call of its own: checked,
+     * admitted and answered one by one (each within its own timeout, counted from now), but taken
+     * to the loop in one task, so that they are stamped in one round. Returns when every one has
+     * its answer, in the order given.
+     */
+    Reply[] executeAll(Command[] commands) {
+        Reply[] replies = new Reply[commands.length];
         String failure = failStop.failure();
-        if (failure != null) {
-            return new Reply(Reply.Status.UNAVAILABLE, failure);
+        List<Call> calls = new ArrayList<>(commands.length);
+        for (int i = 0; i < commands.length; i++) {
+            if (failure != null) {
+                replies[i] = new Reply(Reply.Status.UNAVAILABLE, failure);
+                continue;
+            }
+            try {
+                calls.add(new Call(i, Operation.parse(commands[i].wordList()), commands[i]));
+            } catch (OperationException e) {
+                replies[i] = new Reply(Reply.Status.REFUSED, e.getMessage());
+            }
         }
-        Operation op;
-        try {
-            op = Operation.parse(command.wordList());
-        } catch (OperationException e) {
-            return new Reply(Reply.Status.REFUSED, e.getMessage());
+        int admitted = admit(calls.size());
+        for (Call call : calls.subList(admitted, calls.size())) {
+            replies[call.index] = new Reply(Reply.Status.UNAVAILABLE, "replica " + self + " is busy with "
+                    + MAX_IN_FLIGHT + " operations in flight; retry shortly");
         }
-        if (inFlight.incrementAndGet() > MAX_IN_FLIGHT) {
-            inFlight.decrementAndGet();
-            return new Reply(Reply.Status.UNAVAILABLE, "replica " + self + " is busy with " + MAX_IN_FLIGHT
-                    + " operations in flight; retry shortly");
+        if (admitted > 0) {
+            Trace.ClientCall traced = new Trace.ClientCall();
+            traced.start(self);
+            try {
+                order(calls.subList(0, admitted), replies);
+            } finally {
+                inFlight.addAndGet(-admitted);
+                traced.commit();
+            }
         }
-        Trace.ClientCall traced = new Trace.ClientCall();
-        traced.start(self);
-        try {
-            return order(op, command);
-        } finally {
-            inFlight.decrementAndGet();
-            traced.commit();
+        return replies;
+    }
+
+    /** A client's operation in this call. */
+    private record Call(int index, Operation op, Command command, Wait pending) {
+        Call(int index, Operation op, Command command) {
+            this(index, op, command, new Wait());
         }
     }
 
-    private Reply order(Operation op, Command command) {
-        Wait wait = new Wait();
+    /** How many of {@code wanted} operations may go in, within {@link #MAX_IN_FLIGHT}. */
+    private int admit(int wanted) {
+        while (true) {
+            int now = inFlight.get();
+            int granted = Math.max(0, Math.min(wanted, MAX_IN_FLIGHT - now));
+            if (granted == 0 || inFlight.compareAndSet(now, now + granted)) {
+                return granted;
+            }
+        }
+    }
+
+    private void order(List<Call> calls, Reply[] replies) {
+        long received = System.nanoTime();
         boolean queued = loop.execute(() -> {
             String failure = failStop.failure();
-            if (failure != null) {              // the disk failed meanwhile: never taken
-                wait.answer.completeExceptionally(new NotTaken(failure));
-                return;
+            for (Call call : calls) {
+                Wait wait = call.pending();
+                if (failure != null) {              // the disk failed meanwhile: never taken
+                    wait.answer.completeExceptionally(new NotTaken(failure));
+                    continue;
+                }
+                Trace.Submitted taken = new Trace.Submitted();
+                taken.start(self);
+                wait.token = node.submit(call.op(), call.command().clientId(), call.command().seq());
+                taken.commit();
+                rounds.await(wait.token, wait.answer);       // stamped at the end of a round: see Node
             }
-            Trace.Submitted taken = new Trace.Submitted();
-            taken.start(self);
-            wait.token = node.submit(op, command.clientId(), command.seq());
-            taken.commit();
-            rounds.await(wait.token, wait.answer);       // stamped at the end of a round: see Node
-        }, why -> wait.answer.completeExceptionally(new NotTaken(why)));
-        if (!queued) {
-            return new Reply(Reply.Status.UNAVAILABLE, "replica " + self + " is stopping; try another replica");
+        }, why -> {
+            for (Call call : calls) {
+                call.pending().answer.completeExceptionally(new NotTaken(why));
+            }
+        });
+        for (Call call : calls) {
+            replies[call.index()] = queued ? awaitAnswer(call.pending(), call.command().timeoutMillis(), received)
+                    : new Reply(Reply.Status.UNAVAILABLE, "replica " + self + " is stopping; try another replica");
         }
+    }
+
+    private Reply awaitAnswer(Wait wait, long timeoutMillis, long received) {
         try {
-            Result result = wait.answer.get(command.timeoutMillis(), TimeUnit.MILLISECONDS);
+            long left = timeoutMillis * 1_000_000 - (System.nanoTime() - received);
+            Result result = wait.answer.get(Math.max(0, left), TimeUnit.NANOSECONDS);
             return answered(result);
         } catch (TimeoutException e) {
-            return timedOut(wait, command.timeoutMillis());
+            return timedOut(wait, timeoutMillis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return interrupted();

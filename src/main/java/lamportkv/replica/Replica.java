@@ -334,13 +334,28 @@ public final class Replica implements AutoCloseable {
     // ---- calls that read or tick the replica itself -----------------------------------------
 
     Reply execute(Command command) {
-        long started = System.nanoTime();
-        Reply reply = clientCalls.execute(command);
-        if (!listeners.isEmpty()) {
-            String[] words = command.words();
-            listeners.answered(words.length == 0 ? "" : words[0], reply.status(), System.nanoTime() - started);
+        return executeAll(new Command[] {command})[0];
+    }
+
+    Reply[] executeAll(Command[] commands) {
+        if (commands == null || commands.length == 0 || commands.length > ReplicaService.MAX_CALL_COMMANDS) {
+            throw new IllegalArgumentException("a call carries 1 to " + ReplicaService.MAX_CALL_COMMANDS
+                    + " commands, not " + (commands == null ? "none" : commands.length));
         }
-        return reply;
+        for (Command command : commands) {
+            if (command == null) {
+                throw new IllegalArgumentException("a call's command is missing");
+            }
+        }
+        long started = System.nanoTime();
+        Reply[] replies = clientCalls.executeAll(commands);
+        if (!listeners.isEmpty()) {
+            for (int i = 0; i < commands.length; i++) {
+                List<String> words = commands[i].wordList();
+                listeners.answered(words.isEmpty() ? "" : words.get(0), replies[i].status(), System.nanoTime() - started);
+            }
+        }
+        return replies;
     }
 
     long tick() {
@@ -429,6 +444,11 @@ public final class Replica implements AutoCloseable {
         @Override
         public Reply execute(Command command) {
             return Replica.this.execute(command);
+        }
+
+        @Override
+        public Reply[] executeAll(Command[] commands) {
+            return Replica.this.executeAll(commands);
         }
 
         @Override

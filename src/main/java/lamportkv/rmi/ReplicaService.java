@@ -15,6 +15,18 @@ public interface ReplicaService extends Remote {
     Reply execute(Command command) throws RemoteException;
 
     /**
+     * Several operations in one call, each as if it came alone in {@link #execute}: checked,
+     * ordered and answered one by one, each within its own timeout; the replies in the order
+     * given. Answers when every one has its reply. A client process puts the operations its
+     * threads send at the same time into one such call (client.CallCombiner). 1 to
+     * {@value #MAX_CALL_COMMANDS} commands; more, or a missing one, is refused.
+     */
+    Reply[] executeAll(Command[] commands) throws RemoteException;
+
+    /** The most operations one {@link #executeAll} call carries. */
+    int MAX_CALL_COMMANDS = 64;
+
+    /**
      * A long poll for a watch, outside the order: the words are {@code watch PATTERN FROM MAX}
      * (PATTERN a key or a prefix ending in {@code *}). Answers at once with up to MAX changes at
      * revision FROM or later that this replica applied (and forced), or waits for the first one at

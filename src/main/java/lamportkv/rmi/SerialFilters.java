@@ -56,13 +56,16 @@ public final class SerialFilters {
     }
 
     /**
-     * For {@link ReplicaService}: one {@link Command} as it travels ({@code Command.Wire}: byte
-     * arrays), and the {@code Command} it resolves to (the JDK filters replacements too). A
-     * {@code Command} sent as such carries a {@code String[]}, which is refused.
+     * For {@link ReplicaService}: {@link Command}s as they travel ({@code Command.Wire}: byte
+     * arrays), alone or up to {@link ReplicaService#MAX_CALL_COMMANDS} in an array, and the
+     * {@code Command} each resolves to (the JDK filters replacements too). A {@code Command} sent
+     * as such carries a {@code String[]}, which is refused. Objects: a command is a Wire, its array
+     * of words and each word; bytes: one command's limit and a little per command more.
      */
     public static ObjectInputFilter replicaService() {
-        return new AllowList("ReplicaService", Set.of(Command.Wire.class, Command.class), 3, MAX_COMMAND_WORDS + 32,
-                MAX_COMMAND_BYTES, MAX_COMMAND_BYTES + 4096L);
+        return new AllowList("ReplicaService", Set.of(Command.Wire.class, Command.class), 4,
+                (long) ReplicaService.MAX_CALL_COMMANDS * (MAX_COMMAND_WORDS + 3) + 32,
+                MAX_COMMAND_BYTES, MAX_COMMAND_BYTES + 4096L + ReplicaService.MAX_CALL_COMMANDS * 1024L);
     }
 
     /** An allow-list with limits: anything not named is refused, with the reason as the cause. */

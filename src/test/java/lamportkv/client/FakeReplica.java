@@ -98,6 +98,16 @@ public final class FakeReplica implements ReplicaService, AutoCloseable {
         return answer.apply(command);
     }
 
+    /** Each command as {@link #execute} answers it. */
+    @Override
+    public Reply[] executeAll(Command[] commands) throws RemoteException {
+        Reply[] replies = new Reply[commands.length];
+        for (int i = 0; i < commands.length; i++) {
+            replies[i] = execute(commands[i]);
+        }
+        return replies;
+    }
+
     @Override
     public lamportkv.rmi.WatchReply watch(Command query) {
         received.add(query);

@@ -101,6 +101,17 @@ class DeserializationFilterTest {
     }
 
     @Test
+    @DisplayName("ReplicaService.executeAll: a canary among the commands is rejected, its readObject never runs")
+    void combinedCallsRefuseTheCanary() throws Exception {
+        Method executeAll = ReplicaService.class.getMethod("executeAll", Command[].class);
+        assertRejected(replicaService(), executeAll, (Object) new Object[] {Command.of(1, 1, List.of("get", "k"), 1_000),
+                new Canary()});
+        Object replies = RawRmi.invoke(replicaService(), executeAll,
+                (Object) new Command[] {Command.of(1, 2, List.of("get", "k"), 5_000)});
+        assertThat((Reply[]) replies).containsExactly(new Reply(Reply.Status.OK, "(nil)"));
+    }
+
+    @Test
     @DisplayName("ReplicaService's long polls (watch, lockStanding): a canary in place of the Command is rejected")
     void longPollsRefuseTheCanary() throws Exception {
         assertRejected(replicaService(), ReplicaService.class.getMethod("watch", Command.class), new Canary());

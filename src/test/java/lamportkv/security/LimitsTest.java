@@ -69,8 +69,10 @@ class LimitsTest {
     void hugeCommands() throws Exception {
         assertRefusedUnread(catchThrowable(() -> execute(List.of("set", "k", "v".repeat(4 * SerialFilters.MAX_COMMAND_BYTES)))),
                 "ReplicaService refused the call's arguments: an array of 4194304 elements is over the limit of 1048576");
+        // The object limit fits a full combined call of the longest commands (ReplicaService.executeAll).
+        long maxRefs = (long) ReplicaService.MAX_CALL_COMMANDS * (SerialFilters.MAX_COMMAND_WORDS + 3) + 32;
         assertRefusedUnread(catchThrowable(() -> execute(Collections.nCopies(10_000, "get"))),
-                "ReplicaService refused the call's arguments: 97 objects are over the limit of 96");
+                "ReplicaService refused the call's arguments: " + (maxRefs + 1) + " objects are over the limit of " + maxRefs);
         List<String> manyWords = new ArrayList<>(Collections.nCopies(SerialFilters.MAX_COMMAND_WORDS + 1, "x"));
         assertThat(Rmi.rootMessage(catchThrowable(() -> execute(manyWords)))).isEqualTo("a command has 1 to 64 words");
         assertThat(replica.hash()).isNotNull();

@@ -1,0 +1,249 @@
+package lamportkv.client;
+
+import java.rmi.ConnectIOException;
+import java.rmi.RemoteException;
+import java.rmi.ServerError;
+import java.rmi.ServerException;
+import java.rmi.UnmarshalException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import lamportkv.rmi.Command;
+import lamportkv.rmi.Reply;
+import lamportkv.rmi.ReplicaService;
+import lamportkv.rmi.Rmi;
+
+/**
+ * Puts operations that threads of one process send to the same replica at the same time into one
+ * RMI call ({@link ReplicaService#executeAll}), as a disk's group commit puts writes into one
+ * force. A call costs both sides far more CPU than the operation it carries, so under load this
+ * is where the CPU goes; alone, nothing changes.
+ *
+ * <p>The rule: at most {@link #CALLS_PER_REPLICA} calls to a replica are in flight at once. An
+ * operation that finds a call free goes at once, on its caller's thread, by itself. One that finds
+ * them all busy waits in a queue; when a call returns, everything queued by then (at most
+ * {@link ReplicaService#MAX_CALL_COMMANDS} operations, and about {@link #MAX_CALL_CHARS} characters of words)
+ * goes in the next call, sent by a sender thread. So a waiting operation waits at most for one
+ * call to return before it is sent, and never for a timer.
+ *
+ * <p>Each operation keeps its own meaning: the replica checks, admits, orders and answers each as
+ * if it had come alone, each within its own timeout. A call that fails fails every operation in
+ * it with the same exception, which tells each caller the same as a call of its own would: not
+ * reached, or reached and contact lost. The combined call's reply waits for the slowest of its
+ * operations, and all of them were taken into the same round, so that is rarely later.
+ */
+final class CallCombiner {
+    /**
+     * Calls in flight to one replica; more operations wait for the next call. Two lets one call be
+     * ordered while the next is sent. {@code -Dlamportkv.client.callsPerReplica=N}; 0 turns
+     * combining off (every operation in a call of its own, as before).
+     */
+    static final int CALLS_PER_REPLICA = Integer.getInteger("lamportkv.client.callsPerReplica", 2);
+
+    /** A combined call's words, in characters: a large command goes alone, well under the replica's filter limit. */
+    static final int MAX_CALL_CHARS = 64 * 1024;
+
+    private static final ConcurrentHashMap<Endpoint, CallCombiner> BY_REPLICA = new ConcurrentHashMap<>();
+
+    /** Sends the combined calls; the threads end when idle. */
+    private static final ExecutorService SENDERS = Executors.newCachedThreadPool(task -> {
+        Thread t = new Thread(task, "lamportkv-client-combined-call");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private final int callsPerReplica;
+    private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+    private int inFlight;
+    private long combinedCalls;
+    private long combinedCommands;
+
+    CallCombiner(int callsPerReplica) {
+        this.callsPerReplica = callsPerReplica;
+    }
+
+    /** The one combiner of this process for {@code endpoint}. */
+    static CallCombiner of(Endpoint endpoint) {
+        return BY_REPLICA.computeIfAbsent(endpoint, e -> new CallCombiner(CALLS_PER_REPLICA));
+    }
+
+    /** One operation waiting for a call: its stub, its command, and in the end its reply or failure. */
+    private static final class Pending {
+        final ReplicaService service;
+        final Command command;
+        final int chars;
+        private Reply reply;
+        private Throwable failure;
+        private boolean done;
+
+        Pending(ReplicaService service, Command command) {
+            this.service = service;
+            this.command = command;
+            this.chars = chars(command);
+        }
+
+        synchronized void finish(Reply r, Throwable f) {
+            reply = r;
+            failure = f;
+            done = true;
+            notifyAll();
+        }
+
+        /**
+         * Waits for the call that carries it, as the caller's own RMI call would: not cut short by
+         * an interrupt (which is kept), and bounded as that call is, by RMI's read timeout.
+         */
+        synchronized Reply await() throws RemoteException {
+            boolean interrupted = false;
+            while (!done) {
+                try {
+                    wait();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            if (failure instanceof RemoteException r) {
+                throw r;
+            }
+            if (failure instanceof RuntimeException r) {
+                throw r;
+            }
+            if (failure instanceof Error e) {
+                throw e;
+            }
+            return reply;
+        }
+    }
+
+    /** {@code service.execute(command)}, or the same operation in a combined call. */
+    Reply execute(ReplicaService service, Command command) throws RemoteException {
+        if (callsPerReplica <= 0) {
+            return service.execute(command);
+        }
+        Pending pending = null;
+        synchronized (this) {
+            if (inFlight < callsPerReplica && queue.isEmpty()) {
+                inFlight++;
+            } else {
+                pending = new Pending(service, command);
+                queue.add(pending);
+            }
+        }
+        if (pending != null) {
+            return pending.await();
+        }
+        try {
+            return service.execute(command);
+        } catch (RemoteException e) {
+            failQueuedIfLost(e);
+            throw e;
+        } finally {
+            List<Pending> next = nextOrRelease();
+            if (next != null) {
+                SENDERS.execute(() -> send(next));
+            }
+        }
+    }
+
+    /** Operations waiting for a call now. */
+    synchronized int queued() {
+        return queue.size();
+    }
+
+    /** Operations per combined call so far (for tests and the curious). */
+    synchronized double commandsPerCombinedCall() {
+        return combinedCalls == 0 ? 0 : (double) combinedCommands / combinedCalls;
+    }
+
+    /** Sends {@code batch}, then whatever queued meanwhile, until the queue is empty; then frees the call. */
+    private void send(List<Pending> batch) {
+        while (batch != null) {
+            Command[] commands = new Command[batch.size()];
+            for (int i = 0; i < commands.length; i++) {
+                commands[i] = batch.get(i).command;
+            }
+            try {
+                // The first one's stub: every stub in here names the same replica.
+                Reply[] replies = commands.length == 1 ? new Reply[] {batch.get(0).service.execute(commands[0])}
+                        : batch.get(0).service.executeAll(commands);
+                if (replies == null || replies.length != commands.length) {
+                    throw new UnmarshalException("the replica answered " + (replies == null ? "nothing" : replies.length)
+                            + " of " + commands.length + " combined operations");
+                }
+                for (int i = 0; i < replies.length; i++) {
+                    batch.get(i).finish(replies[i], null);
+                }
+            } catch (RemoteException | RuntimeException | Error e) {
+                for (Pending p : batch) {
+                    p.finish(null, e);
+                }
+                if (e instanceof RemoteException r) {
+                    failQueuedIfLost(r);
+                }
+            }
+            batch = nextOrRelease();
+        }
+    }
+
+    /**
+     * A call lost contact with the replica (or never made it): what waits behind it is not sent
+     * there too, each after the call before it, but told it was not sent, so that its caller goes
+     * on to another replica at once. (A replica that answered with an error keeps its queue.)
+     */
+    private void failQueuedIfLost(RemoteException e) {
+        if (e instanceof ServerException || e instanceof ServerError) {
+            return;
+        }
+        List<Pending> waiting;
+        synchronized (this) {
+            waiting = new ArrayList<>(queue);
+            queue.clear();
+        }
+        NotSent notSent = new NotSent("not sent: the call before it to this replica failed (" + Rmi.rootMessage(e) + ")");
+        for (Pending p : waiting) {
+            p.finish(null, notSent);
+        }
+    }
+
+    /** An operation that was never sent, since the call before it to the same replica failed: certainly not reached. */
+    static final class NotSent extends ConnectIOException {
+        private static final long serialVersionUID = 1L;
+
+        NotSent(String message) {
+            super(message);
+        }
+    }
+
+    /** The next call's operations, keeping the call; or null, freeing it, when none wait. */
+    private synchronized List<Pending> nextOrRelease() {
+        if (queue.isEmpty()) {
+            inFlight--;
+            return null;
+        }
+        List<Pending> batch = new ArrayList<>(Math.min(queue.size(), ReplicaService.MAX_CALL_COMMANDS));
+        int chars = 0;
+        while (!queue.isEmpty() && batch.size() < ReplicaService.MAX_CALL_COMMANDS
+                && (batch.isEmpty() || chars + queue.peek().chars <= MAX_CALL_CHARS)) {
+            Pending p = queue.poll();
+            chars += p.chars;
+            batch.add(p);
+        }
+        combinedCalls++;
+        combinedCommands += batch.size();
+        return batch;
+    }
+
+    private static int chars(Command command) {
+        int n = 0;
+        for (String word : command.wordList()) {
+            n += word.length();
+        }
+        return n;
+    }
+}

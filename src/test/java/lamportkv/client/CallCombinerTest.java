@@ -1,0 +1,292 @@
+package lamportkv.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import java.rmi.ConnectException;
+import java.rmi.RemoteException;
+import java.rmi.ServerException;
+import java.rmi.UnmarshalException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import lamportkv.rmi.Command;
+import lamportkv.rmi.Reply;
+import lamportkv.rmi.ReplicaService;
+import lamportkv.rmi.ReplicaStatus;
+import lamportkv.rmi.StateHash;
+import lamportkv.rmi.WatchReply;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The combining rule, against a replica stand-in that records each call and can hold it. */
+@Timeout(30)
+class CallCombinerTest {
+    private final ExecutorService callers = Executors.newCachedThreadPool();
+
+    @AfterEach
+    void stop() {
+        callers.shutdownNow();
+    }
+
+    /** Answers each command with its sequence number; records every call's commands; may hold calls. */
+    static final class Recorder implements ReplicaService {
+        final List<List<Long>> calls = Collections.synchronizedList(new ArrayList<>());
+        final List<String> threads = Collections.synchronizedList(new ArrayList<>());
+        volatile CountDownLatch hold = new CountDownLatch(0);
+        final CountDownLatch firstCallIn = new CountDownLatch(1);
+        volatile RemoteException failAll;
+        volatile UnaryOperator<Reply[]> tamper = UnaryOperator.identity();
+
+        @Override
+        public Reply execute(Command command) throws RemoteException {
+            return answer(new Command[] {command})[0];
+        }
+
+        @Override
+        public Reply[] executeAll(Command[] commands) throws RemoteException {
+            return tamper.apply(answer(commands));
+        }
+
+        private Reply[] answer(Command[] commands) throws RemoteException {
+            List<Long> seqs = new ArrayList<>();
+            for (Command c : commands) {
+                seqs.add(c.seq());
+            }
+            calls.add(seqs);
+            threads.add(Thread.currentThread().getName());
+            firstCallIn.countDown();
+            try {
+                hold.await(20, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (failAll != null) {
+                throw failAll;
+            }
+            Reply[] replies = new Reply[commands.length];
+            for (int i = 0; i < commands.length; i++) {
+                replies[i] = new Reply(Reply.Status.OK, "seq " + commands[i].seq());
+            }
+            return replies;
+        }
+
+        @Override
+        public WatchReply watch(Command query) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Reply lockStanding(Command query) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public long tick() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public StateHash hash() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public ReplicaStatus status() {
+            throw new UnsupportedOperationException();
+        }
+    }
+
+    private static Command command(long seq, String... words) {
+        return Command.of(7, seq, words.length == 0 ? List.of("get", "k") : List.of(words), 5_000);
+    }
+
+    /** Starts {@code count} callers after the first, which is held in its call; returns their futures in order. */
+    private List<Future<Reply>> queueBehindAHeldCall(CallCombiner combiner, Recorder replica, int count)
+            throws Exception {
+        replica.hold = new CountDownLatch(1);
+        List<Future<Reply>> futures = new ArrayList<>();
+        futures.add(callers.submit(() -> combiner.execute(replica, command(0))));
+        assertThat(replica.firstCallIn.await(10, TimeUnit.SECONDS)).isTrue();
+        for (int i = 1; i <= count; i++) {
+            long seq = i;
+            futures.add(callers.submit(() -> combiner.execute(replica, command(seq))));
+            awaitQueued(combiner, i);
+        }
+        return futures;
+    }
+
+    private static void awaitQueued(CallCombiner combiner, int n) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (combiner.queued() < n) {
+            assertThat(System.nanoTime()).as("%d callers queued", n).isLessThan(deadline);
+            Thread.sleep(1);
+        }
+    }
+
+    @Test
+    @DisplayName("alone, an operation goes at once on its caller's thread, in a call of its own")
+    void aloneItGoesAtOnce() throws Exception {
+        Recorder replica = new Recorder();
+        CallCombiner combiner = new CallCombiner(1);
+        for (long seq = 1; seq <= 3; seq++) {
+            assertThat(combiner.execute(replica, command(seq)).text()).isEqualTo("seq " + seq);
+        }
+        assertThat(replica.calls).containsExactly(List.of(1L), List.of(2L), List.of(3L));
+        assertThat(replica.threads).containsOnly(Thread.currentThread().getName());
+    }
+
+    @Test
+    @DisplayName("callers that find every call busy go together in the next call, each with its own reply")
+    void queuedCallersShareTheNextCall() throws Exception {
+        Recorder replica = new Recorder();
+        CallCombiner combiner = new CallCombiner(1);
+        List<Future<Reply>> futures = queueBehindAHeldCall(combiner, replica, 5);
+        replica.hold.countDown();
+        for (int i = 0; i < futures.size(); i++) {
+            assertThat(futures.get(i).get(10, TimeUnit.SECONDS).text()).isEqualTo("seq " + i);
+        }
+        assertThat(replica.calls).containsExactly(List.of(0L), List.of(1L, 2L, 3L, 4L, 5L));
+        assertThat(combiner.commandsPerCombinedCall()).isEqualTo(5.0);
+    }
+
+    @Test
+    @DisplayName("two calls in flight: the second caller does not wait for the first")
+    void aSecondCallIsFree() throws Exception {
+        Recorder replica = new Recorder();
+        CallCombiner combiner = new CallCombiner(2);
+        replica.hold = new CountDownLatch(1);
+        Future<Reply> first = callers.submit(() -> combiner.execute(replica, command(1)));
+        assertThat(replica.firstCallIn.await(10, TimeUnit.SECONDS)).isTrue();
+        Future<Reply> second = callers.submit(() -> combiner.execute(replica, command(2)));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (replica.calls.size() < 2) {
+            assertThat(System.nanoTime()).as("the second call made while the first is held").isLessThan(deadline);
+            Thread.sleep(1);
+        }
+        assertThat(combiner.queued()).isZero();
+        replica.hold.countDown();
+        assertThat(first.get(10, TimeUnit.SECONDS).text()).isEqualTo("seq 1");
+        assertThat(second.get(10, TimeUnit.SECONDS).text()).isEqualTo("seq 2");
+    }
+
+    @Test
+    @DisplayName("a combined call carries at most MAX_CALL_COMMANDS; the rest go in the next")
+    void atMostMaxCallCommandsPerCall() throws Exception {
+        Recorder replica = new Recorder();
+        CallCombiner combiner = new CallCombiner(1);
+        int queued = ReplicaService.MAX_CALL_COMMANDS + 10;
+        List<Future<Reply>> futures = queueBehindAHeldCall(combiner, replica, queued);
+        replica.hold.countDown();
+        for (int i = 0; i < futures.size(); i++) {
+            assertThat(futures.get(i).get(10, TimeUnit.SECONDS).text()).isEqualTo("seq " + i);
+        }
+        assertThat(replica.calls).extracting(List::size).containsExactly(1, ReplicaService.MAX_CALL_COMMANDS, 10);
+    }
+
+    @Test
+    @DisplayName("a large command goes in a call of its own")
+    void aLargeCommandGoesAlone() throws Exception {
+        Recorder replica = new Recorder();
+        CallCombiner combiner = new CallCombiner(1);
+        replica.hold = new CountDownLatch(1);
+        Future<Reply> first = callers.submit(() -> combiner.execute(replica, command(0)));
+        assertThat(replica.firstCallIn.await(10, TimeUnit.SECONDS)).isTrue();
+        Future<Reply> small = callers.submit(() -> combiner.execute(replica, command(1)));
+        awaitQueued(combiner, 1);
+        String big = "v".repeat(CallCombiner.MAX_CALL_CHARS);
+        Future<Reply> large = callers.submit(() -> combiner.execute(replica, command(2, "set", "k", big)));
+        awaitQueued(combiner, 2);
+        Future<Reply> after = callers.submit(() -> combiner.execute(replica, command(3)));
+        awaitQueued(combiner, 3);
+        replica.hold.countDown();
+        for (Future<Reply> f : List.of(first, small, large, after)) {
+            assertThat(f.get(10, TimeUnit.SECONDS).ok()).isTrue();
+        }
+        assertThat(replica.calls).containsExactly(List.of(0L), List.of(1L), List.of(2L), List.of(3L));
+    }
+
+    @Test
+    @DisplayName("a call that loses the replica: what waits behind it is not sent there, and told so (not reached)")
+    void aLostCallSendsNothingAfterIt() throws Exception {
+        Recorder replica = new Recorder();
+        CallCombiner combiner = new CallCombiner(1);
+        List<Future<Reply>> futures = queueBehindAHeldCall(combiner, replica, 3);
+        ConnectException refused = new ConnectException("Connection refused");
+        replica.failAll = refused;
+        replica.hold.countDown();
+        assertThat(catchThrowable(() -> futures.get(0).get(10, TimeUnit.SECONDS))).hasCause(refused);
+        for (Future<Reply> f : futures.subList(1, futures.size())) {
+            Throwable thrown = catchThrowable(() -> f.get(10, TimeUnit.SECONDS));
+            assertThat(thrown.getCause()).isInstanceOf(CallCombiner.NotSent.class)
+                    .hasMessage("not sent: the call before it to this replica failed (Connection refused)");
+            assertThat(RemoteCalls.certainlyNotReached((RemoteException) thrown.getCause())).isTrue();
+        }
+        assertThat(replica.calls).hasSize(1);
+        // And the combiner is free again.
+        replica.failAll = null;
+        assertThat(combiner.execute(replica, command(9)).text()).isEqualTo("seq 9");
+    }
+
+    @Test
+    @DisplayName("a combined call that fails fails every operation in it with the same exception")
+    void aFailedCombinedCallFailsEveryoneInIt() throws Exception {
+        Recorder replica = new Recorder();
+        CallCombiner combiner = new CallCombiner(1);
+        List<Future<Reply>> futures = queueBehindAHeldCall(combiner, replica, 3);
+        // The replica answers with an error (it refused the arguments): its queue is not its fault.
+        ServerException refusal = new ServerException("refused", new UnmarshalException("filter status: REJECTED"));
+        replica.failAll = refusal;
+        replica.hold.countDown();
+        for (Future<Reply> f : futures) {
+            assertThat(catchThrowable(() -> f.get(10, TimeUnit.SECONDS))).hasCause(refusal);
+        }
+        assertThat(replica.calls).containsExactly(List.of(0L), List.of(1L, 2L, 3L));
+    }
+
+    @Test
+    @DisplayName("a reply that does not match the call's commands fails them all (nothing is guessed)")
+    void aShortReplyFailsEveryone() throws Exception {
+        Recorder replica = new Recorder();
+        CallCombiner combiner = new CallCombiner(1);
+        replica.tamper = replies -> java.util.Arrays.copyOf(replies, replies.length - 1);
+        List<Future<Reply>> futures = queueBehindAHeldCall(combiner, replica, 3);
+        replica.hold.countDown();
+        assertThat(futures.get(0).get(10, TimeUnit.SECONDS).text()).isEqualTo("seq 0");   // its own call
+        for (Future<Reply> f : futures.subList(1, futures.size())) {
+            assertThat(catchThrowable(() -> f.get(10, TimeUnit.SECONDS))).hasCauseInstanceOf(UnmarshalException.class)
+                    .hasRootCauseMessage("the replica answered 2 of 3 combined operations");
+        }
+    }
+
+    @Test
+    @DisplayName("combining off (0 calls): every operation in a call of its own, however many at once")
+    void offMeansEveryCallAlone() throws Exception {
+        Recorder replica = new Recorder();
+        CallCombiner combiner = new CallCombiner(0);
+        replica.hold = new CountDownLatch(1);
+        List<Future<Reply>> futures = new ArrayList<>();
+        for (long seq = 0; seq < 4; seq++) {
+            long s = seq;
+            futures.add(callers.submit(() -> combiner.execute(replica, command(s))));
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (replica.calls.size() < 4) {
+            assertThat(System.nanoTime()).as("four calls at once").isLessThan(deadline);
+            Thread.sleep(1);
+        }
+        replica.hold.countDown();
+        for (Future<Reply> f : futures) {
+            assertThat(f.get(10, TimeUnit.SECONDS).ok()).isTrue();
+        }
+        assertThat(replica.calls).extracting(List::size).containsOnly(1);
+    }
+}
