@@ -7,8 +7,10 @@ import java.rmi.ServerException;
 import java.rmi.UnmarshalException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Map;
+import java.util.WeakHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import lamportkv.rmi.Command;
@@ -46,7 +48,13 @@ final class CallCombiner {
     /** A combined call's words, in characters: a large command goes alone, well under the replica's filter limit. */
     static final int MAX_CALL_CHARS = 64 * 1024;
 
-    private static final ConcurrentHashMap<Endpoint, CallCombiner> BY_REPLICA = new ConcurrentHashMap<>();
+    /**
+     * By stub: RMI's stubs are equal when they name the same remote object through the same kind of
+     * socket (their socket factories, so a TLS client and a plain one never share a call), and a
+     * restarted replica's objects are new ones. Weak keys: a combiner goes with the last stub of
+     * its replica.
+     */
+    private static final Map<ReplicaService, CallCombiner> BY_REPLICA = Collections.synchronizedMap(new WeakHashMap<>());
 
     /** Sends the combined calls; the threads end when idle. */
     private static final ExecutorService SENDERS = Executors.newCachedThreadPool(task -> {
@@ -54,6 +62,9 @@ final class CallCombiner {
         t.setDaemon(true);
         return t;
     });
+
+    /** Operations that went in combined calls, in this process so far (for tests and the curious). */
+    private static final java.util.concurrent.atomic.AtomicLong COMBINED = new java.util.concurrent.atomic.AtomicLong();
 
     private final int callsPerReplica;
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
@@ -65,9 +76,9 @@ final class CallCombiner {
         this.callsPerReplica = callsPerReplica;
     }
 
-    /** The one combiner of this process for {@code endpoint}. */
-    static CallCombiner of(Endpoint endpoint) {
-        return BY_REPLICA.computeIfAbsent(endpoint, e -> new CallCombiner(CALLS_PER_REPLICA));
+    /** The one combiner of this process for the remote object {@code stub} names. */
+    static CallCombiner of(ReplicaService stub) {
+        return BY_REPLICA.computeIfAbsent(stub, e -> new CallCombiner(CALLS_PER_REPLICA));
     }
 
     /** One operation waiting for a call: its stub, its command, and in the end its reply or failure. */
@@ -151,6 +162,11 @@ final class CallCombiner {
         }
     }
 
+    /** Operations that went in combined calls in this process so far. */
+    static long combinedOperations() {
+        return COMBINED.get();
+    }
+
     /** Operations waiting for a call now. */
     synchronized int queued() {
         return queue.size();
@@ -169,7 +185,7 @@ final class CallCombiner {
                 commands[i] = batch.get(i).command;
             }
             try {
-                // The first one's stub: every stub in here names the same replica.
+                // The first one's stub: every stub in here is equal (the same remote object, the same sockets).
                 Reply[] replies = commands.length == 1 ? new Reply[] {batch.get(0).service.execute(commands[0])}
                         : batch.get(0).service.executeAll(commands);
                 if (replies == null || replies.length != commands.length) {
@@ -236,6 +252,7 @@ final class CallCombiner {
         }
         combinedCalls++;
         combinedCommands += batch.size();
+        COMBINED.addAndGet(batch.size());
         return batch;
     }
 

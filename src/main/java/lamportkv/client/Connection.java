@@ -377,7 +377,7 @@ final class Connection {
         long limitMillis = Math.min(attemptMillis, Math.max(1, millisUntil(end)) + ANSWER_GRACE_MILLIS);
         Future<Answer> answer = ATTEMPTS.submit(() -> {
             ReplicaService s = cached != null ? cached : lookupOnce(endpoint);
-            return new Answer(s, CallCombiner.of(endpoint).execute(s, commandFor.apply(Math.max(1, millisUntil(end)))));
+            return new Answer(s, CallCombiner.of(s).execute(s, commandFor.apply(Math.max(1, millisUntil(end)))));
         });
         try {
             Answer a = answer.get(limitMillis, TimeUnit.MILLISECONDS);
@@ -406,7 +406,7 @@ final class Connection {
         ReplicaService cached = service;
         try {
             ReplicaService s = cached != null ? cached : lookupOnce(endpoint);
-            Reply reply = CallCombiner.of(endpoint).execute(s, commandFor.apply(Math.max(1, millisUntil(end))));
+            Reply reply = CallCombiner.of(s).execute(s, commandFor.apply(Math.max(1, millisUntil(end))));
             service = s;
             return reply;
         } catch (Unreached | RemoteException | RuntimeException e) {

@@ -121,6 +121,38 @@ class LamportKvTest {
     }
 
     @Test
+    void threadsShareCallsToAReplicaAndEachOperationStillAppliesOnce() throws Exception {
+        kv.set("combined-counter", "0");
+        long combinedBefore = CallCombiner.combinedOperations();
+        ExecutorService threads = Executors.newFixedThreadPool(24);
+        List<Future<BigDecimal>> adds = new ArrayList<>();
+        for (int i = 0; i < 600; i++) {
+            adds.add(threads.submit(() -> kv.add("combined-counter", BigDecimal.ONE)));
+        }
+        List<BigDecimal> results = new ArrayList<>();
+        for (Future<BigDecimal> f : adds) {
+            results.add(f.get(60, TimeUnit.SECONDS));
+        }
+        threads.shutdown();
+        assertThat(CallCombiner.combinedOperations() - combinedBefore).as("operations that went in combined calls")
+                .isPositive();
+        assertThat(kv.get("combined-counter")).contains("600");
+        assertThat(results.stream().distinct().count()).as("each add saw its own value").isEqualTo(600);
+    }
+
+    @Test
+    void stubsOfOneReplicaShareACombinerAndOtherReplicasDoNot() throws Exception {
+        var a = cluster.config().replicas().get(0);
+        var b = cluster.config().replicas().get(1);
+        lamportkv.rmi.ReplicaService one = lamportkv.rmi.Rmi.replicaService(a.host(), a.port());
+        lamportkv.rmi.ReplicaService oneAgain = lamportkv.rmi.Rmi.replicaService(a.host(), a.port());
+        lamportkv.rmi.ReplicaService two = lamportkv.rmi.Rmi.replicaService(b.host(), b.port());
+        assertThat(oneAgain).isNotSameAs(one).isEqualTo(one);
+        assertThat(CallCombiner.of(oneAgain)).isSameAs(CallCombiner.of(one));
+        assertThat(CallCombiner.of(two)).isNotSameAs(CallCombiner.of(one));
+    }
+
+    @Test
     void aWatchDeliversEveryChangeOnceInOrder() throws Exception {
         long from = kv.revision();
         List<Change> seen = new CopyOnWriteArrayList<>();
