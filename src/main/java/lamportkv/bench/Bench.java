@@ -185,7 +185,9 @@ public final class Bench {
         threads.forEach(Thread::start);
         if (settings.autoWarmup()) {
             WarmUp warmUp = new WarmUp(loadStart, 0, settings.warmupMaxMillis());
-            progress.watchUntil("warm-up", loadStart, () -> warmUp.sample(System.nanoTime(), succeeded.sum()),
+            JitWatch jit = new JitWatch(replicas);
+            progress.watchUntil("warm-up", loadStart,
+                    () -> warmUp.sample(System.nanoTime(), succeeded.sum(), jit.compileMillis(System.nanoTime())),
                     now -> progressLine(now) + "  " + warmUp.state());
         } else {
             progress.watch("warm-up", loadStart, loadStart + settings.warmupMillis() * 1_000_000, this::progressLine);
@@ -336,6 +338,30 @@ public final class Bench {
         }
     }
 
+
+    /**
+     * The JIT compile time of the replicas and this process, read from their statuses at most
+     * once a second (the warm-up's windows are one second long).
+     */
+    private static final class JitWatch {
+        private final List<ReplicaAddress> replicas;
+        private long readAt;
+        private long compileMillis = -1;
+        private boolean read;
+
+        JitWatch(List<ReplicaAddress> replicas) {
+            this.replicas = replicas;
+        }
+
+        long compileMillis(long now) {
+            if (!read || now - readAt >= WarmUp.WINDOW_NANOS / 2) {
+                compileMillis = CpuTime.read(replicas).compileMillis();
+                readAt = now;
+                read = true;
+            }
+            return compileMillis;
+        }
+    }
 
     /**
      * One closed-loop client, on the client library's path: each operation borrows a lane of the

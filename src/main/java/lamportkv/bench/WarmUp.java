@@ -13,8 +13,15 @@ import java.util.Locale;
  * last {@link #SPAN} windows with the median of the {@code SPAN} before them (a median, so that one
  * stalled second, a collection or a neighbour's burst, neither ends nor prolongs the warm-up). The load counts as warm once
  * that rise has stayed below {@link #RISE} for {@link #STEADY} windows in a row (one dip of a
- * noisy machine is not enough), or after {@code maxMillis} whatever the rate does. Pure: fed with
- * (time, count) samples, it reads no clock.
+ * noisy machine is not enough), or after {@code maxMillis} whatever the rate does.
+ *
+ * <p>And, where the JVMs can tell, only once their JIT compilers are done: the rate alone can
+ * stay flat for more than {@code SPAN} seconds on the plateau of the first compiled code while
+ * the optimising compiler still works (seen here on a slow day: a run that stopped at 28 s
+ * measured 942 ops/s, one on the same code that warmed 60 s, 8,060). So the compilers of the
+ * replicas and of the bench together must have spent at most {@link #QUIET_COMPILE_MILLIS} over
+ * the last {@code SPAN} windows. Pure: fed with (time, count, compile time) samples, it reads no
+ * clock.
  */
 final class WarmUp {
     static final long WINDOW_NANOS = 1_000_000_000L;
@@ -27,10 +34,19 @@ final class WarmUp {
     static final double RISE = 0.03;
     /** Windows in a row without a rise. */
     static final int STEADY = 3;
+    /**
+     * JIT compile time over the last {@link #SPAN} windows, all JVMs together, below which the
+     * compilers count as done: 5% of one core (while they work, it is about half a core per JVM).
+     */
+    static final long QUIET_COMPILE_MILLIS = SPAN * 1_000 / 20;
 
     private final long maxNanos;
     private final long start;
     private final List<Double> rates = new ArrayList<>();
+    /** The compile time at the end of each window (-1: unknown). */
+    private final List<Long> compiled = new ArrayList<>();
+    private long lastCompileMillis = -1;
+    private long lastCompiling = -1;
     private long windowStart;
     private long windowCount;
     private int steady;
@@ -51,6 +67,15 @@ final class WarmUp {
 
     /** The count of successful operations at time {@code now}; returns whether the warm-up is over. */
     boolean sample(long now, long count) {
+        return sample(now, count, -1);
+    }
+
+    /**
+     * As {@link #sample(long, long)}, with the compile time the JVMs' JIT compilers have spent so
+     * far ({@code -1}: unknown, and then the rate alone decides).
+     */
+    boolean sample(long now, long count, long compileMillis) {
+        lastCompileMillis = compileMillis;
         while (!done && now - windowStart >= WINDOW_NANOS) {
             // Whole windows only; a late sample spreads its operations evenly over the windows it spans.
             long windows = (now - windowStart) / WINDOW_NANOS;
@@ -69,6 +94,7 @@ final class WarmUp {
 
     private void addWindow(double rate) {
         rates.add(rate);
+        compiled.add(lastCompileMillis);
         int n = rates.size();
         if (n < 2 * SPAN) {
             return;
@@ -76,7 +102,11 @@ final class WarmUp {
         double recent = median(n - SPAN, n);
         double before = median(n - 2 * SPAN, n - SPAN);
         lastRise = before > 0 ? recent / before - 1 : (recent > 0 ? 1 : 0);
-        steady = lastRise < RISE ? steady + 1 : 0;
+        long nowCompiled = compiled.get(n - 1);
+        long thenCompiled = compiled.get(n - 1 - SPAN);
+        lastCompiling = nowCompiled < 0 || thenCompiled < 0 ? -1 : nowCompiled - thenCompiled;
+        boolean compilersDone = lastCompiling < 0 || lastCompiling <= QUIET_COMPILE_MILLIS;
+        steady = lastRise < RISE && compilersDone ? steady + 1 : 0;
         if (steady >= STEADY) {
             done = true;
         }
@@ -99,6 +129,7 @@ final class WarmUp {
         if (Double.isNaN(lastRise)) {
             return "measuring the rise";
         }
-        return String.format(Locale.ROOT, "rate %+.0f%% over the last %d s", 100 * lastRise, SPAN);
+        String rise = String.format(Locale.ROOT, "rate %+.0f%% over the last %d s", 100 * lastRise, SPAN);
+        return lastCompiling < 0 ? rise : rise + String.format(Locale.ROOT, ", JIT %.1f s", lastCompiling / 1e3);
     }
 }

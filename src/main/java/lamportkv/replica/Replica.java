@@ -397,7 +397,7 @@ public final class Replica implements AutoCloseable {
         return new ReplicaStatus(self.id(), self.hostPort(), s.clock(), s.buffer(), s.unstamped(), s.applied(),
                 s.digest(), s.clients(), peers.toArray(PeerStatus[]::new), view.number(),
                 view.members().stream().mapToInt(Integer::intValue).toArray(), view.condition(), view.changes(),
-                ReplicaStatus.processCpuNanos());
+                ReplicaStatus.processCpuNanos(), ReplicaStatus.processCompileMillis());
     }
 
     /** This replica's view, as {@code status}, the dashboard and the metrics show it. */

@@ -14,10 +14,13 @@ import java.util.Objects;
  * @param viewChanges   how many views the replica has installed since it started
  * @param cpuNanos      the CPU time the replica's process has used so far (all its threads), or -1
  *                      if the JVM cannot tell: the bench's CPU per operation
+ * @param compileMillis the time the replica's JIT compilers have spent so far, or -1 if the JVM
+ *                      cannot tell: the bench warms up until they are done
  */
 public record ReplicaStatus(int id, String address, long clock, int bufferLength, int unstamped, long applied,
                             String digest, int clients, PeerStatus[] peers, long viewNumber, int[] viewMembers,
-                            String viewCondition, long viewChanges, long cpuNanos) implements Serializable {
+                            String viewCondition, long viewChanges, long cpuNanos, long compileMillis)
+        implements Serializable {
     public ReplicaStatus {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(digest, "digest");
@@ -31,7 +34,13 @@ public record ReplicaStatus(int id, String address, long clock, int bufferLength
                          String digest, int clients, PeerStatus[] peers, long viewNumber, int[] viewMembers,
                          String viewCondition, long viewChanges) {
         this(id, address, clock, bufferLength, unstamped, applied, digest, clients, peers, viewNumber, viewMembers,
-                viewCondition, viewChanges, -1);
+                viewCondition, viewChanges, -1, -1);
+    }
+
+    /** The time this JVM's JIT compilers have spent so far, in milliseconds, or -1 if it cannot tell. */
+    public static long processCompileMillis() {
+        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : -1;
     }
 
     /** The CPU time this JVM's process has used so far, in nanoseconds, or -1 if it cannot tell. */
