@@ -112,16 +112,37 @@ class CallCombinerTest {
     /** Starts {@code count} callers after the first, which is held in its call; returns their futures in order. */
     private List<Future<Reply>> queueBehindAHeldCall(CallCombiner combiner, Recorder replica, int count)
             throws Exception {
-        replica.hold = new CountDownLatch(1);
         List<Future<Reply>> futures = new ArrayList<>();
-        futures.add(callers.submit(() -> combiner.execute(replica, command(0))));
-        assertThat(replica.firstCallIn.await(10, TimeUnit.SECONDS)).isTrue();
+        futures.add(holdFirstCall(combiner, replica, 0));
         for (int i = 1; i <= count; i++) {
             long seq = i;
             futures.add(callers.submit(() -> combiner.execute(replica, command(seq))));
             awaitQueued(combiner, i);
         }
         return futures;
+    }
+
+    /** A call of {@code seq} that the replica holds until {@code replica.hold} is counted down. */
+    private Future<Reply> holdFirstCall(CallCombiner combiner, Recorder replica, long seq) throws Exception {
+        replica.hold = new CountDownLatch(1);
+        Future<Reply> first = callers.submit(() -> combiner.execute(replica, command(seq)));
+        assertThat(replica.firstCallIn.await(10, TimeUnit.SECONDS)).isTrue();
+        return first;
+    }
+
+    private static void awaitCalls(Recorder replica, int n, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (replica.calls.size() < n) {
+            assertThat(System.nanoTime()).as(what).isLessThan(deadline);
+            Thread.sleep(1);
+        }
+    }
+
+    /** The i-th future answers "seq i". */
+    private static void assertEachAnsweredItsOwn(List<Future<Reply>> futures) throws Exception {
+        for (int i = 0; i < futures.size(); i++) {
+            assertThat(futures.get(i).get(10, TimeUnit.SECONDS).text()).isEqualTo("seq " + i);
+        }
     }
 
     private static void awaitQueued(CallCombiner combiner, int n) throws InterruptedException {
@@ -151,9 +172,7 @@ class CallCombinerTest {
         CallCombiner combiner = new CallCombiner(1);
         List<Future<Reply>> futures = queueBehindAHeldCall(combiner, replica, 5);
         replica.hold.countDown();
-        for (int i = 0; i < futures.size(); i++) {
-            assertThat(futures.get(i).get(10, TimeUnit.SECONDS).text()).isEqualTo("seq " + i);
-        }
+        assertEachAnsweredItsOwn(futures);
         assertThat(replica.calls).containsExactly(List.of(0L), List.of(1L, 2L, 3L, 4L, 5L));
         assertThat(combiner.commandsPerCombinedCall()).isEqualTo(5.0);
     }
@@ -163,15 +182,9 @@ class CallCombinerTest {
     void aSecondCallIsFree() throws Exception {
         Recorder replica = new Recorder();
         CallCombiner combiner = new CallCombiner(2);
-        replica.hold = new CountDownLatch(1);
-        Future<Reply> first = callers.submit(() -> combiner.execute(replica, command(1)));
-        assertThat(replica.firstCallIn.await(10, TimeUnit.SECONDS)).isTrue();
+        Future<Reply> first = holdFirstCall(combiner, replica, 1);
         Future<Reply> second = callers.submit(() -> combiner.execute(replica, command(2)));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (replica.calls.size() < 2) {
-            assertThat(System.nanoTime()).as("the second call made while the first is held").isLessThan(deadline);
-            Thread.sleep(1);
-        }
+        awaitCalls(replica, 2, "the second call made while the first is held");
         assertThat(combiner.queued()).isZero();
         replica.hold.countDown();
         assertThat(first.get(10, TimeUnit.SECONDS).text()).isEqualTo("seq 1");
@@ -186,9 +199,7 @@ class CallCombinerTest {
         int queued = ReplicaService.MAX_CALL_COMMANDS + 10;
         List<Future<Reply>> futures = queueBehindAHeldCall(combiner, replica, queued);
         replica.hold.countDown();
-        for (int i = 0; i < futures.size(); i++) {
-            assertThat(futures.get(i).get(10, TimeUnit.SECONDS).text()).isEqualTo("seq " + i);
-        }
+        assertEachAnsweredItsOwn(futures);
         assertThat(replica.calls).extracting(List::size).containsExactly(1, ReplicaService.MAX_CALL_COMMANDS, 10);
     }
 
@@ -197,9 +208,7 @@ class CallCombinerTest {
     void aLargeCommandGoesAlone() throws Exception {
         Recorder replica = new Recorder();
         CallCombiner combiner = new CallCombiner(1);
-        replica.hold = new CountDownLatch(1);
-        Future<Reply> first = callers.submit(() -> combiner.execute(replica, command(0)));
-        assertThat(replica.firstCallIn.await(10, TimeUnit.SECONDS)).isTrue();
+        Future<Reply> first = holdFirstCall(combiner, replica, 0);
         Future<Reply> small = callers.submit(() -> combiner.execute(replica, command(1)));
         awaitQueued(combiner, 1);
         String big = "v".repeat(CallCombiner.MAX_CALL_CHARS);
@@ -278,11 +287,7 @@ class CallCombinerTest {
             long s = seq;
             futures.add(callers.submit(() -> combiner.execute(replica, command(s))));
         }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (replica.calls.size() < 4) {
-            assertThat(System.nanoTime()).as("four calls at once").isLessThan(deadline);
-            Thread.sleep(1);
-        }
+        awaitCalls(replica, 4, "four calls at once");
         replica.hold.countDown();
         for (Future<Reply> f : futures) {
             assertThat(f.get(10, TimeUnit.SECONDS).ok()).isTrue();
