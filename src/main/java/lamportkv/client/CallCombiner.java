@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.WeakHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
 import lamportkv.rmi.Command;
 import lamportkv.rmi.Reply;
 import lamportkv.rmi.ReplicaService;
@@ -64,7 +65,7 @@ final class CallCombiner {
     });
 
     /** Operations that went in combined calls, in this process so far (for tests and the curious). */
-    private static final java.util.concurrent.atomic.AtomicLong COMBINED = new java.util.concurrent.atomic.AtomicLong();
+    private static final AtomicLong COMBINED = new AtomicLong();
 
     private final int callsPerReplica;
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
