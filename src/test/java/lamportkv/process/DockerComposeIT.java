@@ -123,7 +123,7 @@ class DockerComposeIT {
         awaitStatus(1, lines -> lines.stream().anyMatch(l -> l.matches("view: +\\d+ \\(members 1 3\\).*")),
                 "replica 1 in a view of replicas 1 and 3");
         assertThat(clientVia(1, 2, 5, "hash")).as("replica 2 from replica 1's container").startsWith("error:");
-        assertThat(docker.docker(Duration.ofSeconds(20), "inspect", "-f", "{{.State.Running}}", two).output().strip())
+        assertThat(docker.docker(Duration.ofSeconds(20), "inspect", "-f", "{{.State.Running}}", two).stdout().strip())
                 .as("the killed container stays down (restart: unless-stopped)").isEqualTo("false");
 
         // Started again: it recovers from its volume, rejoins, and holds the same data.
@@ -150,8 +150,9 @@ class DockerComposeIT {
         List<String> args = new ArrayList<>(List.of("exec", "-T", "replica" + via, "run-client.sh",
                 "--replica", String.valueOf(id), "--timeout", String.valueOf(timeoutSeconds)));
         args.addAll(List.of(command));
+        // Its answer is stdout; stderr may also say that it retried elsewhere (a view change), which is fine.
         Result r = compose(CLIENT, args.toArray(String[]::new));
-        return r.ok() ? r.output().strip() : "error: exit " + r.code() + ": " + r.output().strip();
+        return r.ok() ? r.stdout().strip() : "error: exit " + r.code() + ": " + r.output().strip();
     }
 
     private List<String> status(int id) throws Exception {
@@ -196,7 +197,7 @@ class DockerComposeIT {
             List<String> health = new ArrayList<>();
             for (int id = 1; id <= REPLICAS; id++) {
                 Result r = docker.docker(Duration.ofSeconds(20), "inspect", "-f", "{{.State.Health.Status}}", containerOf(id));
-                health.add(r.output().strip());
+                health.add(r.stdout().strip());
             }
             if (health.stream().allMatch("healthy"::equals)) {
                 return;
@@ -220,7 +221,7 @@ class DockerComposeIT {
     private String containerOf(int id) throws Exception {
         Result r = compose(Duration.ofSeconds(30), "ps", "-q", "replica" + id);
         must(r, "ps -q replica" + id);
-        String container = r.output().strip();
+        String container = r.stdout().strip();
         assertThat(container).as("replica%d's container", id).matches("[0-9a-f]{12,64}");
         return container;
     }
@@ -233,7 +234,7 @@ class DockerComposeIT {
             args.addAll(List.of("--filter", label));
             Result r = docker.docker(Duration.ofSeconds(30), args.toArray(String[]::new));
             must(r, String.join(" ", args));
-            assertThat(r.output().strip()).as("docker %s after down -v", String.join(" ", list)).isEmpty();
+            assertThat(r.stdout().strip()).as("docker %s after down -v", String.join(" ", list)).isEmpty();
         }
         Result image = docker.docker(Duration.ofSeconds(30), "image", "inspect", project + ":latest");
         assertThat(image.ok()).as("the test's image after down --rmi all").isFalse();

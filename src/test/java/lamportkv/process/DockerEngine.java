@@ -28,10 +28,15 @@ final class DockerEngine implements AutoCloseable {
     private static final Path LOCK = Path.of("/tmp/lamportkv-docker-it.lock");
     private static final Duration ENGINE_START = Duration.ofSeconds(60);
 
-    /** A finished command: its exit code and its stdout and stderr together. */
-    record Result(int code, String output) {
+    /** A finished command: its exit code, its stdout, and its stderr. */
+    record Result(int code, String stdout, String stderr) {
         boolean ok() {
             return code == 0;
+        }
+
+        /** Both, for messages. */
+        String output() {
+            return stderr.isEmpty() ? stdout : stdout + (stdout.isEmpty() || stdout.endsWith("\n") ? "" : "\n") + stderr;
         }
     }
 
@@ -51,8 +56,8 @@ final class DockerEngine implements AutoCloseable {
         Assumptions.assumeTrue(System.getProperty("os.name").startsWith("Linux"),
                 () -> skip("Docker's engine runs on Linux; this is " + System.getProperty("os.name")));
         Result uid = run(Duration.ofSeconds(10), Map.of(), "id", "-u");
-        Assumptions.assumeTrue(uid.ok() && uid.output().strip().equals("0"),
-                () -> skip("not root (uid " + uid.output().strip() + "): starting dockerd and debootstrap need root"));
+        Assumptions.assumeTrue(uid.ok() && uid.stdout().strip().equals("0"),
+                () -> skip("not root (uid " + uid.stdout().strip() + "): starting dockerd and debootstrap need root"));
         Assumptions.assumeTrue(found("docker"), () -> skip("no docker command (apt-get install docker.io)"));
         List<String> compose = composeCommand();
         Assumptions.assumeTrue(compose != null,
@@ -135,22 +140,26 @@ final class DockerEngine implements AutoCloseable {
      */
     static Result run(Duration limit, Map<String, String> env, String... command) throws IOException, InterruptedException {
         Path out = Files.createTempFile("lamportkv-docker-it", ".out");
+        Path err = Files.createTempFile("lamportkv-docker-it", ".err");
         try {
             ProcessBuilder pb = new ProcessBuilder(command).directory(ProcessCluster.ROOT.toFile())
-                    .redirectErrorStream(true).redirectOutput(out.toFile()).redirectInput(ProcessBuilder.Redirect.from(
-                            Path.of("/dev/null").toFile()));
+                    .redirectOutput(out.toFile()).redirectError(err.toFile())
+                    .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
             pb.environment().putAll(env);
             Process p = pb.start();
             if (!p.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
                 p.descendants().forEach(ProcessHandle::destroyForcibly);
                 p.destroyForcibly();
                 p.waitFor(10, TimeUnit.SECONDS);
-                return new Result(-1, String.join(" ", command) + ": did not finish within " + limit.toSeconds()
-                        + " s; its output:\n" + Files.readString(out, StandardCharsets.UTF_8));
+                return new Result(-1, Files.readString(out, StandardCharsets.UTF_8), String.join(" ", command)
+                        + ": did not finish within " + limit.toSeconds() + " s; its stderr:\n"
+                        + Files.readString(err, StandardCharsets.UTF_8));
             }
-            return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8));
+            return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+                    Files.readString(err, StandardCharsets.UTF_8));
         } finally {
             Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
         }
     }
 
