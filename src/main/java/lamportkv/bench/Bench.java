@@ -341,7 +341,8 @@ public final class Bench {
 
     /**
      * The JIT compile time of the replicas and this process, read from their statuses at most
-     * once a second (the warm-up's windows are one second long).
+     * twice a second, so that the reading at the end of each one-second warm-up window is at most
+     * half a window old.
      */
     private static final class JitWatch {
         private final List<ReplicaAddress> replicas;

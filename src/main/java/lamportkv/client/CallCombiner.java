@@ -70,8 +70,6 @@ final class CallCombiner {
     private final int callsPerReplica;
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
     private int inFlight;
-    private long combinedCalls;
-    private long combinedCommands;
 
     CallCombiner(int callsPerReplica) {
         this.callsPerReplica = callsPerReplica;
@@ -173,11 +171,6 @@ final class CallCombiner {
         return queue.size();
     }
 
-    /** Operations per combined call so far (for tests and the curious). */
-    synchronized double commandsPerCombinedCall() {
-        return combinedCalls == 0 ? 0 : (double) combinedCommands / combinedCalls;
-    }
-
     /** Sends {@code batch}, then whatever queued meanwhile, until the queue is empty; then frees the call. */
     private void send(List<Pending> batch) {
         while (batch != null) {
@@ -251,8 +244,6 @@ final class CallCombiner {
             chars += p.chars;
             batch.add(p);
         }
-        combinedCalls++;
-        combinedCommands += batch.size();
         COMBINED.addAndGet(batch.size());
         return batch;
     }
