@@ -22,10 +22,14 @@ import javax.net.ssl.SSLContext;
 public final class RmiServer implements AutoCloseable {
     /** The registry's own deserialization filter, read by the JDK. */
     static final String REGISTRY_FILTER_PROPERTY = "sun.rmi.registry.registryFilter";
+    /** How long {@link #close()} waits for the JDK's accept thread to let go of the port. */
+    private static final long RELEASE_WAIT_MILLIS = 5_000;
     private final List<Remote> exported;
+    private final int port;
 
-    private RmiServer(List<Remote> exported) {
+    private RmiServer(List<Remote> exported, int port) {
         this.exported = exported;
+        this.port = port;
     }
 
     /** As {@link #start(InetAddress, int, ReplicaService, PeerService, SSLContext)}, plain TCP. */
@@ -71,12 +75,37 @@ public final class RmiServer implements AutoCloseable {
             unexportQuietly(List.of(replica, peer, registry));
             throw e;
         }
-        return new RmiServer(List.of(registry, replica, peer));
+        return new RmiServer(List.of(registry, replica, peer), port);
     }
 
+    /**
+     * Unexports everything and returns once the port is free again, so that a replica restarted
+     * in the same JVM can listen on it at once. The wait is needed: unexporting the last object
+     * closes the server socket while the JDK's accept thread ("TCP Accept-PORT") is blocked in
+     * accept(2), and the kernel keeps the socket listening until that call returns, which can be
+     * milliseconds later on a busy machine ("Address already in use" on restart).
+     */
     @Override
     public void close() {
         unexportQuietly(exported);
+        awaitAcceptThreadsGone(port);
+    }
+
+    /** Joins the JDK's accept threads of {@code port}; finds none if the JDK ever names them otherwise. */
+    private static void awaitAcceptThreadsGone(int port) {
+        String name = "TCP Accept-" + port;
+        long deadline = System.nanoTime() + RELEASE_WAIT_MILLIS * 1_000_000;
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (!t.getName().equals(name) || t == Thread.currentThread()) {
+                continue;
+            }
+            try {
+                t.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     private static void unexportQuietly(List<Remote> objects) {
