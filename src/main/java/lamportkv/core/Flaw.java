@@ -40,5 +40,10 @@ public enum Flaw {
      * its own estimate of the time says has ended, instead of writing an {@link Operation.Expire}
      * that every replica applies at the same position.
      */
-    EXPIRE_BY_LOCAL_CLOCK
+    EXPIRE_BY_LOCAL_CLOCK,
+    /**
+     * {@link ApplyHold} without its bound: APPLYs once kept back wait until something else goes
+     * to their peer, however many rounds that takes (after the last operation: for ever).
+     */
+    HOLD_APPLIES_UNBOUNDED
 }

@@ -161,6 +161,12 @@ final class EventLoop implements AutoCloseable {
         return !completions.isEmpty();
     }
 
+    /** From the commit: whether tasks are already waiting, so that another round follows this one at once. */
+    boolean workWaiting() {
+        assert inLoop();
+        return !inbox.isEmpty();
+    }
+
     boolean inLoop() {
         return Thread.currentThread() == thread;
     }

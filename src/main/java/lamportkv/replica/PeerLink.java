@@ -51,16 +51,6 @@ final class PeerLink implements AutoCloseable {
     static final long HEARTBEAT_MILLIS = 1_000;
     private static final long MAX_BACKOFF_MILLIS = 1_000;
     private static final int MAX_BATCH_MESSAGES = 8_192;
-    /**
-     * How long a batch of nothing but APPLYs waits for company (the next REQUEST or OK) before it
-     * leaves alone, in microseconds; 0 (the default) sends it at once. An experiment, off by
-     * default: {@code -Dlamportkv.link.holdApplyMicros=1000}. An APPLY is never needed for
-     * safety, only for progress (a peer's own requests may wait for it), so holding it changes
-     * when, never whether or in which order, it arrives.
-     */
-    static final long HOLD_APPLY_NANOS = Long.getLong("lamportkv.link.holdApplyMicros", 0) * 1_000;
-    private volatile long holdApplyNanos = HOLD_APPLY_NANOS;
-
     private final int self;
     private final ReplicaAddress peer;
     private final TaggedLogger log;
@@ -250,7 +240,6 @@ final class PeerLink implements AutoCloseable {
                 if (!hasUnsent() && control.isEmpty() && !closed) {
                     changed.await(heartbeatMillis, TimeUnit.MILLISECONDS);
                 }
-                holdLoneApplies();
                 if (closed) {
                     return;
                 }
@@ -399,36 +388,6 @@ final class PeerLink implements AutoCloseable {
     }
 
     /** Whether a message waits that the peer has not taken in. */
-    /** Tests: how long a batch of only APPLYs waits for company (see {@link #HOLD_APPLY_NANOS}). */
-    void holdLoneApplies(long nanos) {
-        holdApplyNanos = nanos;
-    }
-
-    /** Under the lock: let a batch of only APPLYs wait up to {@code holdApplyNanos} for more to send. */
-    private void holdLoneApplies() throws InterruptedException {
-        long hold = holdApplyNanos;
-        if (hold <= 0) {
-            return;
-        }
-        long deadline = System.nanoTime() + hold;
-        while (!closed && control.isEmpty() && hasUnsent() && onlyAppliesUnsent()) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                return;
-            }
-            changed.awaitNanos(left);
-        }
-    }
-
-    private boolean onlyAppliesUnsent() {
-        for (Outgoing m : unconfirmed) {
-            if (m.seq() > received && !(m.message() instanceof lamportkv.core.PeerMessage.ApplyMsg)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     private boolean hasUnsent() {
         return !unconfirmed.isEmpty() && unconfirmed.peekLast().seq() > received;
     }

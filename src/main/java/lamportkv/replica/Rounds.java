@@ -4,6 +4,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import lamportkv.core.ApplyHold;
 import lamportkv.core.Node;
 import lamportkv.core.ReplicaCore.Outgoing;
 import lamportkv.core.Ready;
@@ -14,8 +15,8 @@ import org.tinylog.TaggedLogger;
 
 /**
  * The end of every event-loop round: does what the node's {@link Ready} says, in its order —
- * append, give the early answers, force, commit, hand the messages to the links, answer the
- * clients — then takes a
+ * append, give the early answers, force, commit, hand the messages to the links (when
+ * {@link ApplyHold} says), answer the clients — then takes a
  * snapshot when one is due. The decisions are the node's; this class only does the I/O.
  *
  * <p>Owned by the event loop, like the node: every method runs on the loop's thread.
@@ -34,6 +35,11 @@ final class Rounds implements EventLoop.RoundEnd {
     /** The view the links are in (their incarnation). */
     private long linkView;
     private final ViewEvents views;
+    /** When each round's messages leave (APPLYs may wait for the next round: {@link ApplyHold}). */
+    private final ApplyHold applyHold = new ApplyHold(HOLD_APPLIES);
+
+    /** {@link ApplyHold} on (the default) or off: {@code -Dlamportkv.holdApplies=false} (to measure what it does). */
+    static final boolean HOLD_APPLIES = !"false".equals(System.getProperty("lamportkv.holdApplies"));
 
     Rounds(Node node, DiskJournal journal, Map<Integer, PeerLink> links, FailStop failStop, long snapshotEvery,
            TaggedLogger log, ViewEvents views) {
@@ -98,9 +104,10 @@ final class Rounds implements EventLoop.RoundEnd {
         node.committed(ready);
         if (ready.viewNumber() != linkView) {
             linkView = ready.viewNumber();      // a new view: every link starts a new incarnation
+            applyHold.drop();
             links.values().forEach(link -> link.restart(linkView));
         }
-        for (Map.Entry<Integer, List<Outgoing>> e : ready.messages().entrySet()) {
+        for (Map.Entry<Integer, List<Outgoing>> e : applyHold.leaving(ready.messages(), loop.workWaiting()).entrySet()) {
             links.get(e.getKey()).send(e.getValue());
         }
         for (Map.Entry<Integer, List<ViewMessage>> e : ready.viewMessages().entrySet()) {

@@ -123,39 +123,6 @@ class PeerLinkTest {
         assertThat(bugs).as("exceptions in the links' threads").isEmpty();
     }
 
-    private static Outgoing apply(long seq) {
-        return new Outgoing(seq, new PeerMessage.ApplyMsg(new RequestId(seq, 1), seq, lamportkv.core.Result.ok("OK")));
-    }
-
-    @Test
-    void withTheHoldOnALoneApplyWaitsForTheNextMessageAndLeavesWithIt() throws Exception {
-        FakePeer peer = new FakePeer();
-        AtomicLong confirmed = new AtomicLong();
-        PeerLink link = link(() -> peer, confirmed);
-        link.holdLoneApplies(TimeUnit.SECONDS.toNanos(5));
-        link.send(List.of(apply(1)));
-        Thread.sleep(200);
-        assertThat(peer.batches.stream().filter(r -> !r.messages().isEmpty())).as("the APPLY is held").isEmpty();
-        link.send(List.of(message(2)));
-        Received both = peer.next();
-        assertThat(both.firstSeq()).isEqualTo(1);
-        assertThat(both.stamps()).containsExactly(1L, 2L);
-    }
-
-    @Test
-    void withTheHoldOnALoneApplyStillLeavesWhenTheHoldEnds() throws Exception {
-        FakePeer peer = new FakePeer();
-        AtomicLong confirmed = new AtomicLong();
-        PeerLink link = link(() -> peer, confirmed);
-        link.holdLoneApplies(TimeUnit.MILLISECONDS.toNanos(300));
-        long start = System.nanoTime();
-        link.send(List.of(apply(1)));
-        Received alone = peer.next();
-        assertThat(alone.stamps()).containsExactly(1L);
-        assertThat(System.nanoTime() - start).as("held for the whole hold").isGreaterThanOrEqualTo(
-                TimeUnit.MILLISECONDS.toNanos(300));
-    }
-
     @Test
     void whatWaitsDuringACallGoesInTheNextOneInOrder() throws Exception {
         FakePeer peer = new FakePeer();

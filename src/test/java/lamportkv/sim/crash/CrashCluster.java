@@ -90,6 +90,11 @@ final class CrashCluster {
 
     private final CrashSetup setup;
     private final Random random;
+    /**
+     * Whether a round is already waiting when one ends ({@link lamportkv.core.ApplyHold}): drawn
+     * apart from {@link #random}, so that adding this draw left every other choice of a seed as it was.
+     */
+    private final Random nextRoundWaiting;
     private final CrashVariant variant;
     private final CrashWorkload workload;
     private final List<SimulatedReplica> replicas = new ArrayList<>();
@@ -111,9 +116,11 @@ final class CrashCluster {
     private boolean counterReady;
     private boolean stopped;
 
-    CrashCluster(CrashSetup setup, Random random, CrashVariant variant, CrashWorkload workload, boolean tracing) {
+    CrashCluster(CrashSetup setup, Random random, Random nextRoundWaiting, CrashVariant variant, CrashWorkload workload,
+                 boolean tracing) {
         this.setup = setup;
         this.random = random;
+        this.nextRoundWaiting = nextRoundWaiting;
         this.variant = variant;
         this.workload = workload;
         this.links = new ReliableLinks(setup.replicas());
@@ -539,16 +546,18 @@ final class CrashCluster {
      */
     private void commit(SimulatedReplica r, boolean timer) {
         long forcesBefore = r.disk().forces();
-        SimulatedReplica.Committed committed = r.commit(now, timer || r.forceDue(now, setup.maxUnforced()), random);
+        SimulatedReplica.Committed committed = r.commit(now, timer || r.forceDue(now, setup.maxUnforced()),
+                nextRoundWaiting.nextBoolean(), random);
         boolean forced = r.disk().forces() > forcesBefore;
         stats.add(Counter.COMMITS);
         stats.add(forced ? Counter.FORCES : Counter.UNFORCED_COMMITS);
         stats.add(Counter.EARLY_ANSWERS, committed.ready().earlyAnswers().size());
+        stats.add(Counter.APPLIES_KEPT_BACK, r.keepingApplies() ? 1 : 0);
         log("replica %d ends a round%s: %d records%s, %d messages, %d answers", r.id(), timer ? " (timer)" : "",
                 committed.ready().records().size(), forced ? ", forced" : "",
                 committed.ready().messages().values().stream().mapToInt(List::size).sum(),
                 committed.ready().answers().size());
-        for (Map.Entry<Integer, List<ReplicaCore.Outgoing>> e : committed.ready().messages().entrySet()) {
+        for (Map.Entry<Integer, List<ReplicaCore.Outgoing>> e : committed.leaving().entrySet()) {
             for (ReplicaCore.Outgoing m : e.getValue()) {
                 links.release(r.id(), e.getKey(), m.seq(), m.message(), now + delay())
                         .ifPresent(problem -> violations.add(CrashCheck.LINK, "step " + now + ": " + problem));
@@ -667,6 +676,7 @@ final class CrashCluster {
         // The round's records never reached the disk: a crash now loses them, as it must.
         boolean roundLost = r.node().pendingRecords() > 0;
         stats.add(Counter.EXPIRED_CLIENTS, r.core().state().expiredClients());
+        boolean keptApplies = r.keepingApplies();
         SimulatedDisk.Damage damage = r.crash(random, powerLoss, now + 1 + random.nextInt(setup.maxDown()));
         for (CrashClient c : clients) {
             if (c.waitingAt(r.id())) {
@@ -682,6 +692,7 @@ final class CrashCluster {
         stats.add(Counter.CRASHES);
         stats.add(powerLoss ? Counter.POWER_LOSSES : Counter.PROCESS_CRASHES);
         stats.add(Counter.MID_ROUND_CRASHES, midRound ? 1 : 0);
+        stats.add(Counter.CRASHES_WITH_APPLIES_KEPT, keptApplies ? 1 : 0);
         stats.add(Counter.UNFORCED_LOST, damage.lost());
         stats.add(Counter.UNFORCED_KEPT, damage.kept());
         log("replica %d %s%s: %d unforced records, %d kept%s; down until step %d", r.id(),

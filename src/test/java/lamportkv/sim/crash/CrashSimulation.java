@@ -46,7 +46,8 @@ final class CrashSimulation {
             setup = setup.withReplicas(variant.replicas);
         }
         CrashWorkload workload = new CrashWorkload(random, variant.coordination);
-        CrashCluster cluster = new CrashCluster(setup, random, variant, workload, tracing);
+        CrashCluster cluster = new CrashCluster(setup, random, new Random(Seeds.scramble(~seed)), variant, workload,
+                tracing);
         cluster.run();
         checkAtEnd(cluster);
         countRetryOutcomes(cluster);

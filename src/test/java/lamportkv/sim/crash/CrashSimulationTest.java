@@ -88,6 +88,10 @@ class CrashSimulationTest {
             assertThat(total.get(Counter.EARLY_ANSWERS)).as("early answers").isGreaterThan(SEEDS);
             assertThat(total.get(Counter.EARLY_ANSWERS_BEFORE_CRASH)).as("early answers, then a crash mid-force")
                     .isGreaterThan(SEEDS / 40);
+            // APPLYs kept back for a round (ApplyHold): common, and sometimes a crash takes them.
+            assertThat(total.get(Counter.APPLIES_KEPT_BACK)).as("rounds keeping APPLYs back").isGreaterThan(SEEDS);
+            assertThat(total.get(Counter.CRASHES_WITH_APPLIES_KEPT)).as("crashes while APPLYs were kept back")
+                    .isGreaterThan(SEEDS / 40);
             assertThat(total.get(Counter.UNFORCED_KEPT)).as("unforced records read back from the page cache")
                     .isGreaterThan(SEEDS / 2);
             assertThat(total.get(Counter.MISCONFIGURED_RESTARTS_REFUSED)).as("restarts under another configuration")
@@ -165,12 +169,13 @@ class CrashSimulationTest {
     @DisplayName("with retries under a new sequence number, the checks find duplicated operations")
     void retriesNotRecognisedAreCaught() {
         Findings found = search(CrashVariant.NEW_SEQ_ON_RETRY);
-        // Found: seed 1 (an add whose client lost contact, retried elsewhere, takes effect twice:
-        // the counter ends above the number of adds, and the history is not linearizable).
+        // Found: seed 1, and from seed 2 on (since APPLYs may wait a round) also as an add whose
+        // client lost contact, retried elsewhere, takes effect twice: the counter ends above the
+        // number of adds, and the history is not linearizable.
         assertThat(found.first).isEqualTo(1);
-        assertThat(found.firstCaughtBy.get(CrashCheck.EXACTLY_ONCE)).isEqualTo(1);
-        assertThat(found.firstCaughtBy.get(CrashCheck.LINEARIZABILITY)).isEqualTo(1);
-        assertThat(found.firstAllAnsweredButWrong).isEqualTo(1);
+        assertThat(found.firstCaughtBy.get(CrashCheck.EXACTLY_ONCE)).isBetween(1L, 5L);
+        assertThat(found.firstCaughtBy.get(CrashCheck.LINEARIZABILITY)).isBetween(1L, 5L);
+        assertThat(found.firstAllAnsweredButWrong).isBetween(1L, 5L);
     }
 
     @Test
@@ -232,6 +237,14 @@ class CrashSimulationTest {
         // (EXACTLY_ONCE) and the answers are not linearizable.
         assertThat(found.first).isBetween(1L, 60L);
         assertThat(found.firstCaughtBy).containsKeys(CrashCheck.EXACTLY_ONCE, CrashCheck.LINEARIZABILITY);
+    }
+
+    @Test
+    @DisplayName("APPLYs kept back past their one round (until something else goes to the peer): operations never end")
+    void applyHoldWithoutItsBoundIsCaught() {
+        Findings found = search(CrashVariant.HOLD_APPLIES_UNBOUNDED, REVIEW_BUG_SEEDS);
+        assertThat(found.first).isBetween(1L, 60L);
+        assertThat(found.firstCaughtBy).containsKey(CrashCheck.LIVENESS);
     }
 
     @Test

@@ -48,7 +48,12 @@ enum CrashVariant {
      */
     CORRECT_COORDINATION(EnumSet.noneOf(Flaw.class), false, true, 0, true),
     /** Leases ended by each replica's own clock, outside the order ({@link Flaw#EXPIRE_BY_LOCAL_CLOCK}). */
-    EXPIRE_BY_LOCAL_CLOCK(EnumSet.of(Flaw.EXPIRE_BY_LOCAL_CLOCK), false, true, 0, true);
+    EXPIRE_BY_LOCAL_CLOCK(EnumSet.of(Flaw.EXPIRE_BY_LOCAL_CLOCK), false, true, 0, true),
+    /**
+     * APPLYs kept back past the one round {@link lamportkv.core.ApplyHold} allows: until something
+     * else goes to their peer ({@link Flaw#HOLD_APPLIES_UNBOUNDED}).
+     */
+    HOLD_APPLIES_UNBOUNDED(EnumSet.of(Flaw.HOLD_APPLIES_UNBOUNDED), false, true);
 
     final Set<Flaw> flaws;
     final boolean trustLastAttempt;

@@ -3,11 +3,13 @@ package lamportkv.sim.crash;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import lamportkv.core.Agreement;
+import lamportkv.core.ApplyHold;
 import lamportkv.core.Flaw;
 import lamportkv.core.Node;
 import lamportkv.core.Operation;
@@ -53,6 +55,8 @@ final class SimulatedReplica {
     private Node node;
     private final TreeMap<Long, Waiting> waiting = new TreeMap<>();
     private int roundInputs;
+    /** When the round's messages leave: the replica's own {@link ApplyHold}, as {@code Rounds} drives it. */
+    private ApplyHold applyHold;
     private long unforcedSince = -1;
 
     /** Not the replica's state: when the simulation brings it back after a crash, and a planned power loss. */
@@ -66,6 +70,7 @@ final class SimulatedReplica {
         this.wallOffset = wallOffset;
         this.listener = listener;
         this.node = Node.fresh(id, agreement, this.flaws, observer());
+        this.applyHold = new ApplyHold(true, this.flaws);
     }
 
     int id() {
@@ -114,9 +119,17 @@ final class SimulatedReplica {
         powerLossAt = at;
     }
 
-    /** Whether the current round has inputs not committed yet. */
+    /**
+     * Whether the current round has inputs not committed yet, or messages are kept back for it
+     * ({@link ApplyHold} keeps them only when a round is already waiting: it will come).
+     */
     boolean roundPending() {
-        return roundInputs > 0;
+        return roundInputs > 0 || applyHold.keeping();
+    }
+
+    /** Whether APPLYs are kept back for the next round ({@link ApplyHold}). */
+    boolean keepingApplies() {
+        return applyHold.keeping();
     }
 
     int roundInputs() {
@@ -181,9 +194,11 @@ final class SimulatedReplica {
 
     /**
      * Ends the round: asks the node for its {@link Ready} and does the I/O in its order. Returns
-     * it, and the client calls it answers, for the network and the clients.
+     * it, the messages that leave now (by peer, after {@link ApplyHold}; {@code nextWaiting}: the
+     * simulation's say whether another round is already waiting, as a real loop's inbox would
+     * tell), and the client calls it answers, for the network and the clients.
      */
-    Committed commit(long now, boolean forceRequested, Random random) {
+    Committed commit(long now, boolean forceRequested, boolean nextWaiting, Random random) {
         // Every replica's monotonic clock is the step; its wall clock the step plus its skew.
         Ready ready = node().ready(wall(now), now, forceRequested);
         for (byte[] record : ready.records()) {
@@ -201,7 +216,7 @@ final class SimulatedReplica {
         } else if (unforcedSince < 0) {
             unforcedSince = now;
         }
-        return new Committed(ready, answers);
+        return new Committed(ready, applyHold.leaving(ready.messages(), nextWaiting), answers);
     }
 
     private List<Answered> answered(List<Node.Answer> given) {
@@ -215,8 +230,8 @@ final class SimulatedReplica {
         return answers;
     }
 
-    /** A committed round: the node's decisions, and the waiting calls it answered. */
-    record Committed(Ready ready, List<Answered> answers) {
+    /** A committed round: the node's decisions, the messages that leave now, and the waiting calls it answered. */
+    record Committed(Ready ready, Map<Integer, List<ReplicaCore.Outgoing>> leaving, List<Answered> answers) {
     }
 
     record Answered(Waiting call, Request request, Result result) {
@@ -264,6 +279,7 @@ final class SimulatedReplica {
         node = null;
         waiting.clear();
         roundInputs = 0;
+        applyHold = new ApplyHold(true, flaws);     // what it kept back is re-sent from the log, like the links' queues
         unforcedSince = -1;
         this.downUntil = downUntil;
         return powerLoss ? disk.powerLoss(random) : disk.processCrash(random);

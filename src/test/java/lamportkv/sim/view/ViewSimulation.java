@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import lamportkv.core.Agreement;
+import lamportkv.core.ApplyHold;
 import lamportkv.core.Flaw;
 import lamportkv.core.Membership;
 import lamportkv.core.Node;
@@ -66,11 +67,16 @@ final class ViewSimulation {
 
     /** What a run did, for the "not vacuous" counters. */
     record Stats(int viewChanges, int crashes, int wipes, int freezes, int partitions, int transfers, long acked,
-                 int retries, long steps, long locksGranted, long locksQueued, long unlocksThatHeld) {
+                 int retries, long steps, long locksGranted, long locksQueued, long unlocksThatHeld,
+                 long appliesKept) {
     }
 
     private final long seed;
+    /** Rounds whose APPLYs waited for the next ({@link ApplyHold}). */
+    private long appliesKept;
     private final Random random;
+    /** Whether a round is already waiting when one ends ({@link ApplyHold}); apart from {@link #random}, so every other draw of a seed stayed as it was. */
+    private final Random nextRoundWaiting;
     private final int n;
     private final List<Integer> ids;
     private final Agreement agreement;
@@ -124,6 +130,7 @@ final class ViewSimulation {
         this.coordination = coordination;
         this.seed = seed;
         this.random = new Random(seed);
+        this.nextRoundWaiting = new Random(~seed);
         this.n = n;
         List<Integer> list = new ArrayList<>();
         for (int i = 1; i <= n; i++) {
@@ -168,9 +175,18 @@ final class ViewSimulation {
         /** Client attempts waiting here: token → client. */
         final Map<Long, Client> waiting = new HashMap<>();
         boolean pendingInputs;
+        /** When a round's messages leave, as {@code Rounds} decides it; volatile (a crash loses it). */
+        ApplyHold applyHold;
+        /** The view of the last round's messages: a new one voids what {@link #applyHold} kept. */
+        long heldView = -1;
         Membership.Condition lastCondition;
-        /** Lost its disk and has not got the state back yet: a lasting failure, unlike a crash. */
-        boolean lostDisk;
+        /**
+         * Lost its disk, or started on an empty one, and has not become a member with the state
+         * since: a lasting failure, unlike a crash. Such a replica does not vote (rule V6), so a
+         * majority of them could never choose a view again. Every replica starts so: each starts
+         * on an empty disk, and one that stays unproven while the others go on counts as lost.
+         */
+        boolean lostDisk = true;
 
         Replica(int id) {
             this.id = id;
@@ -186,6 +202,8 @@ final class ViewSimulation {
 
         void start(Node fresh) {
             node = fresh;
+            applyHold = new ApplyHold(true, flaws);
+            heldView = node.membership().view().number();
             up = true;
             nextTimer = now + 1 + random.nextInt((int) TIMER_EVERY);
             java.util.Arrays.fill(lastHeard, now);
@@ -217,7 +235,17 @@ final class ViewSimulation {
                 forced = records.size();
             }
             node.committed(ready);
-            for (Map.Entry<Integer, List<ReplicaCore.Outgoing>> e : ready.messages().entrySet()) {
+            if (ready.viewNumber() != heldView) {
+                heldView = ready.viewNumber();
+                applyHold.drop();
+            }
+            Map<Integer, List<ReplicaCore.Outgoing>> leaving = applyHold.leaving(ready.messages(),
+                    nextRoundWaiting.nextBoolean());
+            if (applyHold.keeping()) {
+                pendingInputs = true;       // the round that was waiting: it comes
+                appliesKept++;
+            }
+            for (Map.Entry<Integer, List<ReplicaCore.Outgoing>> e : leaving.entrySet()) {
                 int to = e.getKey();
                 if (linkView[to] != ready.viewNumber()) {
                     linkView[to] = ready.viewNumber();
@@ -280,6 +308,7 @@ final class ViewSimulation {
             up = false;
             frozenUntil = -1;
             node = null;
+            applyHold = null;
             waiting.clear();
             if (loseDisk) {
                 lostDisk = true;
@@ -639,7 +668,9 @@ final class ViewSimulation {
         for (int i = 1; i <= n; i++) {
             Replica r = replicas[i];
             where.append(" replica ").append(i).append(": ").append(r.up ? r.node.membership().condition() + " in "
-                    + r.node.membership().view() + ", applied " + r.node.core().state().appliedCount() : "down");
+                    + r.node.membership().view() + ", applied " + r.node.core().state().appliedCount()
+                    + (r.node.membership().voter() ? ", voter" : ", not voting") + ", promised "
+                    + r.node.membership().promised() + (r.lostDisk ? ", lost its disk" : "") : "down");
             where.append(';');
         }
         for (Client c : clientState) {
@@ -719,7 +750,7 @@ final class ViewSimulation {
                 || c != Membership.Condition.MEMBER && c != Membership.Condition.CHANGING;
     }
 
-    /** Replicas whose disk is lost and not rebuilt yet: never more than a minority (the failure model). */
+    /** Replicas whose disk is lost (or was empty) and not rebuilt yet: never more than a minority (the failure model). */
     private int lostDisks() {
         int count = 0;
         for (int i = 1; i <= n; i++) {
@@ -863,6 +894,6 @@ final class ViewSimulation {
             }
         }
         return new Stats(viewChanges, crashes, wipes, freezes, partitions, transfers, acked, retries, now, granted,
-                queued, released);
+                queued, released, appliesKept);
     }
 }
