@@ -86,7 +86,7 @@ public final class ApplyHold {
         return leaving;
     }
 
-    /** Whether messages are kept back: the round they wait for must come (the loop treats it as due). */
+    /** Whether messages are kept back: for a round that was already waiting (a simulation must let it come). */
     public boolean keeping() {
         return !kept.isEmpty();
     }

@@ -107,7 +107,8 @@ final class Rounds implements EventLoop.RoundEnd {
             applyHold.drop();
             links.values().forEach(link -> link.restart(linkView));
         }
-        for (Map.Entry<Integer, List<Outgoing>> e : applyHold.leaving(ready.messages(), loop.workWaiting()).entrySet()) {
+        Map<Integer, List<Outgoing>> leaving = applyHold.leaving(ready.messages(), loop.workWaiting());
+        for (Map.Entry<Integer, List<Outgoing>> e : leaving.entrySet()) {
             links.get(e.getKey()).send(e.getValue());
         }
         for (Map.Entry<Integer, List<ViewMessage>> e : ready.viewMessages().entrySet()) {
