@@ -75,7 +75,10 @@ final class ViewSimulation {
     /** Rounds whose APPLYs waited for the next ({@link ApplyHold}). */
     private long appliesKept;
     private final Random random;
-    /** Whether a round is already waiting when one ends ({@link ApplyHold}); apart from {@link #random}, so every other draw of a seed stayed as it was. */
+    /**
+     * Whether a round is already waiting when one ends ({@link ApplyHold}); apart from
+     * {@link #random}, so every other draw of a seed stayed as it was.
+     */
     private final Random nextRoundWaiting;
     private final int n;
     private final List<Integer> ids;
@@ -177,8 +180,6 @@ final class ViewSimulation {
         boolean pendingInputs;
         /** When a round's messages leave, as {@code Rounds} decides it; volatile (a crash loses it). */
         ApplyHold applyHold;
-        /** The view of the last round's messages: a new one voids what {@link #applyHold} kept. */
-        long heldView = -1;
         Membership.Condition lastCondition;
         /**
          * Lost its disk, or started on an empty one, and has not become a member with the state
@@ -203,7 +204,6 @@ final class ViewSimulation {
         void start(Node fresh) {
             node = fresh;
             applyHold = new ApplyHold(true, flaws);
-            heldView = node.membership().view().number();
             up = true;
             nextTimer = now + 1 + random.nextInt((int) TIMER_EVERY);
             java.util.Arrays.fill(lastHeard, now);
@@ -235,8 +235,8 @@ final class ViewSimulation {
                 forced = records.size();
             }
             node.committed(ready);
-            if (ready.viewNumber() != heldView) {
-                heldView = ready.viewNumber();
+            // After every round all links are in one incarnation (the loops below): a new view voids what was kept.
+            if (linkView[id % n + 1] != ready.viewNumber()) {
                 applyHold.drop();
             }
             Map<Integer, List<ReplicaCore.Outgoing>> leaving = applyHold.leaving(ready.messages(),
