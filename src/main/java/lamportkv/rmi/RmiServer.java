@@ -1,7 +1,10 @@
 package lamportkv.rmi;
 
+import java.io.IOException;
 import java.net.BindException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.rmi.NoSuchObjectException;
 import java.rmi.Remote;
 import java.rmi.RemoteException;
@@ -25,10 +28,12 @@ public final class RmiServer implements AutoCloseable {
     /** How long {@link #close()} waits for the JDK's accept thread to let go of the port. */
     private static final long RELEASE_WAIT_MILLIS = 5_000;
     private final List<Remote> exported;
+    private final InetAddress bindAddress;
     private final int port;
 
-    private RmiServer(List<Remote> exported, int port) {
+    private RmiServer(List<Remote> exported, InetAddress bindAddress, int port) {
         this.exported = exported;
+        this.bindAddress = bindAddress;
         this.port = port;
     }
 
@@ -75,7 +80,7 @@ public final class RmiServer implements AutoCloseable {
             unexportQuietly(List.of(replica, peer, registry));
             throw e;
         }
-        return new RmiServer(List.of(registry, replica, peer), port);
+        return new RmiServer(List.of(registry, replica, peer), bindAddress, port);
     }
 
     /**
@@ -89,6 +94,33 @@ public final class RmiServer implements AutoCloseable {
     public void close() {
         unexportQuietly(exported);
         awaitAcceptThreadsGone(port);
+        awaitPortFree(port);
+    }
+
+    /**
+     * Returns once a listening socket can be bound to {@code port} (or after
+     * {@link #RELEASE_WAIT_MILLIS}): on a busy machine the port was still taken now and then
+     * after the accept thread had gone, in one test run in three with both cores busy.
+     */
+    private void awaitPortFree(int port) {
+        long deadline = System.nanoTime() + RELEASE_WAIT_MILLIS * 1_000_000;
+        while (true) {
+            try (ServerSocket probe = new ServerSocket()) {
+                probe.setReuseAddress(true);
+                probe.bind(new InetSocketAddress(bindAddress, port), 1);
+                return;
+            } catch (IOException taken) {
+                if (System.nanoTime() - deadline >= 0) {
+                    return;         // someone else holds it: the restart will say so, naming the port
+                }
+            }
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     /** Joins the JDK's accept threads of {@code port}; finds none if the JDK ever names them otherwise. */
