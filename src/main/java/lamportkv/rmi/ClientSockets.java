@@ -8,8 +8,9 @@ import java.rmi.server.RMIClientSocketFactory;
 
 /**
  * Client sockets for the replicas' stubs: a bounded connect time, so an unreachable replica is
- * reported in seconds rather than after the operating system's minutes-long TCP timeout, and no
- * Nagle delay, so small batches leave at once. Serialized inside every stub; equal instances let
+ * reported in seconds rather than after the operating system's minutes-long TCP timeout, no
+ * Nagle delay, so small batches leave at once, and no liveness ping before each call on a busy
+ * connection ({@link BusySocket}). Serialized inside every stub; equal instances let
  * RMI reuse connections.
  */
 public final class ClientSockets implements RMIClientSocketFactory, Serializable {
@@ -20,12 +21,15 @@ public final class ClientSockets implements RMIClientSocketFactory, Serializable
 
     @Override
     public Socket createSocket(String host, int port) throws IOException {
-        return connect(host, port);
+        return connect(BusySocket.ENABLED ? new BusySocket() : new Socket(), host, port);
     }
 
     /** A plain TCP connection as every replica and client makes it (TLS ones start here too). */
     static Socket connect(String host, int port) throws IOException {
-        Socket socket = new Socket();
+        return connect(new Socket(), host, port);
+    }
+
+    private static Socket connect(Socket socket, String host, int port) throws IOException {
         try {
             socket.setTcpNoDelay(true);
             socket.setKeepAlive(true);
