@@ -94,7 +94,7 @@ public final class RmiServer implements AutoCloseable {
     public void close() {
         unexportQuietly(exported);
         awaitAcceptThreadsGone(port);
-        awaitPortFree(port);
+        awaitPortFree(bindAddress, port);
     }
 
     /**
@@ -102,7 +102,7 @@ public final class RmiServer implements AutoCloseable {
      * {@link #RELEASE_WAIT_MILLIS}): on a busy machine the port was still taken now and then
      * after the accept thread had gone, in one test run in three with both cores busy.
      */
-    private void awaitPortFree(int port) {
+    private static void awaitPortFree(InetAddress bindAddress, int port) {
         long deadline = System.nanoTime() + RELEASE_WAIT_MILLIS * 1_000_000;
         while (true) {
             try (ServerSocket probe = new ServerSocket()) {
