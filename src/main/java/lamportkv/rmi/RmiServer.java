@@ -25,7 +25,7 @@ import javax.net.ssl.SSLContext;
 public final class RmiServer implements AutoCloseable {
     /** The registry's own deserialization filter, read by the JDK. */
     static final String REGISTRY_FILTER_PROPERTY = "sun.rmi.registry.registryFilter";
-    /** How long {@link #close()} waits for the JDK's accept thread to let go of the port. */
+    /** How long {@link #close()} waits for the port to be free. */
     private static final long RELEASE_WAIT_MILLIS = 5_000;
     private final List<Remote> exported;
     private final InetAddress bindAddress;
@@ -88,32 +88,16 @@ public final class RmiServer implements AutoCloseable {
      * in the same JVM can listen on it at once. The wait is needed: unexporting the last object
      * closes the server socket while the JDK's accept thread ("TCP Accept-PORT") is blocked in
      * accept(2), and the kernel keeps the socket listening until that call returns, which can be
-     * milliseconds later on a busy machine ("Address already in use" on restart).
+     * milliseconds later on a busy machine ("Address already in use" on restart). Waiting for
+     * that thread alone was not enough: with both cores busy the port was still taken after it
+     * had gone in one test run in three. So close asks the kernel itself: it binds the port, at
+     * most {@link #RELEASE_WAIT_MILLIS}, and lets go of it at once.
      */
     @Override
     public void close() {
         unexportQuietly(exported);
-        awaitAcceptThreadsGone(port);
-        awaitPortFree(bindAddress, port);
-    }
-
-    /**
-     * Returns once a listening socket can be bound to {@code port} (or after
-     * {@link #RELEASE_WAIT_MILLIS}): on a busy machine the port was still taken now and then
-     * after the accept thread had gone, in one test run in three with both cores busy.
-     */
-    private static void awaitPortFree(InetAddress bindAddress, int port) {
         long deadline = System.nanoTime() + RELEASE_WAIT_MILLIS * 1_000_000;
-        while (true) {
-            try (ServerSocket probe = new ServerSocket()) {
-                probe.setReuseAddress(true);
-                probe.bind(new InetSocketAddress(bindAddress, port), 1);
-                return;
-            } catch (IOException taken) {
-                if (System.nanoTime() - deadline >= 0) {
-                    return;         // someone else holds it: the restart will say so, naming the port
-                }
-            }
+        while (!canListen(bindAddress, port) && System.nanoTime() - deadline < 0) {
             try {
                 Thread.sleep(5);
             } catch (InterruptedException e) {
@@ -121,22 +105,17 @@ public final class RmiServer implements AutoCloseable {
                 return;
             }
         }
+        // Still taken after the wait: someone else holds it, and the restart will say so, naming the port.
     }
 
-    /** Joins the JDK's accept threads of {@code port}; finds none if the JDK ever names them otherwise. */
-    private static void awaitAcceptThreadsGone(int port) {
-        String name = "TCP Accept-" + port;
-        long deadline = System.nanoTime() + RELEASE_WAIT_MILLIS * 1_000_000;
-        for (Thread t : Thread.getAllStackTraces().keySet()) {
-            if (!t.getName().equals(name) || t == Thread.currentThread()) {
-                continue;
-            }
-            try {
-                t.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
+    /** Whether a listening socket can be bound to {@code address:port} now (it is closed again at once). */
+    private static boolean canListen(InetAddress address, int port) {
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.setReuseAddress(true);
+            probe.bind(new InetSocketAddress(address, port), 1);
+            return true;
+        } catch (IOException taken) {
+            return false;
         }
     }
 

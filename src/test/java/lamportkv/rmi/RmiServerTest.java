@@ -16,8 +16,8 @@ class RmiServerTest {
 
     @Test
     void thePortIsFreeTheMomentCloseReturns() throws Exception {
-        // A replica restarted in the same JVM listens again right after close(). Without the wait
-        // for the JDK's accept thread, most of these binds met "Address already in use".
+        // A replica restarted in the same JVM listens again right after close(). Without close's
+        // wait for the port, most of these binds met "Address already in use".
         for (int round = 0; round < 20; round++) {
             int port = Ports.free();
             RmiServer server = RmiServer.start(LOOPBACK, port, unused(ReplicaService.class), unused(PeerService.class));
