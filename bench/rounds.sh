@@ -27,9 +27,7 @@ trap 'exit 143' TERM
 ensure_jar
 
 jfr_dir=$(mktemp -d "${TMPDIR:-/tmp}/lamportkv-rounds.XXXXXX")
-# Only our events, as bench/waterfall.sh records them.
-sed -n '/^<?xml/,/^<\/configuration>/p' "$here/waterfall.sh" >"$jfr_dir/lamportkv.jfc"
-REPLICA_JAVA_OPTS="-XX:StartFlightRecording=settings=$jfr_dir/lamportkv.jfc,filename=$jfr_dir/replica-{id}.jfr,dumponexit=true"
+REPLICA_JAVA_OPTS="-XX:StartFlightRecording=settings=$here/lamportkv.jfc,filename=$jfr_dir/replica-{id}.jfr,dumponexit=true"
 start_cluster 3
 run_ours "$clients" "$duration"
 stop_cluster        # the recordings are written as the replicas exit

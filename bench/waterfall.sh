@@ -21,19 +21,7 @@ trap 'exit 143' TERM
 ensure_jar
 
 jfr_dir=$(mktemp -d "${TMPDIR:-/tmp}/lamportkv-waterfall.XXXXXX")
-# Only our events: the JDK's own would add their cost to what is measured.
-cat >"$jfr_dir/lamportkv.jfc" <<'JFC'
-<?xml version="1.0" encoding="UTF-8"?>
-<configuration version="2.0" label="lamportkv" description="lamportkv.replica.Trace events only">
-  <event name="lamportkv.ClientCall"><setting name="enabled">true</setting><setting name="threshold">0 ns</setting></event>
-  <event name="lamportkv.Submitted"><setting name="enabled">true</setting><setting name="threshold">0 ns</setting></event>
-  <event name="lamportkv.Round"><setting name="enabled">true</setting><setting name="threshold">0 ns</setting></event>
-  <event name="lamportkv.Force"><setting name="enabled">true</setting><setting name="threshold">0 ns</setting></event>
-  <event name="lamportkv.PeerCall"><setting name="enabled">true</setting><setting name="threshold">0 ns</setting></event>
-  <event name="lamportkv.PeerBatch"><setting name="enabled">true</setting><setting name="threshold">0 ns</setting></event>
-</configuration>
-JFC
-REPLICA_JAVA_OPTS="-XX:StartFlightRecording=settings=$jfr_dir/lamportkv.jfc,filename=$jfr_dir/replica-{id}.jfr,dumponexit=true"
+REPLICA_JAVA_OPTS="-XX:StartFlightRecording=settings=$here/lamportkv.jfc,filename=$jfr_dir/replica-{id}.jfr,dumponexit=true"
 start_cluster 3
 JAVA_OPTS="$BENCH_JAVA_OPTS" "$root/run-client.sh" --config "$cluster_dir/replicas.properties" bench \
     --clients 1 --duration "${DURATION:-10}" --json

@@ -110,7 +110,7 @@ public final class CpuProfile {
             }
             return;
         }
-        double seconds = args.length < 2 ? -1 : parseSeconds(args[0]);
+        double seconds = args.length < 2 ? -1 : RoundStats.parseSeconds(args[0]);
         if (seconds <= 0) {
             System.err.println("usage: java -cp lamportkv.jar lamportkv.bench.CpuProfile SECONDS NAME=FILE.collapsed..."
                     + "\n       java -cp lamportkv.jar lamportkv.bench.CpuProfile attach PID AGENT.so COMMAND");
@@ -126,14 +126,6 @@ public final class CpuProfile {
                 System.err.println("error: cannot read " + file + ": " + e.getMessage());
                 System.exit(1);
             }
-        }
-    }
-
-    private static double parseSeconds(String s) {
-        try {
-            return Double.parseDouble(s);
-        } catch (NumberFormatException e) {
-            return -1;
         }
     }
 

@@ -69,7 +69,8 @@ public final class RoundStats {
         replicas.forEach(r -> System.out.println(r.line()));
     }
 
-    private static double parseSeconds(String s) {
+    /** A tool's SECONDS argument; -1 if it is not a number (the caller prints its usage). */
+    static double parseSeconds(String s) {
         try {
             return Double.parseDouble(s);
         } catch (NumberFormatException e) {
