@@ -155,7 +155,8 @@ public final class Bench {
                 return FAILED;
             }
         }
-        kv = LamportKv.connect(config, java.time.Duration.ofMillis(settings.timeoutMillis()));
+        kv = LamportKv.connect(config, java.time.Duration.ofMillis(settings.timeoutMillis()),
+                settings.spread() ? LamportKv.Routing.SPREAD : LamportKv.Routing.FIRST);
         try {
             return run(replicas, hdr);
         } finally {
@@ -223,7 +224,8 @@ public final class Bench {
         }
 
         Report report = Report.of(settings.clients(), replicas.size(), workload.mix(), seconds, histogram, errors,
-                retries, warmupSeconds, cpu.microsPerOp(histogram.getTotalCount()), cpu.replicasRead());
+                retries, warmupSeconds, cpu.microsPerOp(histogram.getTotalCount()), cpu.replicasRead(),
+                settings.spread() ? "spread" : "first");
         if (settings.json()) {
             out.println(report.json());
         } else {

@@ -13,7 +13,8 @@ import picocli.CommandLine.Option;
             "Drives a running lamportkv cluster with closed-loop clients and reports throughput and latency.",
             "Each client is one thread with its own RMI stub, its own random client id and increasing"
                     + " sequence numbers; it waits for each reply before sending its next operation."
-                    + " Clients are spread round-robin over all replicas of the configuration. An attempt"
+                    + " All clients send to one replica, the first of the configuration, as the client library"
+                    + " does by default (--spread: round-robin over all replicas instead). An attempt"
                     + " that gets no answer, or a replica that cannot take or finish it now (UNAVAILABLE,"
                     + " ABANDONED), is retried as the same command (it applies once) on the next replica,"
                     + " within --timeout; such retries are counted. An operation that finally fails"
@@ -36,7 +37,7 @@ import picocli.CommandLine.Option;
             "",
             "Output: a table on stdout (or one JSON line with --json: system, clients, seconds, ops, ops_per_s,"
                     + " p50_us, p90_us, p99_us, p999_us, max_us, errors, replicas, mix, retries, warmup_s (the warm-up"
-                    + " used), cpu_us_per_op (CPU time of the replicas, read from their status, and of the bench"
+                    + " used), routing (first or spread), cpu_us_per_op (CPU time of the replicas, read from their status, and of the bench"
                     + " itself, per operation measured; -1 if a replica could not be read), cpu_replicas); progress"
                     + " on stderr.",
             "Exit status: 0 after a run with at least one successful operation, 1 if none succeeded or the"
@@ -84,6 +85,11 @@ public final class BenchOptions {
                     + " (default: ${DEFAULT-VALUE}).")
     String timeout;
 
+    @Option(names = "--spread",
+            description = "Spread the clients round-robin over the replicas instead of sending all to the first"
+                    + " (which keeps the cluster's order in one piece: see the README's Performance section).")
+    boolean spread;
+
     @Option(names = "--json", description = "Print one JSON line instead of the table.")
     boolean json;
 
@@ -98,7 +104,7 @@ public final class BenchOptions {
      * @param warmupMaxMillis the longest automatic warm-up
      */
     record Settings(Path config, int clients, long durationMillis, long warmupMillis, long warmupMaxMillis,
-                    Workload workload, long timeoutMillis, boolean json, Path hdrOut) {
+                    Workload workload, long timeoutMillis, boolean spread, boolean json, Path hdrOut) {
         boolean autoWarmup() {
             return warmupMillis == AUTO;
         }
@@ -130,7 +136,8 @@ public final class BenchOptions {
         long warmupMillis = warmup.trim().equalsIgnoreCase("auto") ? AUTO : millis("--warmup", warmup, true);
         return new Settings(config != null ? config : defaultConfig, clients,
                 millis("--duration", duration, false), warmupMillis, millis("--warmup-max", warmupMax, false),
-                new Workload(parsed, keys, valueSize), millis("--timeout", timeout, false), json, hdrOut);
+                new Workload(parsed, keys, valueSize), millis("--timeout", timeout, false), spread, json,
+                hdrOut);
     }
 
     /** Seconds (decimals allowed) as milliseconds, rounded up: read as the client reads its durations. */

@@ -19,20 +19,22 @@ import org.HdrHistogram.Histogram;
  * @param cpuUsPerOp    CPU time of the replicas and the bench over the measured interval, per
  *                      operation, in microseconds; -1 if some replica's could not be read
  * @param cpuReplicas   how many replicas' CPU time was read
+ * @param routing       how the bench's clients chose their replica: {@code first} (all to one, the
+ *                      client library's default) or {@code spread} (round-robin)
  */
 public record Report(String system, int clients, int replicas, String mix, double seconds, long ops,
                      long p50Us, long p90Us, long p99Us, long p999Us, long maxUs, long errors, long retries,
-                     double warmupSeconds, double cpuUsPerOp, int cpuReplicas) {
+                     double warmupSeconds, double cpuUsPerOp, int cpuReplicas, String routing) {
 
     public static final String SYSTEM = "lamportkv";
 
     /** The report of a run whose OK latencies (in microseconds) are in {@code histogram}. */
     public static Report of(int clients, int replicas, Mix mix, double seconds, Histogram histogram, long errors,
-                            long retries, double warmupSeconds, double cpuUsPerOp, int cpuReplicas) {
+                            long retries, double warmupSeconds, double cpuUsPerOp, int cpuReplicas, String routing) {
         return new Report(SYSTEM, clients, replicas, mix.toString(), seconds, histogram.getTotalCount(),
                 histogram.getValueAtPercentile(50), histogram.getValueAtPercentile(90),
                 histogram.getValueAtPercentile(99), histogram.getValueAtPercentile(99.9),
-                histogram.getMaxValue(), errors, retries, warmupSeconds, cpuUsPerOp, cpuReplicas);
+                histogram.getMaxValue(), errors, retries, warmupSeconds, cpuUsPerOp, cpuReplicas, routing);
     }
 
     public double opsPerSecond() {
@@ -42,8 +44,8 @@ public record Report(String system, int clients, int replicas, String mix, doubl
     /**
      * One JSON line. The fields the etcd load prints come first, in its order and format
      * ({@code seconds} with one decimal, {@code ops_per_s} rounded to an integer); then
-     * {@code replicas}, {@code mix}, {@code retries}, {@code warmup_s}, {@code cpu_us_per_op} and
-     * {@code cpu_replicas}.
+     * {@code replicas}, {@code mix}, {@code retries}, {@code warmup_s}, {@code cpu_us_per_op},
+     * {@code cpu_replicas} and {@code routing}.
      */
     public String json() {
         return new Json()
@@ -64,6 +66,7 @@ public record Report(String system, int clients, int replicas, String mix, doubl
                 .number("warmup_s", String.format(Locale.ROOT, "%.1f", warmupSeconds))
                 .number("cpu_us_per_op", cpuUsPerOp < 0 ? "-1" : String.format(Locale.ROOT, "%.1f", cpuUsPerOp))
                 .field("cpu_replicas", cpuReplicas)
+                .field("routing", routing)
                 .toString();
     }
 

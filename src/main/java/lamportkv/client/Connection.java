@@ -315,6 +315,22 @@ final class Connection {
     private record Polled<T>(ReplicaService service, T value) {
     }
 
+    /** The position of {@link #endpoint()} among the candidates, the chosen one at 0. */
+    int position() {
+        return current;
+    }
+
+    /** Makes the candidate at {@code position} the next one to try (keeping its stub if it already is). */
+    void moveTo(int position) {
+        if (position < 0 || position >= candidates.size()) {
+            throw new IllegalArgumentException("no candidate at " + position + " of " + candidates.size());
+        }
+        if (position != current) {
+            current = position;
+            service = null;
+        }
+    }
+
     /** Forgets the current replica's stub and, if this connection may move, goes on to the next replica. */
     void moveOn() {
         service = null;

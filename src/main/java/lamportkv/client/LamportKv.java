@@ -41,6 +41,14 @@ import lamportkv.rmi.Transport;
  * its own sequence numbers and its own link to a replica, so the replicas' exactly-once table
  * (one last result per client id) holds for every lane.
  *
+ * <p><b>One replica for all threads.</b> By default ({@link Routing#FIRST}) every lane sends to
+ * the same replica: the first of the configuration, or the one the process moved to when that
+ * one stopped answering. Every client process does the same, so the cluster's operations have
+ * one origin and its order stays in one piece: each change of origin in the order costs a force
+ * and a message hop before the next origin may execute (see {@code core.Admission}), and one
+ * origin's batches follow each other with none. {@link Routing#SPREAD} spreads the lanes over
+ * the replicas instead.
+ *
  * <p><b>Retries and outcomes.</b> An operation that gets no answer, or a "try elsewhere", is sent
  * again with the same client id and sequence number to the next replica in id order until the
  * timeout: the cluster applies it at most once. It then either returns its result or throws one
@@ -52,6 +60,19 @@ import lamportkv.rmi.Transport;
  * <p>TLS and the timeout's default come from the same properties file as the replicas'.
  */
 public final class LamportKv implements AutoCloseable {
+    /** Which replicas a client's threads send their operations to. */
+    public enum Routing {
+        /**
+         * All lanes to one replica, the first of the configuration; when an operation had to move
+         * on to another replica to be answered, the client's other lanes follow it there (they
+         * do not each wait for the silent one first), and stay until that one fails in turn.
+         */
+        FIRST,
+        /** Lanes start at the replicas in turn (the first lane at the first replica); each fails over on its own. */
+        SPREAD
+    }
+
+
     /** How long one operation may take, retries included, unless {@link #connect(Path, Duration)} says otherwise. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
     /**
@@ -84,6 +105,11 @@ public final class LamportKv implements AutoCloseable {
     }
 
     private final Supplier<Connection> connections;
+    /**
+     * With {@link Routing#FIRST}: the position, in the configuration's order, of the replica every
+     * lane starts its operations at; -1 when each lane keeps its own ({@link Routing#SPREAD}, the shell).
+     */
+    private final java.util.concurrent.atomic.AtomicInteger home;
     private final long timeoutMillis;
     /** Idle lanes, most recently used first: a client used by one thread keeps one lane (and its replica). */
     private final Deque<Lane> idle = new ConcurrentLinkedDeque<>();
@@ -93,11 +119,17 @@ public final class LamportKv implements AutoCloseable {
     private volatile boolean closed;
 
     LamportKv(Supplier<Connection> connections, long timeoutMillis) {
+        this(connections, timeoutMillis, false);
+    }
+
+    /** @param shareHome whether the lanes follow one another ({@link Routing#FIRST}): their connections must list the same replicas in the same order */
+    private LamportKv(Supplier<Connection> connections, long timeoutMillis, boolean shareHome) {
         if (timeoutMillis <= 0) {
             throw new IllegalArgumentException("the timeout must be positive: " + timeoutMillis + " ms");
         }
         this.connections = connections;
         this.timeoutMillis = timeoutMillis;
+        this.home = new java.util.concurrent.atomic.AtomicInteger(shareHome ? 0 : -1);
     }
 
     /**
@@ -124,12 +156,22 @@ public final class LamportKv implements AutoCloseable {
     }
 
     /**
-     * A client of {@code cluster}. Its lanes start at the replicas in turn (the first lane at the
-     * first replica), so that threads spread over the cluster; each fails over in id order.
+     * A client of {@code cluster} whose threads all send to one replica ({@link Routing#FIRST}).
      *
      * @throws IllegalArgumentException naming what is wrong with the TLS settings or the timeout
      */
     public static LamportKv connect(ClusterConfig cluster, Duration timeout) {
+        return connect(cluster, timeout, Routing.FIRST);
+    }
+
+    /**
+     * A client of {@code cluster} that routes its threads' operations as {@code routing} says;
+     * every lane fails over in id order.
+     *
+     * @throws IllegalArgumentException naming what is wrong with the TLS settings or the timeout
+     */
+    public static LamportKv connect(ClusterConfig cluster, Duration timeout, Routing routing) {
+        Objects.requireNonNull(routing, "routing");
         try {
             Transport.useClientConfig(cluster);     // TLS when tls.enabled=true
         } catch (ConfigException e) {
@@ -138,12 +180,13 @@ public final class LamportKv implements AutoCloseable {
         List<Endpoint> replicas = cluster.replicas().stream().map(Endpoint::of).toList();
         long attempt = Client.attemptLimitMillis(cluster.viewSuspectMillis());
         java.util.concurrent.atomic.AtomicInteger lanes = new java.util.concurrent.atomic.AtomicInteger();
+        boolean spread = routing == Routing.SPREAD;
         return new LamportKv(() -> {
-            int first = Math.floorMod(lanes.getAndIncrement(), replicas.size());
+            int first = spread ? Math.floorMod(lanes.getAndIncrement(), replicas.size()) : 0;
             List<Endpoint> rotated = new java.util.ArrayList<>(replicas.subList(first, replicas.size()));
             rotated.addAll(replicas.subList(0, first));
             return new Connection(rotated, true, true, Duration.ZERO, attempt, QUIET);
-        }, timeout.toMillis());
+        }, timeout.toMillis(), !spread);
     }
 
     // ---- the dictionary ------------------------------------------------------------------------
@@ -355,10 +398,18 @@ public final class LamportKv implements AutoCloseable {
             throw new IllegalStateException("this client is closed");
         }
         long seq = lane.nextSeq++;
+        int start = home.get();
+        if (start >= 0) {
+            lane.connection.moveTo(start);
+        }
         try {
             Connection.Outcome outcome = lane.connection.execute(String.join(" ", words),
                     left -> Command.of(lane.clientId, seq, words, left), timeoutMillis);
             retries.add(outcome.attempts().count() - 1L);
+            if (start >= 0) {
+                // Answered elsewhere: the other lanes start there too (unless one moved on already).
+                home.compareAndSet(start, lane.connection.position());
+            }
             return outcome;
         } catch (CommandFailure e) {
             throw e.verdict() == Attempts.Verdict.MAY_BE_APPLIED ? new OutcomeUnknownException(e.getMessage())
