@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 import lamportkv.rmi.Command;
+import lamportkv.rmi.Payloads;
 import lamportkv.rmi.Reply;
 import lamportkv.rmi.ReplicaService;
 import lamportkv.rmi.Rmi;
@@ -149,7 +150,7 @@ final class CallCombiner {
             return pending.await();
         }
         try {
-            return service.execute(command);
+            return call(service, new Command[] {command})[0];
         } catch (RemoteException e) {
             failQueuedIfLost(e);
             throw e;
@@ -159,6 +160,16 @@ final class CallCombiner {
                 SENDERS.execute(() -> send(next));
             }
         }
+    }
+
+    /** One call of {@code commands}; their replies, one each. */
+    private static Reply[] call(ReplicaService service, Command[] commands) throws RemoteException {
+        Reply[] replies = service.executeAll(Payloads.encodeCommands(commands));
+        if (replies == null || replies.length != commands.length) {
+            throw new UnmarshalException("the replica answered " + (replies == null ? "nothing" : replies.length)
+                    + " of " + commands.length + " operations");
+        }
+        return replies;
     }
 
     /** Operations that went in combined calls in this process so far. */
@@ -180,12 +191,7 @@ final class CallCombiner {
             }
             try {
                 // The first one's stub: every stub in here is equal (the same remote object, the same sockets).
-                Reply[] replies = commands.length == 1 ? new Reply[] {batch.get(0).service.execute(commands[0])}
-                        : batch.get(0).service.executeAll(commands);
-                if (replies == null || replies.length != commands.length) {
-                    throw new UnmarshalException("the replica answered " + (replies == null ? "nothing" : replies.length)
-                            + " of " + commands.length + " combined operations");
-                }
+                Reply[] replies = call(batch.get(0).service, commands);
                 for (int i = 0; i < replies.length; i++) {
                     batch.get(i).finish(replies[i], null);
                 }

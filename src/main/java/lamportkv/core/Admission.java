@@ -18,7 +18,9 @@ import java.util.List;
  * executed holds the OKs for it, so it has taken in every request the others stamped before
  * answering (FIFO links), and its clock is past them: its new batch lands in the order in one
  * piece after them. Under load the replicas take turns like a ring, one hop per batch; a lone
- * operation is stamped at once.
+ * operation is stamped at once. Clients that all send to one replica (the client library's
+ * default, {@code client.LamportKv.Routing#FIRST}) avoid the ring: that replica's batches follow
+ * one another in the order with nothing between them.
  *
  * <p>Owned by the event loop, like the rest of the replica's state.
  *

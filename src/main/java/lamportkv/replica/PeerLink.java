@@ -20,6 +20,7 @@ import lamportkv.core.ViewMessage;
 import lamportkv.core.ReplicaCore.Outgoing;
 import lamportkv.rmi.Ack;
 import lamportkv.rmi.Batch;
+import lamportkv.rmi.Payloads;
 import lamportkv.rmi.PeerService;
 import lamportkv.rmi.Rmi;
 import lamportkv.rmi.SerialFilters;
@@ -263,9 +264,10 @@ final class PeerLink implements AutoCloseable {
             int count = encoded.count();
             Batch batch = auth.batch(self, peer.id(), batchView, firstSeq, encoded.bytes(), controlBytes,
                     System.currentTimeMillis(), agreement);
+            byte[] wire = Payloads.encodeBatch(batch);
             Ack ack;
             try {
-                ack = deliver(batch);
+                ack = deliver(wire, batch.bytes());
             } catch (RemoteException | NotBoundException e) {
                 stub = null;
                 resendAll();
@@ -276,8 +278,9 @@ final class PeerLink implements AutoCloseable {
                 backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
                 continue;
             } catch (RuntimeException e) {
-                // The peer itself refused the batch (RMI hands us its exception): another cluster
-                // secret or configuration, a bug or a mismatched version. Say so once per reason
+                // The peer itself refused the batch (RMI hands us its exception), or answered with
+                // bytes that are no acknowledgement: another cluster secret or configuration, a
+                // bug or a mismatched version. Say so once per reason
                 // (not every second), retry slowly. Only the remote call is inside this catch: an
                 // exception of our own code is a bug and stops the replica.
                 String why = Rmi.rootMessage(e);
@@ -416,18 +419,19 @@ final class PeerLink implements AutoCloseable {
         }
     }
 
-    private Ack deliver(Batch batch) throws RemoteException, NotBoundException {
+    /** Sends a batch laid out as {@code wire}; its answer, decoded (an IllegalArgumentException if it is none). */
+    private Ack deliver(byte[] wire, long messageBytes) throws RemoteException, NotBoundException {
         if (stub == null) {
             stub = connector.connect();
         }
         Trace.PeerCall traced = new Trace.PeerCall();
         traced.start(self);
         try {
-            return stub.deliver(batch);
+            return Payloads.decodeAck(stub.deliver(wire));
         } finally {
             if (traced.shouldCommit()) {
                 traced.to = peer.id();
-                traced.bytes = batch.bytes();
+                traced.bytes = messageBytes;
                 traced.commit();
             }
         }

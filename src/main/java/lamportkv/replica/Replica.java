@@ -30,6 +30,7 @@ import lamportkv.rmi.Ack;
 import lamportkv.rmi.Batch;
 import lamportkv.rmi.Command;
 import lamportkv.rmi.Observation;
+import lamportkv.rmi.Payloads;
 import lamportkv.rmi.PeerService;
 import lamportkv.rmi.PeerStatus;
 import lamportkv.rmi.Reply;
@@ -447,8 +448,8 @@ public final class Replica implements AutoCloseable {
         }
 
         @Override
-        public Reply[] executeAll(Command[] commands) {
-            return Replica.this.executeAll(commands);
+        public Reply[] executeAll(byte[] commands) {
+            return Replica.this.executeAll(Payloads.decodeCommands(commands));
         }
 
         @Override
@@ -479,8 +480,8 @@ public final class Replica implements AutoCloseable {
 
     private final class PeerEndpoint implements PeerService {
         @Override
-        public Ack deliver(Batch batch) {
-            return peerIntake.deliver(batch);
+        public byte[] deliver(byte[] batch) {
+            return Payloads.encodeAck(peerIntake.deliver(Payloads.decodeBatch(batch)));
         }
 
         @Override

@@ -1,7 +1,5 @@
 package lamportkv.rmi;
 
-import java.io.Serializable;
-
 /**
  * A replica's answer to a batch from one peer: how far it has taken that link in, and how much of
  * that is on its disk.
@@ -20,7 +18,7 @@ import java.io.Serializable;
  * @param durable the highest number whose receipt is forced to the receiver's disk; the sender may
  *                forget every message up to it. Never above {@code held}.
  */
-public record Ack(long view, long held, long durable) implements Serializable {
+public record Ack(long view, long held, long durable) {
     /** An answer in view 0. */
     public Ack(long held, long durable) {
         this(0, held, durable);

@@ -1,14 +1,13 @@
 package lamportkv.rmi;
 
-import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * Peer messages in one RMI call: every message waiting on the link {@code from → receiver},
- * in the order they were sent. Message {@code k} of the batch has link sequence number
- * {@code firstSeq + k}; the receiver drops the ones it already holds, which makes a re-sent batch
+ * Peer messages in one RMI call (as {@link Payloads#encodeBatch} lays them out): every message
+ * waiting on the link {@code from → receiver}, in the order they were sent. Message {@code k} of
+ * the batch has link sequence number {@code firstSeq + k}; the receiver drops the ones it already holds, which makes a re-sent batch
  * harmless. The messages themselves are compactly encoded ({@link lamportkv.core.Codec}).
  *
  * @param view       the sender's view: the incarnation of the link its numbers belong to (every
@@ -25,7 +24,7 @@ import java.util.Objects;
  *                   field ({@link lamportkv.security.PeerAuth})
  */
 public record Batch(int from, long view, long firstSeq, byte[] messages, byte[] control, long sentMillis,
-                    byte[] agreement, byte[] auth) implements Serializable {
+                    byte[] agreement, byte[] auth) {
     private static final byte[] NO_CONTROL = lamportkv.core.ViewCodec.encode(java.util.List.of());
     /** Far more than any configuration's description needs. */
     public static final int MAX_AGREEMENT_BYTES = 4096;

@@ -14,9 +14,12 @@ public interface PeerService extends Remote {
      * Hands a batch of messages to this replica and waits until it has taken them in (not until
      * they are on its disk: see {@link Ack}).
      *
-     * @return how far this replica holds the link from {@code batch.from()}, and how far durably
+     * @param batch a {@link Batch} as {@link Payloads#encodeBatch} lays it out
+     * @return how far this replica holds the link from the batch's sender, and how far durably:
+     *         an {@link Ack} as {@link Payloads#encodeAck} lays it out
+     * @throws IllegalArgumentException if the bytes are not such a batch (named in the message)
      */
-    Ack deliver(Batch batch) throws RemoteException;
+    byte[] deliver(byte[] batch) throws RemoteException;
 
     /**
      * For the dashboards: this replica's state and its recorded events numbered above

@@ -18,10 +18,13 @@ public interface ReplicaService extends Remote {
      * Several operations in one call, each as if it came alone in {@link #execute}: checked,
      * ordered and answered one by one, each within its own timeout; the replies in the order
      * given. Answers when every one has its reply. A client process puts the operations its
-     * threads send at the same time into one such call (client.CallCombiner). 1 to
-     * {@value #MAX_CALL_COMMANDS} commands; more, or a missing one, is refused.
+     * threads send at the same time into one such call (client.CallCombiner).
+     *
+     * @param commands 1 to {@value #MAX_CALL_COMMANDS} commands as {@link Payloads#encodeCommands}
+     *                 lays them out; more, none, or bytes that are not such commands are refused
+     *                 with an {@link IllegalArgumentException} naming what is wrong
      */
-    Reply[] executeAll(Command[] commands) throws RemoteException;
+    Reply[] executeAll(byte[] commands) throws RemoteException;
 
     /** The most operations one {@link #executeAll} call carries. */
     int MAX_CALL_COMMANDS = 64;

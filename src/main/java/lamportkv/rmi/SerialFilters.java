@@ -49,23 +49,25 @@ public final class SerialFilters {
     private SerialFilters() {
     }
 
-    /** For {@link PeerService}: one {@link Batch} and its four byte arrays. */
+    /** For {@link PeerService}: one byte array, a {@link Batch} as {@link Payloads} lays it out. */
     public static ObjectInputFilter peerService() {
         // Twice the limit: a batch somewhat over it is read and refused with a clear error by the replica.
-        return new AllowList("PeerService", Set.of(Batch.class), 3, 10, 2L * MAX_BATCH_BYTES, 2L * MAX_BATCH_BYTES + 4096);
+        long most = 2L * MAX_BATCH_BYTES + 2 * Batch.MAX_AGREEMENT_BYTES;
+        return new AllowList("PeerService", Set.of(), 2, 8, most, most + 4096);
     }
 
     /**
-     * For {@link ReplicaService}: {@link Command}s as they travel ({@code Command.Wire}: byte
-     * arrays), alone or up to {@link ReplicaService#MAX_CALL_COMMANDS} in an array, and the
-     * {@code Command} each resolves to (the JDK filters replacements too). A {@code Command} sent
-     * as such carries a {@code String[]}, which is refused. Objects: a command is a Wire, its array
-     * of words and each word; bytes: one command's limit and a little per command more.
+     * For {@link ReplicaService}: a {@link Command} as it travels ({@code Command.Wire}: byte
+     * arrays) and the {@code Command} it resolves to (the JDK filters replacements too), or the
+     * commands of a combined call as one byte array ({@link Payloads#encodeCommands}). A
+     * {@code Command} sent as such carries a {@code String[]}, which is refused. Objects: a
+     * command is a Wire, its array of words and each word (and RMI's class descriptors); bytes:
+     * one command's limit and a little more for the fields of a full call.
      */
     public static ObjectInputFilter replicaService() {
-        return new AllowList("ReplicaService", Set.of(Command.Wire.class, Command.class), 4,
-                (long) ReplicaService.MAX_CALL_COMMANDS * (MAX_COMMAND_WORDS + 3) + 32,
-                MAX_COMMAND_BYTES, MAX_COMMAND_BYTES + 4096L + ReplicaService.MAX_CALL_COMMANDS * 1024L);
+        return new AllowList("ReplicaService", Set.of(Command.Wire.class, Command.class), 4, MAX_COMMAND_WORDS + 16,
+                MAX_COMMAND_BYTES + 4096L + ReplicaService.MAX_CALL_COMMANDS * 1024L,
+                MAX_COMMAND_BYTES + 8192L + ReplicaService.MAX_CALL_COMMANDS * 1024L);
     }
 
     /** An allow-list with limits: anything not named is refused, with the reason as the cause. */

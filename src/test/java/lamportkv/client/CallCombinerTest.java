@@ -52,8 +52,8 @@ class CallCombinerTest {
         }
 
         @Override
-        public Reply[] executeAll(Command[] commands) throws RemoteException {
-            return tamper.apply(answer(commands));
+        public Reply[] executeAll(byte[] commands) throws RemoteException {
+            return tamper.apply(answer(lamportkv.rmi.Payloads.decodeCommands(commands)));
         }
 
         private Reply[] answer(Command[] commands) throws RemoteException {
@@ -267,13 +267,14 @@ class CallCombinerTest {
     void aShortReplyFailsEveryone() throws Exception {
         Recorder replica = new Recorder();
         CallCombiner combiner = new CallCombiner(1);
-        replica.tamper = replies -> java.util.Arrays.copyOf(replies, replies.length - 1);
+        // Short only for the combined call: the held first call, alone, is answered in full.
+        replica.tamper = replies -> replies.length == 1 ? replies : java.util.Arrays.copyOf(replies, replies.length - 1);
         List<Future<Reply>> futures = queueBehindAHeldCall(combiner, replica, 3);
         replica.hold.countDown();
         assertThat(futures.get(0).get(10, TimeUnit.SECONDS).text()).isEqualTo("seq 0");   // its own call
         for (Future<Reply> f : futures.subList(1, futures.size())) {
             assertThat(catchThrowable(() -> f.get(10, TimeUnit.SECONDS))).hasCauseInstanceOf(UnmarshalException.class)
-                    .hasRootCauseMessage("the replica answered 2 of 3 combined operations");
+                    .hasRootCauseMessage("the replica answered 2 of 3 operations");
         }
     }
 

@@ -100,7 +100,8 @@ public final class FakeReplica implements ReplicaService, AutoCloseable {
 
     /** Each command as {@link #execute} answers it. */
     @Override
-    public Reply[] executeAll(Command[] commands) throws RemoteException {
+    public Reply[] executeAll(byte[] encoded) throws RemoteException {
+        Command[] commands = lamportkv.rmi.Payloads.decodeCommands(encoded);
         Reply[] replies = new Reply[commands.length];
         for (int i = 0; i < commands.length; i++) {
             replies[i] = execute(commands[i]);

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import lamportkv.testing.Calls;
 import lamportkv.config.ClusterConfig;
 import lamportkv.config.ReplicaAddress;
 import lamportkv.core.Codec;
@@ -49,7 +50,7 @@ class AgreementTest {
             PeerAuth auth = new PeerAuth(ClusterSecret.loadOrCreate(config2.clusterSecretFile()).secret());
             byte[] agreement = Replica.agreementText(config2).getBytes(StandardCharsets.UTF_8);
             byte[] none = Codec.encode(List.of());
-            assertThatThrownBy(() -> peer.deliver(auth.batch(2, 1, 1, none, System.currentTimeMillis(), agreement)))
+            assertThatThrownBy(() -> Calls.deliver(peer, auth.batch(2, 1, 1, none, System.currentTimeMillis(), agreement)))
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessage("refused: replica 1 is configured with replicas 1,2 and client.expiry.seconds 3600"
                             + " and view.suspect.seconds 2, but replica 2 with replicas 1,2 and client.expiry.seconds 60"

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
 import java.util.List;
+import lamportkv.testing.Calls;
 import lamportkv.config.ReplicaAddress;
 import lamportkv.core.ClientTag;
 import lamportkv.core.Codec;
@@ -62,7 +63,7 @@ class DurableAckTest {
 
     private static Ack send(PeerService to, PeerAuth auth, long firstSeq, PeerMessage... messages) throws Exception {
         byte[] bytes = Codec.encode(List.of(messages));
-        return to.deliver(auth.batch(2, 1, firstSeq, bytes, System.currentTimeMillis(), agreement));
+        return Calls.deliver(to, auth.batch(2, 1, firstSeq, bytes, System.currentTimeMillis(), agreement));
     }
 
     /** Heartbeats until the ack says {@code durable} (the replica forced), for at most 5 s. */

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import lamportkv.testing.Calls;
 import lamportkv.config.ReplicaAddress;
 import lamportkv.rmi.Command;
 import lamportkv.rmi.Reply;
@@ -53,7 +54,7 @@ class ExecuteAllTest {
     @DisplayName("each command is checked and answered by itself; the replies come in the order given")
     void eachAnsweredByItself() throws Exception {
         long c = ++clientId;
-        Reply[] replies = one.executeAll(new Command[] {
+        Reply[] replies = Calls.executeAll(one, new Command[] {
                 command(c, 1, "set", "ea", "1"), command(c + 1000, 1, "add", "ea", "2"), command(c, 2, "nonsense"),
                 command(c, 3, "mult", "ea", "x"), command(c, 4, "get", "ea")});
         assertThat(replies).extracting(Reply::status).containsExactly(Reply.Status.OK, Reply.Status.OK,
@@ -74,7 +75,7 @@ class ExecuteAllTest {
         for (int i = 0; i < adds.length; i++) {
             adds[i] = command(first + i, 1, "add", "counter", "1");
         }
-        Reply[] replies = one.executeAll(adds);
+        Reply[] replies = Calls.executeAll(one, adds);
         List<String> results = new ArrayList<>();
         for (Reply r : replies) {
             assertThat(r.ok()).as(r.text()).isTrue();
@@ -87,7 +88,7 @@ class ExecuteAllTest {
         Collections.sort(results, (a, b) -> Integer.parseInt(a) - Integer.parseInt(b));
         assertThat(results).isEqualTo(expected);
         // The same call again (a client's retry, on another replica): the same replies, nothing applied twice.
-        Reply[] again = two.executeAll(adds);
+        Reply[] again = Calls.executeAll(two, adds);
         assertThat(again).containsExactly(replies);
         assertThat(two.execute(command(++clientId, 1, "get", "counter")).text()).isEqualTo("64");
         cluster.awaitConverged();
@@ -104,22 +105,28 @@ class ExecuteAllTest {
         for (int i = 0; i < commands.length; i++) {
             commands[i] = Command.of(++clientId, 1, words, 5_000);
         }
-        assertThat(one.executeAll(commands)).extracting(Reply::status).containsOnly(Reply.Status.REFUSED);
+        assertThat(Calls.executeAll(one, commands)).extracting(Reply::status).containsOnly(Reply.Status.REFUSED);
     }
 
     @Test
-    @DisplayName("more than MAX_CALL_COMMANDS, none, or a missing command: the call is refused with one line")
+    @DisplayName("more than MAX_CALL_COMMANDS, none, cut short or another version: the call is refused with one line")
     void badCallsAreRefused() throws Exception {
         Command[] tooMany = new Command[ReplicaService.MAX_CALL_COMMANDS + 1];
         for (int i = 0; i < tooMany.length; i++) {
             tooMany[i] = command(++clientId, 1, "set", "refused", "1");
         }
-        assertThat(Rmi.rootMessage(catchThrowable(() -> one.executeAll(tooMany))))
+        assertThat(Rmi.rootMessage(catchThrowable(() -> Calls.executeAll(one, tooMany))))
                 .isEqualTo("a call carries 1 to 64 commands, not 65");
-        assertThat(catchThrowable(() -> one.executeAll(new Command[0]))).isInstanceOf(IllegalArgumentException.class)
+        assertThat(catchThrowable(() -> Calls.executeAll(one, new Command[0]))).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("a call carries 1 to 64 commands, not 0");
-        assertThat(catchThrowable(() -> one.executeAll(new Command[] {command(++clientId, 1, "get", "k"), null})))
-                .hasMessage("a call's command is missing");
+        byte[] call = lamportkv.rmi.Payloads.encodeCommands(new Command[] {command(++clientId, 1, "get", "k")});
+        assertThat(catchThrowable(() -> one.executeAll(java.util.Arrays.copyOf(call, call.length - 1))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("the call is cut short at byte");
+        byte[] otherVersion = call.clone();
+        otherVersion[0] = 9;
+        assertThat(catchThrowable(() -> one.executeAll(otherVersion))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("the call is in wire format version 9, this replica reads version 1: run the same lamportkv"
+                        + " on both sides");
         assertThat(one.execute(command(++clientId, 1, "get", "refused")).text()).isEqualTo("(nil)");
     }
 }

@@ -47,7 +47,8 @@ class PeerLinkTest {
         volatile Function<Received, Ack> answer = r -> both(r.lastSeq());
 
         @Override
-        public Ack deliver(Batch batch) throws RemoteException {
+        public byte[] deliver(byte[] encoded) throws RemoteException {
+            Batch batch = lamportkv.rmi.Payloads.decodeBatch(encoded);
             assertThat(auth.verify(batch.from(), 2, batch.firstSeq(), batch.messages(), batch.sentMillis(),
                     batch.agreement(), batch.auth())).isTrue();
             assertThat(batch.agreementText()).isEqualTo(AGREEMENT);
@@ -59,7 +60,7 @@ class PeerLinkTest {
             }
             Received r = new Received(batch.firstSeq(), messages);
             batches.add(r);
-            return answer.apply(r);
+            return lamportkv.rmi.Payloads.encodeAck(answer.apply(r));
         }
 
         @Override

@@ -101,13 +101,14 @@ class DeserializationFilterTest {
     }
 
     @Test
-    @DisplayName("ReplicaService.executeAll: a canary among the commands is rejected, its readObject never runs")
+    @DisplayName("ReplicaService.executeAll: a canary, or commands as objects, in place of the bytes is rejected")
     void combinedCallsRefuseTheCanary() throws Exception {
-        Method executeAll = ReplicaService.class.getMethod("executeAll", Command[].class);
+        Method executeAll = ReplicaService.class.getMethod("executeAll", byte[].class);
+        assertRejected(replicaService(), executeAll, new Canary());
         assertRejected(replicaService(), executeAll, (Object) new Object[] {Command.of(1, 1, List.of("get", "k"), 1_000),
                 new Canary()});
         Object replies = RawRmi.invoke(replicaService(), executeAll,
-                (Object) new Command[] {Command.of(1, 2, List.of("get", "k"), 5_000)});
+                (Object) lamportkv.rmi.Payloads.encodeCommands(new Command[] {Command.of(1, 2, List.of("get", "k"), 5_000)}));
         assertThat((Reply[]) replies).containsExactly(new Reply(Reply.Status.OK, "(nil)"));
     }
 
@@ -119,9 +120,9 @@ class DeserializationFilterTest {
     }
 
     @Test
-    @DisplayName("PeerService.deliver: a canary in place of the Batch is rejected")
+    @DisplayName("PeerService.deliver: a canary in place of the bytes is rejected")
     void peerServiceRefusesTheCanary() throws Exception {
-        assertRejected(peerService(), PeerService.class.getMethod("deliver", Batch.class), new Canary());
+        assertRejected(peerService(), PeerService.class.getMethod("deliver", byte[].class), new Canary());
     }
 
     @Test
@@ -137,7 +138,7 @@ class DeserializationFilterTest {
     @DisplayName("JDK classes that are not on the list are rejected too (HashMap, Date, a String[] Command)")
     void jdkClassesNotOnTheListAreRejected() throws Exception {
         Method execute = ReplicaService.class.getMethod("execute", Command.class);
-        Method deliver = PeerService.class.getMethod("deliver", Batch.class);
+        Method deliver = PeerService.class.getMethod("deliver", byte[].class);
         HashMap<String, Object> map = new HashMap<>();
         map.put("canary", new Canary());
         assertRejected(replicaService(), execute, map);
@@ -151,7 +152,7 @@ class DeserializationFilterTest {
     @DisplayName("the rejection's cause names the class")
     void theCauseNamesTheClass() throws Exception {
         Throwable thrown = catchThrowable(() -> RawRmi.invoke(peerService(),
-                PeerService.class.getMethod("deliver", Batch.class), new Canary()));
+                PeerService.class.getMethod("deliver", byte[].class), new Canary()));
         assertThat(thrown).isInstanceOf(ServerException.class).hasCauseInstanceOf(UnmarshalException.class);
         assertThat(Rmi.rootMessage(thrown))
                 .isEqualTo("PeerService refused the call's arguments: class " + Canary.class.getName() + " is not accepted");
@@ -161,13 +162,15 @@ class DeserializationFilterTest {
     @DisplayName("the per-object filters: limits on depth, references, arrays and bytes")
     void limits() {
         ObjectInputFilter peer = SerialFilters.peerService();
-        // Twice the batch limit: up to there the replica itself refuses with a clearer message.
-        assertThat(check(peer, byte[].class, 2L * SerialFilters.MAX_BATCH_BYTES, 2, 2, 100))
-                .isEqualTo(ObjectInputFilter.Status.ALLOWED);
-        assertThatThrownBy(() -> check(peer, byte[].class, 2L * SerialFilters.MAX_BATCH_BYTES + 1, 2, 2, 100))
-                .hasMessageContaining("an array of 16777217 elements is over the limit of 16777216");
-        assertThatThrownBy(() -> check(peer, Batch.class, -1, 10, 2, 100)).hasMessageContaining("nesting depth 10");
-        assertThatThrownBy(() -> check(peer, Batch.class, -1, 1, 1_000, 100)).hasMessageContaining("1000 objects");
+        // Twice the batch limit and the agreements: up to there the replica itself refuses with a clearer message.
+        long most = 2L * SerialFilters.MAX_BATCH_BYTES + 2 * Batch.MAX_AGREEMENT_BYTES;
+        assertThat(check(peer, byte[].class, most, 1, 1, 100)).isEqualTo(ObjectInputFilter.Status.ALLOWED);
+        assertThatThrownBy(() -> check(peer, byte[].class, most + 1, 1, 1, 100))
+                .hasMessageContaining("an array of 16785409 elements is over the limit of 16785408");
+        assertThatThrownBy(() -> check(peer, Batch.class, -1, 1, 1, 100))
+                .hasMessageContaining("class lamportkv.rmi.Batch is not accepted");
+        assertThatThrownBy(() -> check(peer, byte[].class, 1, 3, 2, 100)).hasMessageContaining("nesting depth 3");
+        assertThatThrownBy(() -> check(peer, byte[].class, 1, 1, 1_000, 100)).hasMessageContaining("1000 objects");
         assertThatThrownBy(() -> check(peer, null, -1, 1, 1, 100_000_000)).hasMessageContaining("100000000 bytes");
         assertThatThrownBy(() -> check(peer, String[].class, 1, 1, 1, 10)).hasMessageContaining("[Ljava.lang.String;");
     }
@@ -219,7 +222,7 @@ class DeserializationFilterTest {
     void jvmWidePattern() throws Exception {
         ObjectInputFilter filter = ObjectInputFilter.Config.createFilter(SerialFilters.JVM_WIDE_PATTERN);
         Throwable remoteError = catchThrowable(() -> RawRmi.invoke(peerService(),
-                PeerService.class.getMethod("deliver", Batch.class), new Canary()));
+                PeerService.class.getMethod("deliver", byte[].class), new Canary()));
         Canary.READ.set(false);
         for (Object accepted : List.of(replicaService(), peerService(), new Reply(Reply.Status.OK, "1"),
                 new StateHash(1, "ab"), new ReplicaStatus(1, "h:1", 1, 0, 0, 1, "ab", 0,

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import lamportkv.testing.Calls;
 import lamportkv.config.ReplicaAddress;
 import lamportkv.rmi.Batch;
 import lamportkv.rmi.Command;
@@ -68,9 +69,9 @@ class LimitsTest {
     @DisplayName("a command over 1 MiB, or with too many words, never gets past deserialization")
     void hugeCommands() throws Exception {
         assertRefusedUnread(catchThrowable(() -> execute(List.of("set", "k", "v".repeat(4 * SerialFilters.MAX_COMMAND_BYTES)))),
-                "ReplicaService refused the call's arguments: an array of 4194304 elements is over the limit of 1048576");
-        // The object limit fits a full combined call of the longest commands (ReplicaService.executeAll).
-        long maxRefs = (long) ReplicaService.MAX_CALL_COMMANDS * (SerialFilters.MAX_COMMAND_WORDS + 3) + 32;
+                "ReplicaService refused the call's arguments: an array of 4194304 elements is over the limit of 1118208");
+        // The object limit fits one command of the most words (a combined call is one byte array).
+        long maxRefs = SerialFilters.MAX_COMMAND_WORDS + 16;
         assertRefusedUnread(catchThrowable(() -> execute(Collections.nCopies(10_000, "get"))),
                 "ReplicaService refused the call's arguments: " + (maxRefs + 1) + " objects are over the limit of " + maxRefs);
         List<String> manyWords = new ArrayList<>(Collections.nCopies(SerialFilters.MAX_COMMAND_WORDS + 1, "x"));
@@ -95,11 +96,12 @@ class LimitsTest {
     @DisplayName("a batch over 8 MiB is refused with a clear error, whoever sends it; over 16 MiB before it is read")
     void hugeBatch() throws Exception {
         byte[] messages = new byte[SerialFilters.MAX_BATCH_BYTES + 1];
-        assertThat(catchThrowable(() -> peer.deliver(new Batch(2, 1, messages, 0, new byte[0], new byte[32]))))
+        assertThat(catchThrowable(() -> Calls.deliver(peer, new Batch(2, 1, messages, 0, new byte[0], new byte[32]))))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("refused: a batch of 8388613 bytes is over the limit of 8388608");   // + an empty list of view messages
-        assertRefusedUnread(catchThrowable(() -> peer.deliver(new Batch(2, 1, new byte[40 << 20], 0, new byte[0], new byte[32]))),
-                "PeerService refused the call's arguments: an array of 41943040 elements is over the limit of 16777216");
+        Batch huge = new Batch(2, 1, new byte[40 << 20], 0, new byte[0], new byte[32]);
+        assertRefusedUnread(catchThrowable(() -> Calls.deliver(peer, huge)), "PeerService refused the call's arguments: an array of "
+                + lamportkv.rmi.Payloads.encodeBatch(huge).length + " elements is over the limit of 16785408");
         assertThat(replica.hash()).isNotNull();
     }
 

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import lamportkv.testing.Calls;
 import lamportkv.config.ReplicaAddress;
 import lamportkv.core.ClientTag;
 import lamportkv.core.Codec;
@@ -114,13 +115,13 @@ class PeerAuthenticationTest {
                         wrongSecret.sign(from, target, 1_000, messages, 0, agreement()));
                 for (byte[] proof : proofs) {
                     for (long firstSeq : new long[] {1, 2, 1_000}) {
-                        assertThatThrownBy(() -> peer(target).deliver(new Batch(from, firstSeq, messages, 0, agreement(), proof)))
+                        assertThatThrownBy(() -> Calls.deliver(peer(target), new Batch(from, firstSeq, messages, 0, agreement(), proof)))
                                 .isInstanceOf(SecurityException.class)
                                 .hasMessageContaining("accepts peer calls only with the cluster secret");
                     }
                 }
                 // An empty batch (a heartbeat) too: no answer, not even the link position.
-                assertThatThrownBy(() -> peer(target).deliver(new Batch(from, 1, Codec.encode(List.of()), 0, agreement(), new byte[32])))
+                assertThatThrownBy(() -> Calls.deliver(peer(target), new Batch(from, 1, Codec.encode(List.of()), 0, agreement(), new byte[32])))
                         .isInstanceOf(SecurityException.class);
             }
         }
@@ -136,15 +137,15 @@ class PeerAuthenticationTest {
         PeerAuth auth = secret();
         byte[] messages = wellFormed(2);
         byte[] signed = auth.sign(2, 1, 1_000, messages, 0, agreement());          // for the link 2 → 1, from number 1000
-        assertThatThrownBy(() -> peer(1).deliver(new Batch(3, 1_000, messages, 0, agreement(), signed)))      // claims replica 3
+        assertThatThrownBy(() -> Calls.deliver(peer(1), new Batch(3, 1_000, messages, 0, agreement(), signed)))      // claims replica 3
                 .isInstanceOf(SecurityException.class);
-        assertThatThrownBy(() -> peer(3).deliver(new Batch(2, 1_000, messages, 0, agreement(), signed)))      // replayed to replica 3
+        assertThatThrownBy(() -> Calls.deliver(peer(3), new Batch(2, 1_000, messages, 0, agreement(), signed)))      // replayed to replica 3
                 .isInstanceOf(SecurityException.class);
-        assertThatThrownBy(() -> peer(1).deliver(new Batch(2, 1_001, messages, 0, agreement(), signed)))      // renumbered
+        assertThatThrownBy(() -> Calls.deliver(peer(1), new Batch(2, 1_001, messages, 0, agreement(), signed)))      // renumbered
                 .isInstanceOf(SecurityException.class);
         byte[] altered = messages.clone();
         altered[altered.length - 1] ^= 1;
-        assertThatThrownBy(() -> peer(1).deliver(new Batch(2, 1_000, altered, 0, agreement(), signed)))       // altered
+        assertThatThrownBy(() -> Calls.deliver(peer(1), new Batch(2, 1_000, altered, 0, agreement(), signed)))       // altered
                 .isInstanceOf(SecurityException.class);
         assertThat(cluster.awaitConverged()).isEqualTo(before);
         run(1, "add", "k1", "1");
@@ -158,14 +159,14 @@ class PeerAuthenticationTest {
         PeerAuth auth = secret();
         byte[] messages = wellFormed(2);
         // Numbers replica 1 already holds from replica 2 (a captured batch replayed): dropped.
-        long held = peer(1).deliver(new Batch(2, 1, messages, 0, agreement(), auth.sign(2, 1, 1, messages, 0, agreement()))).held();
+        long held = Calls.deliver(peer(1), new Batch(2, 1, messages, 0, agreement(), auth.sign(2, 1, 1, messages, 0, agreement()))).held();
         assertThat(held).isGreaterThanOrEqualTo(3);
         // A gap: taken in only when the numbers before it are held.
-        assertThat(peer(1).deliver(new Batch(2, held + 5, messages, 0, agreement(), auth.sign(2, 1, held + 5, messages, 0, agreement()))).held())
+        assertThat(Calls.deliver(peer(1), new Batch(2, held + 5, messages, 0, agreement(), auth.sign(2, 1, held + 5, messages, 0, agreement()))).held())
                 .isEqualTo(held);
         // Not a peer: replica 1 itself, or an id not in the configuration.
         for (int from : new int[] {1, 9}) {
-            assertThatThrownBy(() -> peer(1).deliver(new Batch(from, held + 1, messages, 0, agreement(),
+            assertThatThrownBy(() -> Calls.deliver(peer(1), new Batch(from, held + 1, messages, 0, agreement(),
                     auth.sign(from, 1, held + 1, messages, 0, agreement())))).hasMessageContaining("is not a peer of replica 1");
         }
         assertThat(cluster.awaitConverged()).isEqualTo(before);
@@ -179,13 +180,13 @@ class PeerAuthenticationTest {
         StateHash before = cluster.awaitConverged();
         PeerAuth auth = secret();
         cluster.stop(2);        // the real replica 2 would race us for link 2 → 1's next number
-        long held = peer(1).deliver(new Batch(2, 1, Codec.encode(List.of()), 0, agreement(), auth.sign(2, 1, 1, Codec.encode(List.of()), 0, agreement())))
+        long held = Calls.deliver(peer(1), new Batch(2, 1, Codec.encode(List.of()), 0, agreement(), auth.sign(2, 1, 1, Codec.encode(List.of()), 0, agreement())))
                 .held();
         List<PeerMessage> unknown = new ArrayList<>(List.of(
                 new PeerMessage.OkMsg(new RequestId(999_999, 1), 1_000_000),
                 new PeerMessage.ApplyMsg(new RequestId(999_998, 2), 1_000_001, new Result(true, "OK"))));
         byte[] messages = Codec.encode(unknown);
-        assertThat(peer(1).deliver(new Batch(2, held + 1, messages, 0, agreement(), auth.sign(2, 1, held + 1, messages, 0, agreement()))).held())
+        assertThat(Calls.deliver(peer(1), new Batch(2, held + 1, messages, 0, agreement(), auth.sign(2, 1, held + 1, messages, 0, agreement()))).held())
                 .isEqualTo(held + 2);
         assertThat(client(1).hash()).isEqualTo(before);
     }

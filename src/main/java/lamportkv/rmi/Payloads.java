@@ -1,0 +1,238 @@
+package lamportkv.rmi;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The byte layouts of the two busiest remote calls: a link's batch and its acknowledgement
+ * ({@link PeerService#deliver}), and a client's combined operations ({@link
+ * ReplicaService#executeAll}). They travel as one {@code byte[]}, so RMI's object streams write
+ * and read no class descriptors, resolve no classes and check no object graph for them (Java
+ * serialization was about a tenth of a busy replica's CPU); the replica's filter admits a byte
+ * array of bounded length there and nothing else. The replies to a combined call stay
+ * {@link Reply} objects: a client reads them under the JVM-wide filter, whose array limit (100,000)
+ * a byte array of several large values would break.
+ *
+ * <p>Every layout starts with {@link #VERSION}; integers are big-endian, byte strings carry an
+ * {@code int} length first. Decoding trusts nothing: a wrong version, a length past the end or
+ * over its limit, bytes left over, or a field its record refuses, is an
+ * {@link IllegalArgumentException} naming what is wrong, and nothing is built from it.
+ */
+public final class Payloads {
+    /** The layouts' version; a peer or client with another one is refused with both named. */
+    public static final byte VERSION = 1;
+    /** The longest authentication tag a batch may carry (an HMAC-SHA256 is 32 bytes). */
+    static final int MAX_AUTH_BYTES = 64;
+
+    private Payloads() {
+    }
+
+    // ---- peer batches -----------------------------------------------------------------------------
+
+    public static byte[] encodeBatch(Batch b) {
+        Writer w = new Writer(64 + b.messages().length + b.control().length + b.agreement().length + b.auth().length);
+        w.out(o -> {
+            o.writeInt(b.from());
+            o.writeLong(b.view());
+            o.writeLong(b.firstSeq());
+            o.writeLong(b.sentMillis());
+        });
+        w.bytes(b.messages());
+        w.bytes(b.control());
+        w.bytes(b.agreement());
+        w.bytes(b.auth());
+        return w.done();
+    }
+
+    /** @throws IllegalArgumentException if {@code bytes} is not a batch of this version within the limits */
+    public static Batch decodeBatch(byte[] bytes) {
+        Reader r = new Reader(bytes, "batch");
+        int from = r.readInt();
+        long view = r.readLong();
+        long firstSeq = r.readLong();
+        long sentMillis = r.readLong();
+        byte[] messages = r.readBytes("messages", SerialFilters.MAX_BATCH_BYTES * 2);
+        byte[] control = r.readBytes("view messages", SerialFilters.MAX_BATCH_BYTES * 2);
+        byte[] agreement = r.readBytes("agreement", Batch.MAX_AGREEMENT_BYTES);
+        byte[] auth = r.readBytes("authentication tag", MAX_AUTH_BYTES);
+        r.end();
+        return new Batch(from, view, firstSeq, messages, control, sentMillis, agreement, auth);
+    }
+
+    public static byte[] encodeAck(Ack a) {
+        Writer w = new Writer(25);
+        w.out(o -> {
+            o.writeLong(a.view());
+            o.writeLong(a.held());
+            o.writeLong(a.durable());
+        });
+        return w.done();
+    }
+
+    /** @throws IllegalArgumentException if {@code bytes} is not an acknowledgement of this version */
+    public static Ack decodeAck(byte[] bytes) {
+        Reader r = new Reader(bytes, "acknowledgement");
+        Ack a = new Ack(r.readLong(), r.readLong(), r.readLong());
+        r.end();
+        return a;
+    }
+
+    // ---- client calls -----------------------------------------------------------------------------
+
+    public static byte[] encodeCommands(Command[] commands) {
+        Writer w = new Writer(16 + commands.length * 64);
+        w.out(o -> o.writeInt(commands.length));
+        for (Command c : commands) {
+            String[] words = c.words();
+            w.out(o -> {
+                o.writeLong(c.clientId());
+                o.writeLong(c.seq());
+                o.writeLong(c.timeoutMillis());
+                o.writeInt(words.length);
+            });
+            for (String word : words) {
+                w.bytes(word.getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        return w.done();
+    }
+
+    /**
+     * The commands of a combined call: 1 to {@link ReplicaService#MAX_CALL_COMMANDS}, each with at
+     * most {@link SerialFilters#MAX_COMMAND_WORDS} words (UTF-8; malformed sequences become U+FFFD,
+     * as {@code new String} makes them) of at most {@link SerialFilters#MAX_COMMAND_BYTES} together.
+     *
+     * @throws IllegalArgumentException naming what is wrong, e.g. "a call carries 1 to 64 commands, not 65"
+     */
+    public static Command[] decodeCommands(byte[] bytes) {
+        Reader r = new Reader(bytes, "call");
+        int n = r.readInt();
+        if (n < 1 || n > ReplicaService.MAX_CALL_COMMANDS) {
+            throw new IllegalArgumentException("a call carries 1 to " + ReplicaService.MAX_CALL_COMMANDS
+                    + " commands, not " + n);
+        }
+        Command[] commands = new Command[n];
+        for (int i = 0; i < n; i++) {
+            long clientId = r.readLong();
+            long seq = r.readLong();
+            long timeoutMillis = r.readLong();
+            int count = r.readInt();
+            if (count < 0 || count > SerialFilters.MAX_COMMAND_WORDS) {
+                throw new IllegalArgumentException("a command has 0 to " + SerialFilters.MAX_COMMAND_WORDS
+                        + " words, not " + count);
+            }
+            String[] words = new String[count];
+            int left = SerialFilters.MAX_COMMAND_BYTES;
+            for (int k = 0; k < count; k++) {
+                byte[] word = r.readBytes("word", left);
+                left -= word.length;
+                words[k] = new String(word, StandardCharsets.UTF_8);
+            }
+            commands[i] = new Command(clientId, seq, words, timeoutMillis);
+        }
+        r.end();
+        return commands;
+    }
+
+    // ---- the two halves ---------------------------------------------------------------------------
+
+    /** Appends to a growing array; its streams never fail. */
+    private static final class Writer {
+        private final ByteArrayOutputStream buffer;
+        private final DataOutputStream out;
+
+        Writer(int sizeHint) {
+            buffer = new ByteArrayOutputStream(sizeHint);
+            out = new DataOutputStream(buffer);
+            out(o -> o.writeByte(VERSION));
+        }
+
+        interface Fields {
+            void write(DataOutputStream out) throws IOException;
+        }
+
+        void out(Fields fields) {
+            try {
+                fields.write(out);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);     // a ByteArrayOutputStream never throws
+            }
+        }
+
+        void bytes(byte[] b) {
+            out(o -> {
+                o.writeInt(b.length);
+                o.write(b);
+            });
+        }
+
+        byte[] done() {
+            return buffer.toByteArray();
+        }
+    }
+
+    /** Reads one layout, refusing anything short, long or out of bounds. */
+    private static final class Reader {
+        private final byte[] data;
+        private final String what;
+        private int at;
+
+        Reader(byte[] data, String what) {
+            if (data == null) {
+                throw new IllegalArgumentException("the " + what + " is missing");
+            }
+            this.data = data;
+            this.what = what;
+            byte version = readByte();
+            if (version != VERSION) {
+                throw new IllegalArgumentException("the " + what + " is in wire format version " + version
+                        + ", this replica reads version " + VERSION + ": run the same lamportkv on both sides");
+            }
+        }
+
+        private void need(int n) {
+            if (data.length - at < n) {
+                throw new IllegalArgumentException("the " + what + " is cut short at byte " + at + " of " + data.length);
+            }
+        }
+
+        byte readByte() {
+            need(1);
+            return data[at++];
+        }
+
+        int readInt() {
+            need(4);
+            int v = ((data[at] & 0xff) << 24) | ((data[at + 1] & 0xff) << 16) | ((data[at + 2] & 0xff) << 8)
+                    | (data[at + 3] & 0xff);
+            at += 4;
+            return v;
+        }
+
+        long readLong() {
+            long high = readInt() & 0xffffffffL;
+            return (high << 32) | (readInt() & 0xffffffffL);
+        }
+
+        byte[] readBytes(String field, int max) {
+            int n = readInt();
+            if (n < 0 || n > max) {
+                throw new IllegalArgumentException("the " + what + "'s " + field + " of " + n
+                        + " bytes is outside 0 to " + max);
+            }
+            need(n);
+            byte[] b = java.util.Arrays.copyOfRange(data, at, at + n);
+            at += n;
+            return b;
+        }
+
+        void end() {
+            if (at != data.length) {
+                throw new IllegalArgumentException("the " + what + " has " + (data.length - at) + " bytes too many");
+            }
+        }
+    }
+}
