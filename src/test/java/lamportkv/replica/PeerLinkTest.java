@@ -189,6 +189,38 @@ class PeerLinkTest {
     }
 
     @Test
+    void anAnswerThatIsNoAcknowledgementConfirmsNothingAndTheLinkGoesOn() throws Exception {
+        FakePeer peer = new FakePeer();
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        PeerService garbling = new PeerService() {
+            @Override
+            public byte[] deliver(byte[] batch) throws RemoteException {
+                byte[] ack = peer.deliver(batch);
+                // The first answer cut short, the second of another version: neither is believed.
+                return switch (calls.incrementAndGet()) {
+                    case 1 -> java.util.Arrays.copyOf(ack, ack.length - 1);
+                    case 2 -> new byte[] {9};
+                    default -> ack;
+                };
+            }
+
+            @Override
+            public Observation observe(long afterEvent) {
+                throw new UnsupportedOperationException();
+            }
+        };
+        AtomicLong confirmed = new AtomicLong();
+        PeerLink link = link(() -> garbling, confirmed);
+        link.send(messages(1, 3));
+        peer.next();
+        assertThat(confirmed.get()).as("nothing confirmed on a garbled answer").isZero();
+        assertThat(link.backlog()).isEqualTo(3);
+        assertThat(peer.next().stamps()).as("sent again, whole").containsExactly(1L, 2L, 3L);
+        waitFor(() -> confirmed.get() == 3);
+        assertThat(calls.get()).isGreaterThanOrEqualTo(3);
+    }
+
+    @Test
     void aFailedCallIsSentAgainWholeAndThePeerDropsNothingItNeeds() throws Exception {
         FakePeer peer = new FakePeer();
         List<Integer> connects = new ArrayList<>();
