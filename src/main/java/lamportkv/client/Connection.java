@@ -87,6 +87,9 @@ final class Connection {
     private final boolean direct;
     private int current;
     private ReplicaService service;
+    /** The combiner of {@link #combinedFor}, kept so that an operation takes no process-wide lock to find it. */
+    private CallCombiner combiner;
+    private ReplicaService combinedFor;
 
     /**
      * @param candidates the replicas to try, the chosen one first
@@ -422,7 +425,11 @@ final class Connection {
         ReplicaService cached = service;
         try {
             ReplicaService s = cached != null ? cached : lookupOnce(endpoint);
-            Reply reply = CallCombiner.of(s).execute(s, commandFor.apply(Math.max(1, millisUntil(end))));
+            if (s != combinedFor) {
+                combiner = CallCombiner.of(s);
+                combinedFor = s;
+            }
+            Reply reply = combiner.execute(s, commandFor.apply(Math.max(1, millisUntil(end))));
             service = s;
             return reply;
         } catch (Unreached | RemoteException | RuntimeException e) {
