@@ -72,7 +72,6 @@ public final class LamportKv implements AutoCloseable {
         SPREAD
     }
 
-
     /** How long one operation may take, retries included, unless {@link #connect(Path, Duration)} says otherwise. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
     /**
