@@ -11,10 +11,10 @@ import java.nio.charset.StandardCharsets;
  * ({@link PeerService#deliver}), and a client's combined operations ({@link
  * ReplicaService#executeAll}). They travel as one {@code byte[]}, so RMI's object streams write
  * and read no class descriptors, resolve no classes and check no object graph for them (Java
- * serialization was about a tenth of a busy replica's CPU); the replica's filter admits a byte
- * array of bounded length there and nothing else. The replies to a combined call stay
- * {@link Reply} objects: a client reads them under the JVM-wide filter, whose array limit (100,000)
- * a byte array of several large values would break.
+ * serialization was about a tenth of a busy replica's CPU), and the filters admit one byte array
+ * of bounded length for them ({@link SerialFilters}: PeerService admits nothing else). The
+ * replies to a combined call stay {@link Reply} objects: a client reads them under the JVM-wide
+ * filter, whose array limit (100,000) a byte array of several large values would break.
  *
  * <p>Every layout starts with {@link #VERSION}; integers are big-endian, byte strings carry an
  * {@code int} length first. Decoding trusts nothing: a wrong version, a length past the end or
