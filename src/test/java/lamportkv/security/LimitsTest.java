@@ -74,6 +74,9 @@ class LimitsTest {
         long maxRefs = SerialFilters.MAX_COMMAND_WORDS + 16;
         assertRefusedUnread(catchThrowable(() -> execute(Collections.nCopies(10_000, "get"))),
                 "ReplicaService refused the call's arguments: " + (maxRefs + 1) + " objects are over the limit of " + maxRefs);
+        // A combined call is one byte array, bounded the same way before it is read.
+        assertRefusedUnread(catchThrowable(() -> replica.executeAll(new byte[4 * SerialFilters.MAX_COMMAND_BYTES])),
+                "ReplicaService refused the call's arguments: an array of 4194304 elements is over the limit of 1118208");
         List<String> manyWords = new ArrayList<>(Collections.nCopies(SerialFilters.MAX_COMMAND_WORDS + 1, "x"));
         assertThat(Rmi.rootMessage(catchThrowable(() -> execute(manyWords)))).isEqualTo("a command has 1 to 64 words");
         assertThat(replica.hash()).isNotNull();
