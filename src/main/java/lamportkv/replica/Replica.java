@@ -335,19 +335,14 @@ public final class Replica implements AutoCloseable {
     // ---- calls that read or tick the replica itself -----------------------------------------
 
     Reply execute(Command command) {
+        if (command == null) {
+            throw new IllegalArgumentException("a call's command is missing");
+        }
         return executeAll(new Command[] {command})[0];
     }
 
+    /** 1 to {@link ReplicaService#MAX_CALL_COMMANDS} commands, none missing: {@link Payloads#decodeCommands} checked them. */
     Reply[] executeAll(Command[] commands) {
-        if (commands == null || commands.length == 0 || commands.length > ReplicaService.MAX_CALL_COMMANDS) {
-            throw new IllegalArgumentException("a call carries 1 to " + ReplicaService.MAX_CALL_COMMANDS
-                    + " commands, not " + (commands == null ? "none" : commands.length));
-        }
-        for (Command command : commands) {
-            if (command == null) {
-                throw new IllegalArgumentException("a call's command is missing");
-            }
-        }
         long started = System.nanoTime();
         Reply[] replies = clientCalls.executeAll(commands);
         if (!listeners.isEmpty()) {

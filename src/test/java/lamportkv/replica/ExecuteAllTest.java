@@ -119,6 +119,8 @@ class ExecuteAllTest {
                 .isEqualTo("a call carries 1 to 64 commands, not 65");
         assertThat(catchThrowable(() -> Calls.executeAll(one, new Command[0]))).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("a call carries 1 to 64 commands, not 0");
+        assertThat(catchThrowable(() -> one.execute(null))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("a call's command is missing");
         byte[] call = lamportkv.rmi.Payloads.encodeCommands(new Command[] {command(++clientId, 1, "get", "k")});
         assertThat(catchThrowable(() -> one.executeAll(java.util.Arrays.copyOf(call, call.length - 1))))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("the call is cut short at byte");
