@@ -17,6 +17,9 @@
 #                        so a JFR file name would collide: rather profile a running replica with
 #                        `jcmd PID JFR.start duration=10s settings=profile filename=/tmp/r1.jfr`)
 #   KEEP_CLUSTER_DIR=1   keep each cluster's temporary directory (configuration, data, logs)
+#   THREADS=0            skip our second run per client count, with --threads: one thread per
+#                        client waiting for each reply, as the etcd load's clients do (our default
+#                        bench clients are callbacks, which cost the bench far less CPU)
 #   SKIP_ETCD=1          only our side
 # Needs: JDK 17, Maven; etcd's script installs Debian's etcd-server if missing (apt-get).
 set -euo pipefail
@@ -58,6 +61,15 @@ for n in "${clients[@]}"; do
     stop_cluster
     echo "$ours"
     echo "$ours" >>"$results"
+    threads=""
+    if [[ "${THREADS:-1}" != 0 ]]; then
+        echo "== $n clients, $duration s: lamportkv with --threads (a thread per client, as the etcd load's)" >&2
+        start_cluster 3
+        threads=$(run_ours "$n" "$duration" --threads ${BENCH_ARGS:-})
+        stop_cluster
+        echo "$threads"
+        echo "$threads" >>"$results"
+    fi
     [[ -n "${SKIP_ETCD:-}" ]] && continue
 
     echo "== $n clients, $duration s: etcd (3 members)" >&2
@@ -70,6 +82,12 @@ for n in "${clients[@]}"; do
         "$(ratio "$(field p50_us "$ours")" "$(field p50_us "$theirs")")" "$(field p50_us "$ours")" "$(field p50_us "$theirs")" \
         "$(ratio "$(field p99_us "$ours")" "$(field p99_us "$theirs")")" "$(field p99_us "$ours")" "$(field p99_us "$theirs")")
     summary+=("$line")
+    if [[ -n "$threads" ]]; then
+        summary+=("$(printf '     --threads: throughput %s (%s ops/s), p50 %s (%s us), p99 %s (%s us)' \
+            "$(ratio "$(field ops_per_s "$threads")" "$(field ops_per_s "$theirs")")" "$(field ops_per_s "$threads")" \
+            "$(ratio "$(field p50_us "$threads")" "$(field p50_us "$theirs")")" "$(field p50_us "$threads")" \
+            "$(ratio "$(field p99_us "$threads")" "$(field p99_us "$theirs")")" "$(field p99_us "$threads")")")
+    fi
     if [[ "$n" == 1 ]]; then
         targets+=("$(printf '    1 client:  p50 %s us: target below etcd p50 %s us and at most 1.5 x the floor = %s us (floor %s us: 2 forces of %s us + 2 RMI round trips of %s us)' \
             "$(field p50_us "$ours")" "$(field p50_us "$theirs")" \
@@ -85,8 +103,9 @@ for n in "${clients[@]}"; do
             "$(field ops_per_s "$ours")" "$(field errors "$ours")" "$(field heap_mb "$ours")" \
             "$(awk -v t="$(field ops_per_s "$theirs")" 'BEGIN { printf "%d", t * 3 }')")")
     fi
-    targets+=("$(printf '  %3d clients: cpu %s us per operation (target at most 80 us; one empty RMI call costs %s us of CPU here); warm-up %s s' "$n" \
-        "$(field cpu_us_per_op "$ours")" "$(field rmi_cpu_us_per_call "$floor")" "$(field warmup_s "$ours")")")
+    targets+=("$(printf '  %3d clients: cpu %s us per operation%s (target at most 80 us; one empty RMI call costs %s us of CPU here); warm-up %s s' "$n" \
+        "$(field cpu_us_per_op "$ours")" "${threads:+ (with --threads: $(field cpu_us_per_op "$threads"))}" \
+        "$(field rmi_cpu_us_per_call "$floor")" "$(field warmup_s "$ours")")")
 done
 
 if [[ ${#summary[@]} -gt 0 ]]; then

@@ -64,6 +64,8 @@ public final class Bench {
     /** The client library every bench client goes through (its retries are the bench's). */
     private LamportKv kv;
     private final Map<String, LongAdder> errorKinds = new ConcurrentHashMap<>();
+    /** Counts down as each client's chain of operations ends (without {@code --threads}). */
+    private java.util.concurrent.CountDownLatch chainsEnded;
     private volatile boolean measuring;
     private volatile boolean stopping;
 
@@ -166,6 +168,7 @@ public final class Bench {
 
     private int run(List<ReplicaAddress> replicas, PrintStream hdr) {
         List<Client> clients = new ArrayList<>();
+        chainsEnded = new java.util.concurrent.CountDownLatch(settings.threads() ? 0 : settings.clients());
         SecureRandom ids = new SecureRandom();
         for (int i = 0; i < settings.clients(); i++) {
             clients.add(new Client(i, new SplittableRandom(ids.nextLong())));
@@ -176,14 +179,19 @@ public final class Bench {
         }
 
         List<Thread> threads = new ArrayList<>();
-        for (Client c : clients) {
-            Thread t = new Thread(() -> c.load(workload), "bench-client-" + c.index);
-            t.setDaemon(true);
-            threads.add(t);
+        if (settings.threads()) {
+            for (Client c : clients) {
+                Thread t = new Thread(() -> c.load(workload), "bench-client-" + c.index);
+                t.setDaemon(true);
+                threads.add(t);
+            }
         }
         long loadStart = System.nanoTime();
         lastNanos = loadStart;
         threads.forEach(Thread::start);
+        if (!settings.threads()) {
+            clients.forEach(c -> c.next(workload));
+        }
         if (settings.autoWarmup()) {
             WarmUp warmUp = new WarmUp(loadStart, 0, settings.warmupMaxMillis());
             JitWatch jit = new JitWatch(replicas);
@@ -210,6 +218,11 @@ public final class Bench {
         stopping = true;
         progress.done();
         long joinDeadline = System.nanoTime() + STOP_GRACE_MILLIS * 1_000_000;
+        try {
+            chainsEnded.await(STOP_GRACE_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         for (Thread t : threads) {
             long left = (joinDeadline - System.nanoTime()) / 1_000_000;
             if (left <= 0) {
@@ -225,7 +238,7 @@ public final class Bench {
 
         Report report = Report.of(settings.clients(), replicas.size(), workload.mix(), seconds, histogram, errors,
                 retries, warmupSeconds, cpu.microsPerOp(histogram.getTotalCount()), cpu.replicasRead(),
-                settings.spread() ? "spread" : "first");
+                settings.spread() ? "spread" : "first", settings.threads() ? "threads" : "callbacks");
         if (settings.json()) {
             out.println(report.json());
         } else {
@@ -382,19 +395,40 @@ public final class Bench {
             this.random = new java.util.Random(seed.nextLong());
         }
 
+        /** With {@code --threads}: on its own thread, one operation after another until the bench stops. */
         void load(Workload workload) {
             while (!stopping) {
                 String[] words = workload.next(random);
                 long t0 = System.nanoTime();
-                String failure = execute(words);
-                if (failure == null) {
-                    succeeded.increment();
-                    if (measuring) {
-                        recorder.recordValue((System.nanoTime() - t0) / 1_000);
-                    }
-                } else {
-                    error(words[0] + ": " + failure);
+                ended(words, t0, execute(words));
+            }
+        }
+
+        /**
+         * Without {@code --threads}: starts the next operation, which starts the one after it when
+         * it ends (on the library's thread that made its call), until the bench stops.
+         */
+        void next(Workload workload) {
+            if (stopping) {
+                chainsEnded.countDown();
+                return;
+            }
+            String[] words = workload.next(random);
+            long t0 = System.nanoTime();
+            kv.executeAsync(List.of(words)).whenComplete((printed, failure) -> {
+                ended(words, t0, failure == null ? null : describe(failure));
+                next(workload);
+            });
+        }
+
+        private void ended(String[] words, long t0, String failure) {
+            if (failure == null) {
+                succeeded.increment();
+                if (measuring) {
+                    recorder.recordValue((System.nanoTime() - t0) / 1_000);
                 }
+            } else {
+                error(words[0] + ": " + failure);
             }
         }
 
@@ -414,13 +448,23 @@ public final class Bench {
             try {
                 kv.execute(List.of(words));
                 return null;
-            } catch (OperationFailedException e) {
-                return "FAILED: " + e.getMessage();
-            } catch (NotAppliedException | IllegalArgumentException e) {
-                return "NOT_APPLIED: " + e.getMessage();
-            } catch (OutcomeUnknownException e) {
-                return "MAY_BE_APPLIED: " + e.getMessage();
+            } catch (OperationFailedException | NotAppliedException | IllegalArgumentException | OutcomeUnknownException e) {
+                return describe(e);
             }
         }
+    }
+
+    /** The library's verdict ({@code FAILED}, {@code NOT_APPLIED}, {@code MAY_BE_APPLIED}) and message of a failed operation. */
+    static String describe(Throwable failure) {
+        if (failure instanceof OperationFailedException) {
+            return "FAILED: " + failure.getMessage();
+        }
+        if (failure instanceof NotAppliedException || failure instanceof IllegalArgumentException) {
+            return "NOT_APPLIED: " + failure.getMessage();
+        }
+        if (failure instanceof OutcomeUnknownException) {
+            return "MAY_BE_APPLIED: " + failure.getMessage();
+        }
+        return "BUG: " + failure;      // the library promises none other: counted as an error, shown in the summary
     }
 }

@@ -11,8 +11,11 @@ import picocli.CommandLine.Option;
         sortOptions = false,
         description = {
             "Drives a running lamportkv cluster with closed-loop clients and reports throughput and latency.",
-            "Each client is one thread with its own RMI stub, its own random client id and increasing"
-                    + " sequence numbers; it waits for each reply before sending its next operation."
+            "Each client has its own random client id and increasing sequence numbers, and sends its next"
+                    + " operation only when the one before has its reply. The clients are chains of the client"
+                    + " library's operations without waiting (LamportKv.executeAsync), as redis-benchmark's"
+                    + " clients are callbacks of one event loop; --threads gives each client a thread that waits"
+                    + " for each reply instead, as the etcd reference load does."
                     + " All clients send to one replica, the first of the configuration, as the client library"
                     + " does by default (--spread: round-robin over all replicas instead). An attempt"
                     + " that gets no answer, or a replica that cannot take or finish it now (UNAVAILABLE,"
@@ -37,7 +40,7 @@ import picocli.CommandLine.Option;
             "",
             "Output: a table on stdout (or one JSON line with --json: system, clients, seconds, ops, ops_per_s,"
                     + " p50_us, p90_us, p99_us, p999_us, max_us, errors, replicas, mix, retries, warmup_s (the warm-up"
-                    + " used), routing (first or spread), cpu_us_per_op (CPU time of the replicas, read from their status, and of the bench"
+                    + " used), routing (first or spread), clients_as (callbacks or threads), cpu_us_per_op (CPU time of the replicas, read from their status, and of the bench"
                     + " itself, per operation measured; -1 if a replica could not be read), cpu_replicas); progress"
                     + " on stderr.",
             "Exit status: 0 after a run with at least one successful operation, 1 if none succeeded or the"
@@ -90,6 +93,12 @@ public final class BenchOptions {
                     + " (which keeps the cluster's order in one piece: see the README's Performance section).")
     boolean spread;
 
+    @Option(names = "--threads",
+            description = "One thread per client, waiting for each reply (as the etcd reference load's clients do),"
+                    + " instead of chains of callbacks on the client library's own threads. Same load; the bench"
+                    + " itself then spends a thread wake-up per operation (CPU that cpu_us_per_op counts).")
+    boolean threads;
+
     @Option(names = "--json", description = "Print one JSON line instead of the table.")
     boolean json;
 
@@ -104,7 +113,7 @@ public final class BenchOptions {
      * @param warmupMaxMillis the longest automatic warm-up
      */
     record Settings(Path config, int clients, long durationMillis, long warmupMillis, long warmupMaxMillis,
-                    Workload workload, long timeoutMillis, boolean spread, boolean json, Path hdrOut) {
+                    Workload workload, long timeoutMillis, boolean spread, boolean threads, boolean json, Path hdrOut) {
         boolean autoWarmup() {
             return warmupMillis == AUTO;
         }
@@ -136,7 +145,7 @@ public final class BenchOptions {
         long warmupMillis = warmup.trim().equalsIgnoreCase("auto") ? AUTO : millis("--warmup", warmup, true);
         return new Settings(config != null ? config : defaultConfig, clients,
                 millis("--duration", duration, false), warmupMillis, millis("--warmup-max", warmupMax, false),
-                new Workload(parsed, keys, valueSize), millis("--timeout", timeout, false), spread, json,
+                new Workload(parsed, keys, valueSize), millis("--timeout", timeout, false), spread, threads, json,
                 hdrOut);
     }
 

@@ -21,20 +21,24 @@ import org.HdrHistogram.Histogram;
  * @param cpuReplicas   how many replicas' CPU time was read
  * @param routing       how the bench's clients chose their replica: {@code first} (all to one, the
  *                      client library's default) or {@code spread} (round-robin)
+ * @param clientsAs     what the bench's clients are: {@code callbacks} (chains of operations that do
+ *                      not wait, {@code LamportKv.executeAsync}) or {@code threads} (one each, waiting)
  */
 public record Report(String system, int clients, int replicas, String mix, double seconds, long ops,
                      long p50Us, long p90Us, long p99Us, long p999Us, long maxUs, long errors, long retries,
-                     double warmupSeconds, double cpuUsPerOp, int cpuReplicas, String routing) {
+                     double warmupSeconds, double cpuUsPerOp, int cpuReplicas, String routing,
+                     String clientsAs) {
 
     public static final String SYSTEM = "lamportkv";
 
     /** The report of a run whose OK latencies (in microseconds) are in {@code histogram}. */
     public static Report of(int clients, int replicas, Mix mix, double seconds, Histogram histogram, long errors,
-                            long retries, double warmupSeconds, double cpuUsPerOp, int cpuReplicas, String routing) {
+                            long retries, double warmupSeconds, double cpuUsPerOp, int cpuReplicas, String routing,
+                            String clientsAs) {
         return new Report(SYSTEM, clients, replicas, mix.toString(), seconds, histogram.getTotalCount(),
                 histogram.getValueAtPercentile(50), histogram.getValueAtPercentile(90),
                 histogram.getValueAtPercentile(99), histogram.getValueAtPercentile(99.9),
-                histogram.getMaxValue(), errors, retries, warmupSeconds, cpuUsPerOp, cpuReplicas, routing);
+                histogram.getMaxValue(), errors, retries, warmupSeconds, cpuUsPerOp, cpuReplicas, routing, clientsAs);
     }
 
     public double opsPerSecond() {
@@ -45,7 +49,7 @@ public record Report(String system, int clients, int replicas, String mix, doubl
      * One JSON line. The fields the etcd load prints come first, in its order and format
      * ({@code seconds} with one decimal, {@code ops_per_s} rounded to an integer); then
      * {@code replicas}, {@code mix}, {@code retries}, {@code warmup_s}, {@code cpu_us_per_op},
-     * {@code cpu_replicas} and {@code routing}.
+     * {@code cpu_replicas}, {@code routing} and {@code clients_as}.
      */
     public String json() {
         return new Json()
@@ -67,6 +71,7 @@ public record Report(String system, int clients, int replicas, String mix, doubl
                 .number("cpu_us_per_op", cpuUsPerOp < 0 ? "-1" : String.format(Locale.ROOT, "%.1f", cpuUsPerOp))
                 .field("cpu_replicas", cpuReplicas)
                 .field("routing", routing)
+                .field("clients_as", clientsAs)
                 .toString();
     }
 

@@ -67,6 +67,7 @@ final class CallCombiner {
 
     /** Operations that went in combined calls, in this process so far (for tests and the curious). */
     private static final AtomicLong COMBINED = new AtomicLong();
+    private static final AtomicLong HANDED_OFF = new AtomicLong();
 
     private final int callsPerReplica;
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
@@ -81,26 +82,54 @@ final class CallCombiner {
         return BY_REPLICA.computeIfAbsent(stub, e -> new CallCombiner(CALLS_PER_REPLICA));
     }
 
+    /**
+     * Where an operation submitted with {@link #submit} hears its end: its reply, or the failure of
+     * its call. Called on the thread that made the call, which must not block here: the next call
+     * to the replica waits for it. An operation submitted from here goes in that next call.
+     */
+    @FunctionalInterface
+    interface Callback {
+        void done(Reply reply, Throwable failure);
+    }
+
+    /** The combiner whose call's callbacks this thread runs now, if any: what they submit waits for the call it sends next. */
+    private static final ThreadLocal<CallCombiner> FINISHING = new ThreadLocal<>();
+
     /** One operation waiting for a call: its stub, its command, and in the end its reply or failure. */
     private static final class Pending {
         final ReplicaService service;
         final Command command;
         final int chars;
+        /** Null for a caller that waits ({@link #await}). */
+        final Callback callback;
         private Reply reply;
         private Throwable failure;
         private boolean done;
 
-        Pending(ReplicaService service, Command command) {
+        Pending(ReplicaService service, Command command, Callback callback) {
             this.service = service;
             this.command = command;
             this.chars = chars(command);
+            this.callback = callback;
         }
 
-        synchronized void finish(Reply r, Throwable f) {
-            reply = r;
-            failure = f;
-            done = true;
-            notifyAll();
+        void finish(Reply r, Throwable f) {
+            if (callback != null) {
+                try {
+                    callback.done(r, f);
+                } catch (RuntimeException | Error e) {
+                    // A bug of the callback's: reported, and the other operations of the call still hear their end.
+                    Thread t = Thread.currentThread();
+                    t.getUncaughtExceptionHandler().uncaughtException(t, e);
+                }
+                return;
+            }
+            synchronized (this) {
+                reply = r;
+                failure = f;
+                done = true;
+                notifyAll();
+            }
         }
 
         /**
@@ -142,7 +171,7 @@ final class CallCombiner {
             if (inFlight < callsPerReplica && queue.isEmpty()) {
                 inFlight++;
             } else {
-                pending = new Pending(service, command);
+                pending = new Pending(service, command, null);
                 queue.add(pending);
             }
         }
@@ -162,6 +191,45 @@ final class CallCombiner {
         }
     }
 
+    /**
+     * {@code service.execute(command)} without waiting for it: {@code callback} hears its reply or
+     * failure on the thread that makes its call. Submitted from a callback of this combiner, it
+     * goes in the call that thread sends next, so a closed loop of operations costs no thread
+     * hand-off; submitted elsewhere while a call is free, a sender thread takes it at once.
+     * Combining off ({@link #CALLS_PER_REPLICA} 0), a sender thread makes its call alone.
+     */
+    void submit(ReplicaService service, Command command, Callback callback) {
+        Pending pending = new Pending(service, command, callback);
+        if (callsPerReplica <= 0) {
+            SENDERS.execute(() -> {
+                try {
+                    pending.finish(service.execute(command), null);
+                } catch (RemoteException | RuntimeException | Error e) {
+                    pending.finish(null, e);
+                }
+            });
+            return;
+        }
+        boolean sendNow;
+        synchronized (this) {
+            queue.add(pending);
+            sendNow = FINISHING.get() != this && inFlight < callsPerReplica;
+            if (sendNow) {
+                inFlight++;
+            }
+        }
+        if (sendNow) {
+            HANDED_OFF.incrementAndGet();
+            SENDERS.execute(() -> {
+                List<Pending> next = nextOrRelease();
+                if (next == null) {
+                    return;
+                }
+                send(next);
+            });
+        }
+    }
+
     /** One call of {@code commands}; their replies, one each. */
     private static Reply[] call(ReplicaService service, Command[] commands) throws RemoteException {
         Reply[] replies = service.executeAll(Payloads.encodeCommands(commands));
@@ -170,6 +238,11 @@ final class CallCombiner {
                     + " of " + commands.length + " operations");
         }
         return replies;
+    }
+
+    /** Submitted operations handed to a sender thread (not sent by the thread that heard the call before), in this process so far. */
+    static long handedOff() {
+        return HANDED_OFF.get();
     }
 
     /** Operations that went in combined calls in this process so far. */
@@ -192,16 +265,20 @@ final class CallCombiner {
             try {
                 // The first one's stub: every stub in here is equal (the same remote object, the same sockets).
                 Reply[] replies = call(batch.get(0).service, commands);
+                FINISHING.set(this);
                 for (int i = 0; i < replies.length; i++) {
                     batch.get(i).finish(replies[i], null);
                 }
             } catch (RemoteException | RuntimeException | Error e) {
+                FINISHING.set(this);
                 for (Pending p : batch) {
                     p.finish(null, e);
                 }
                 if (e instanceof RemoteException r) {
                     failQueuedIfLost(r);
                 }
+            } finally {
+                FINISHING.remove();
             }
             batch = nextOrRelease();
         }

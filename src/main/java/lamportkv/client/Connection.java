@@ -17,8 +17,11 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongFunction;
 import lamportkv.rmi.Command;
 import lamportkv.rmi.Reply;
@@ -207,10 +210,119 @@ final class Connection {
      *                        saying whether the operation may still be applied
      */
     Outcome execute(String what, LongFunction<Command> commandFor, long budgetMillis) throws CommandFailure {
+        return execute(what, commandFor, budgetMillis, System.nanoTime(), null);
+    }
+
+    /** Where {@link #executeAsync} reports: the final answer, or the {@link CommandFailure} (or bug) that ended it. */
+    @FunctionalInterface
+    interface Done {
+        void done(Outcome outcome, Throwable failure);
+    }
+
+    /**
+     * {@link #execute} without waiting: {@code done} hears the outcome. When this connection holds
+     * its replica's stub, the first attempt goes as one operation of a combined call
+     * ({@link CallCombiner#submit}) and its end is heard on the thread that made the call; unless
+     * RMI's read timeout already bounds that call ({@link #direct}), a timer gives up on it after
+     * the attempt limit, as {@link #attempt} does. Anything else — no stub yet, no answer, an
+     * answer that says to try elsewhere — goes on as {@link #execute} does, on a thread of its
+     * own, with the same command: the first attempt counts as its first.
+     */
+    void executeAsync(String what, LongFunction<Command> commandFor, long budgetMillis, Done done) {
         long started = System.nanoTime();
+        ReplicaService s = service;
+        if (s == null) {
+            continueElsewhere(what, commandFor, budgetMillis, started, null, done);
+            return;
+        }
+        if (s != combinedFor) {
+            combiner = CallCombiner.of(s);
+            combinedFor = s;
+        }
+        Endpoint endpoint = endpoint();
+        long end = endOf(started, budgetMillis);
+        long left = Math.max(1, millisUntil(end));
+        Command command = commandFor.apply(Math.min(left, budgetMillis));
+        // Whoever comes first, the answer or the timer, goes on; the other does nothing.
+        AtomicBoolean settled = new AtomicBoolean();
+        ScheduledFuture<?> timer = null;
+        if (!direct) {
+            long limitMillis = Math.min(attemptMillis, left + ANSWER_GRACE_MILLIS);
+            timer = TIMER.schedule(() -> {
+                if (settled.compareAndSet(false, true)) {
+                    NoAnswer silent = new NoAnswer(endpoint.describe() + " did not answer within "
+                            + Seconds.format(limitMillis), true, false);
+                    continueElsewhere(what, commandFor, budgetMillis, started, new FirstTry(s, null, silent), done);
+                }
+            }, limitMillis, TimeUnit.MILLISECONDS);
+        }
+        ScheduledFuture<?> limit = timer;
+        combiner.submit(s, command, (reply, failure) -> {
+            if (!settled.compareAndSet(false, true)) {
+                return;         // given up on already
+            }
+            if (limit != null) {
+                limit.cancel(false);
+            }
+            if (failure == null) {
+                Attempts attempts = new Attempts();
+                if (!attempts.retryAfter(endpoint.name(), reply.status())) {
+                    done.done(new Outcome(reply, attempts), null);
+                    return;
+                }
+            }
+            continueElsewhere(what, commandFor, budgetMillis, started, new FirstTry(s, reply, failure), done);
+        });
+    }
+
+    /** Gives up on first attempts of {@link #executeAsync} that RMI's read timeout does not bound. */
+    private static final ScheduledThreadPoolExecutor TIMER = new ScheduledThreadPoolExecutor(1, task -> {
+        Thread t = new Thread(task, "lamportkv-client-attempt-limit");
+        t.setDaemon(true);
+        return t;
+    });
+
+    static {
+        TIMER.setRemoveOnCancelPolicy(true);    // a cancelled limit goes at once, not after the attempt limit
+    }
+
+    /** The first attempt of {@link #executeAsync}, replayed as the first of {@link #execute}'s loop. */
+    private record FirstTry(ReplicaService service, Reply reply, Throwable failure) {
+    }
+
+    private void continueElsewhere(String what, LongFunction<Command> commandFor, long budgetMillis, long started,
+                                   FirstTry first, Done done) {
+        CONTINUATIONS.execute(() -> {
+            Outcome outcome;
+            try {
+                outcome = execute(what, commandFor, budgetMillis, started, first);
+            } catch (CommandFailure | RuntimeException | Error e) {
+                done.done(null, e);
+                return;
+            }
+            done.done(outcome, null);
+        });
+    }
+
+    /** Runs what {@link #executeAsync} could not finish without waiting. */
+    private static final ExecutorService CONTINUATIONS = Executors.newCachedThreadPool(task -> {
+        Thread t = new Thread(task, "lamportkv-client-retry");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /** When an operation started at {@code started} must end: its budget, or longer while {@code --wait} lasts. */
+    private long endOf(long started, long budgetMillis) {
+        long budgetEnd = started + budgetMillis * 1_000_000;
+        return waitDeadline - budgetEnd > 0 ? waitDeadline : budgetEnd;
+    }
+
+    private Outcome execute(String what, LongFunction<Command> commandFor, long budgetMillis, long started, FirstTry firstTry)
+            throws CommandFailure {
+        FirstTry replayed = firstTry;
         long budgetEnd = started + budgetMillis * 1_000_000;
         boolean waiting = waitDeadline - budgetEnd > 0;
-        long end = waiting ? waitDeadline : budgetEnd;
+        long end = endOf(started, budgetMillis);
         int first = current;
         int round = movable ? candidates.size() : 1;
         Attempts attempts = new Attempts();
@@ -227,7 +339,14 @@ final class Connection {
             String reason;
             boolean open;
             try {
-                Reply reply = attempt(what, endpoint, left -> commandFor.apply(Math.min(left, budgetMillis)), end);
+                Reply reply;
+                if (replayed != null) {
+                    FirstTry f = replayed;
+                    replayed = null;
+                    reply = replay(what, endpoint, f);
+                } else {
+                    reply = attempt(what, endpoint, left -> commandFor.apply(Math.min(left, budgetMillis)), end);
+                }
                 if (!attempts.retryAfter(endpoint.name(), reply.status())) {
                     return new Outcome(reply, attempts);
                 }
@@ -435,6 +554,19 @@ final class Connection {
         } catch (Unreached | RemoteException | RuntimeException e) {
             throw failed(what, endpoint, cached, e);
         }
+    }
+
+    /** The first attempt's end, as {@link #attemptHere} would have had it. */
+    private Reply replay(String what, Endpoint endpoint, FirstTry first) throws NoAnswer, Broken {
+        if (first.failure() == null) {
+            service = first.service();
+            return first.reply();
+        }
+        if (first.failure() instanceof NoAnswer timedOut) {
+            service = null;
+            throw timedOut;
+        }
+        throw failed(what, endpoint, first.service(), first.failure());
     }
 
     /** What a failed attempt means: no answer (try the next replica) or broken (report it). */

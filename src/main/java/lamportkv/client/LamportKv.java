@@ -10,8 +10,10 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.function.Consumer;
+import java.util.function.LongFunction;
 import java.util.function.Supplier;
 import lamportkv.config.ClusterConfig;
 import lamportkv.config.ConfigException;
@@ -257,6 +259,62 @@ public final class LamportKv implements AutoCloseable {
         }
     }
 
+    // ---- without waiting ---------------------------------------------------------------------
+
+    /**
+     * As {@link #execute(List)}, without waiting: the future completes with what the shell would
+     * print, or exceptionally with the exception {@code execute} would throw (the same retries,
+     * timeout and at-most-once). Bad input is refused at once, with an {@link IllegalArgumentException}.
+     *
+     * <p>Many operations in flight cost no thread each: they go in the combined calls that the
+     * lanes share, and the future completes on one of the library's threads, never the caller's:
+     * normally the one that made the call (one that retries on another replica, after a failed
+     * first attempt). So what depends on it must not block there — the next call to the replica
+     * waits for it; use the {@code ...Async} methods of {@link CompletableFuture} with an executor
+     * of yours for blocking work. An operation started from there goes in that next call, so a
+     * chain of operations, each started when the one before it ends, costs no thread hand-off.
+     */
+    public CompletableFuture<String> executeAsync(List<String> words) {
+        check(words);
+        Lane lane = borrow();
+        CompletableFuture<String> result = new CompletableFuture<>();
+        Tagged tagged;
+        try {
+            tagged = tag(lane, words);
+        } catch (RuntimeException e) {
+            giveBack(lane);
+            throw e;
+        }
+        lane.connection.executeAsync(String.join(" ", words), tagged.commandFor(), timeoutMillis, (outcome, failure) -> {
+            String text = null;
+            Throwable thrown = failure instanceof CommandFailure e ? verdict(e) : failure;
+            if (failure == null) {
+                try {
+                    text = text(words, ended(tagged, outcome));
+                } catch (RuntimeException e) {
+                    thrown = e;
+                }
+            }
+            giveBack(lane);         // first: an operation started by the future's dependents may take this lane again
+            if (thrown == null) {
+                result.complete(text);
+            } else {
+                result.completeExceptionally(thrown);
+            }
+        });
+        return result;
+    }
+
+    /** As {@link #executeAsync(List)}. */
+    public CompletableFuture<String> executeAsync(String... words) {
+        return executeAsync(List.of(words));
+    }
+
+    /** {@code set KEY VALUE} without waiting: as {@link #set}, through {@link #executeAsync(List)}. */
+    public CompletableFuture<Void> setAsync(String key, String value) {
+        return executeAsync("set", key, value).thenApply(printed -> null);
+    }
+
     // ---- watches -------------------------------------------------------------------------------
 
     /**
@@ -393,6 +451,23 @@ public final class LamportKv implements AutoCloseable {
 
     /** The operation's one tagged run: the same client id and sequence number on every attempt. */
     Connection.Outcome run(Lane lane, List<String> words) {
+        Tagged tagged = tag(lane, words);
+        try {
+            return ended(tagged, lane.connection.execute(String.join(" ", words), tagged.commandFor(), timeoutMillis));
+        } catch (CommandFailure e) {
+            throw verdict(e);
+        }
+    }
+
+    /** An operation on its lane, with its sequence number, and the replica position it started at (-1: its lane's own). */
+    private record Tagged(Lane lane, long seq, List<String> words, int start) {
+        LongFunction<Command> commandFor() {
+            return left -> Command.of(lane.clientId, seq, words, left);
+        }
+    }
+
+    /** Numbers the operation on its lane and sends the lane where the other lanes go. */
+    private Tagged tag(Lane lane, List<String> words) {
         if (closed) {
             throw new IllegalStateException("this client is closed");
         }
@@ -401,19 +476,21 @@ public final class LamportKv implements AutoCloseable {
         if (start >= 0) {
             lane.connection.moveTo(start);
         }
-        try {
-            Connection.Outcome outcome = lane.connection.execute(String.join(" ", words),
-                    left -> Command.of(lane.clientId, seq, words, left), timeoutMillis);
-            retries.add(outcome.attempts().count() - 1L);
-            if (start >= 0) {
-                // Answered elsewhere: the other lanes start there too (unless one moved on already).
-                home.compareAndSet(start, lane.connection.position());
-            }
-            return outcome;
-        } catch (CommandFailure e) {
-            throw e.verdict() == Attempts.Verdict.MAY_BE_APPLIED ? new OutcomeUnknownException(e.getMessage())
-                    : new NotAppliedException(e.getMessage());
+        return new Tagged(lane, seq, words, start);
+    }
+
+    /** Counts the retries; answered elsewhere, the other lanes start there too (unless one moved on already). */
+    private Connection.Outcome ended(Tagged tagged, Connection.Outcome outcome) {
+        retries.add(outcome.attempts().count() - 1L);
+        if (tagged.start() >= 0) {
+            home.compareAndSet(tagged.start(), tagged.lane().connection.position());
         }
+        return outcome;
+    }
+
+    private static KvException verdict(CommandFailure e) {
+        return e.verdict() == Attempts.Verdict.MAY_BE_APPLIED ? new OutcomeUnknownException(e.getMessage())
+                : new NotAppliedException(e.getMessage());
     }
 
     /** The result of a final answer, or the typed exception it means, in the words the shell prints. */

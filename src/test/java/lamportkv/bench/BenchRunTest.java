@@ -13,6 +13,8 @@ import lamportkv.testing.LocalCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Short real runs against three replicas in this JVM, over real RMI. */
@@ -33,13 +35,19 @@ class BenchRunTest {
         }
     }
 
-    @Test
-    void jsonRunWithAMixCountsOperationsWithoutErrorsAndWritesTheHistogram() throws Exception {
-        Path hdr = dir.resolve("latency.hdr");
+    @ParameterizedTest(name = "clients as {0}")
+    @ValueSource(strings = {"callbacks", "threads"})
+    void jsonRunWithAMixCountsOperationsWithoutErrorsAndWritesTheHistogram(String clientsAs) throws Exception {
+        Path hdr = dir.resolve("latency-" + clientsAs + ".hdr");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = Bench.run(cluster.configFile(), List.of("--clients", "4", "--duration", "1.5", "--warmup", "0.5",
-                        "--keys", "50", "--mix", "set:40,add:30,mult:10,get:20", "--json", "--hdr-out", hdr.toString()),
+        List<String> args = new java.util.ArrayList<>(List.of("--clients", "4", "--duration", "1.5", "--warmup", "0.5",
+                "--keys", "50", "--mix", "set:40,add:30,mult:10,get:20", "--json", "--hdr-out", hdr.toString()));
+        if (clientsAs.equals("threads")) {
+            args.add("--threads");
+        }
+        long appliedBefore = cluster.awaitConverged().applied();
+        int status = Bench.run(cluster.configFile(), args,
                 new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
                 false);
 
@@ -49,7 +57,7 @@ class BenchRunTest {
         Map<String, String> json = JsonLine.parse(stdout.strip());
         assertThat(json).containsEntry("system", "lamportkv").containsEntry("clients", "4")
                 .containsEntry("replicas", "3").containsEntry("errors", "0")
-                .containsEntry("mix", "set:40,add:30,get:20,mult:10");
+                .containsEntry("mix", "set:40,add:30,get:20,mult:10").containsEntry("clients_as", clientsAs);
         assertThat(Double.parseDouble(json.get("seconds"))).isBetween(1.4, 3.0);
         assertThat(Long.parseLong(json.get("ops"))).isPositive();
         assertThat(Long.parseLong(json.get("ops_per_s"))).isPositive();
@@ -70,7 +78,7 @@ class BenchRunTest {
                 .containsPattern("Total count +=  *" + json.get("ops") + "]");
 
         // Every replica ends with the same state: the load went through the protocol.
-        assertThat(cluster.awaitConverged().applied()).isGreaterThanOrEqualTo(50 + Long.parseLong(json.get("ops")));
+        assertThat(cluster.awaitConverged().applied() - appliedBefore).isGreaterThanOrEqualTo(50 + Long.parseLong(json.get("ops")));
     }
 
 

@@ -41,6 +41,7 @@ class CallCombinerTest {
     static final class Recorder implements ReplicaService {
         final List<List<Long>> calls = Collections.synchronizedList(new ArrayList<>());
         final List<String> threads = Collections.synchronizedList(new ArrayList<>());
+        final List<Thread> callers = Collections.synchronizedList(new ArrayList<>());
         volatile CountDownLatch hold = new CountDownLatch(0);
         final CountDownLatch firstCallIn = new CountDownLatch(1);
         volatile RemoteException failAll;
@@ -63,6 +64,7 @@ class CallCombinerTest {
             }
             calls.add(seqs);
             threads.add(Thread.currentThread().getName());
+            callers.add(Thread.currentThread());
             firstCallIn.countDown();
             try {
                 hold.await(20, TimeUnit.SECONDS);
@@ -295,5 +297,115 @@ class CallCombinerTest {
             assertThat(f.get(10, TimeUnit.SECONDS).ok()).isTrue();
         }
         assertThat(replica.calls).extracting(List::size).containsOnly(1);
+    }
+
+    /** What submitted operations heard, in the order they heard it, and on which thread. */
+    private static final class Heard {
+        final List<String> ends = Collections.synchronizedList(new ArrayList<>());
+        final List<Thread> threads = Collections.synchronizedList(new ArrayList<>());
+        final CountDownLatch all;
+
+        Heard(int count) {
+            all = new CountDownLatch(count);
+        }
+
+        CallCombiner.Callback callback(long seq) {
+            return (reply, failure) -> {
+                ends.add(seq + ": " + (failure == null ? reply.text() : failure.getClass().getSimpleName()));
+                threads.add(Thread.currentThread());
+                all.countDown();
+            };
+        }
+
+        void await() throws InterruptedException {
+            assertThat(all.await(10, TimeUnit.SECONDS)).as("every submitted operation heard its end").isTrue();
+        }
+    }
+
+    @Test
+    @DisplayName("submitted: an operation started from a callback goes in the next call, on the same thread (no hand-off)")
+    void aChainOfSubmittedOperationsStaysOnOneThread() throws Exception {
+        Recorder replica = new Recorder();
+        CallCombiner combiner = new CallCombiner(2);     // a call is free at every step: still no second sender
+        Heard heard = new Heard(5);
+        long handedOffBefore = CallCombiner.handedOff();
+        class Chain {
+            void submit(long seq) {
+                combiner.submit(replica, command(seq), (reply, failure) -> {
+                    heard.callback(seq).done(reply, failure);
+                    if (seq < 5) {
+                        submit(seq + 1);
+                    }
+                });
+            }
+        }
+        new Chain().submit(1);
+        heard.await();
+        assertThat(heard.ends).containsExactly("1: seq 1", "2: seq 2", "3: seq 3", "4: seq 4", "5: seq 5");
+        assertThat(replica.calls).containsExactly(List.of(1L), List.of(2L), List.of(3L), List.of(4L), List.of(5L));
+        Thread sender = replica.callers.get(0);
+        assertThat(replica.callers).as("every call made by the thread that heard the one before").containsOnly(sender);
+        assertThat(heard.threads).containsOnly(sender);
+        assertThat(sender).isNotSameAs(Thread.currentThread());
+        assertThat(CallCombiner.handedOff() - handedOffBefore).as("only the first, submitted from the test's thread, woke a sender")
+                .isEqualTo(1);
+    }
+
+    @Test
+    @DisplayName("submitted behind a busy call: they go together in the next call, each hearing its own reply")
+    void submittedOperationsShareTheNextCall() throws Exception {
+        Recorder replica = new Recorder();
+        CallCombiner combiner = new CallCombiner(1);
+        Future<Reply> first = holdFirstCall(combiner, replica, 0);
+        Heard heard = new Heard(3);
+        for (long seq = 1; seq <= 3; seq++) {
+            combiner.submit(replica, command(seq), heard.callback(seq));
+        }
+        assertThat(combiner.queued()).isEqualTo(3);
+        replica.hold.countDown();
+        heard.await();
+        assertThat(first.get(10, TimeUnit.SECONDS).text()).isEqualTo("seq 0");
+        assertThat(heard.ends).containsExactly("1: seq 1", "2: seq 2", "3: seq 3");
+        assertThat(replica.calls).containsExactly(List.of(0L), List.of(1L, 2L, 3L));
+    }
+
+    @Test
+    @DisplayName("submitted: a failed call tells each of its operations, and what waits behind it is not sent")
+    void aFailedCallTellsEverySubmittedOperation() throws Exception {
+        Recorder replica = new Recorder();
+        CallCombiner combiner = new CallCombiner(1);
+        replica.hold = new CountDownLatch(1);
+        Heard heard = new Heard(3);
+        combiner.submit(replica, command(1), heard.callback(1));
+        assertThat(replica.firstCallIn.await(10, TimeUnit.SECONDS)).isTrue();
+        combiner.submit(replica, command(2), heard.callback(2));
+        combiner.submit(replica, command(3), heard.callback(3));
+        replica.failAll = new ConnectException("Connection refused");
+        replica.hold.countDown();
+        heard.await();
+        assertThat(heard.ends).containsExactly("1: ConnectException", "2: NotSent", "3: NotSent");
+        assertThat(replica.calls).hasSize(1);
+    }
+
+    @Test
+    @DisplayName("submitted: a callback that throws is reported, and the others of its call still hear their end")
+    void aThrowingCallbackDoesNotStopTheCall() throws Exception {
+        Recorder replica = new Recorder();
+        CallCombiner combiner = new CallCombiner(1);
+        Future<Reply> first = holdFirstCall(combiner, replica, 0);
+        Heard heard = new Heard(2);
+        List<Throwable> reported = Collections.synchronizedList(new ArrayList<>());
+        combiner.submit(replica, command(1), (reply, failure) -> {
+            Thread.currentThread().setUncaughtExceptionHandler((t, e) -> reported.add(e));
+            throw new IllegalStateException("a bug in a callback");
+        });
+        combiner.submit(replica, command(2), heard.callback(2));
+        combiner.submit(replica, command(3), heard.callback(3));
+        replica.hold.countDown();
+        heard.await();
+        first.get(10, TimeUnit.SECONDS);
+        assertThat(heard.ends).containsExactly("2: seq 2", "3: seq 3");
+        assertThat(reported).extracting(Throwable::getMessage).containsExactly("a bug in a callback");
+        assertThat(combiner.execute(replica, command(9)).text()).as("the combiner goes on").isEqualTo("seq 9");
     }
 }

@@ -2,6 +2,7 @@ package lamportkv.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.math.BigDecimal;
 import java.nio.file.Path;
@@ -11,6 +12,8 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -97,6 +100,77 @@ class LamportKvTest {
             try (LamportKv patient = LamportKv.connect(c.configFile(), Duration.ofSeconds(30))) {
                 assertThat(patient.get("t")).as("it was stamped, and applied once replica 3 returned").contains("2");
             }
+        }
+    }
+
+    @Test
+    void operationsWithoutWaitingGiveTheSameResultsAndFailures() throws Exception {
+        assertThat(kv.executeAsync("set", "async-n", "5").get(30, TimeUnit.SECONDS)).isEqualTo("OK");
+        assertThat(kv.executeAsync("add", "async-n", "2").get(30, TimeUnit.SECONDS)).isEqualTo("7");
+        assertThat(kv.setAsync("async-t", "hello").get(30, TimeUnit.SECONDS)).isNull();
+        assertThat(kv.get("async-t")).contains("hello");
+        assertThat(catchThrowable(() -> kv.executeAsync("add", "async-t", "1").get(30, TimeUnit.SECONDS)))
+                .isInstanceOf(ExecutionException.class).cause()
+                .isInstanceOf(OperationFailedException.class).hasMessage("not a number: async-t");
+        assertThatThrownBy(() -> kv.executeAsync("set", "bad key", "v")).as("refused before anything is sent")
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bad key");
+    }
+
+    @Test
+    void chainsOfOperationsWithoutWaitingEachApplyOnce() throws Exception {
+        kv.set("async-counter", "0");
+        int chains = 16;
+        int each = 25;
+        List<BigDecimal> results = new CopyOnWriteArrayList<>();
+        List<Throwable> failures = new CopyOnWriteArrayList<>();
+        CountDownLatch ended = new CountDownLatch(chains);
+        class Chain {
+            int left = each;
+
+            void next() {
+                kv.executeAsync("add", "async-counter", "1").whenComplete((printed, failure) -> {
+                    if (failure != null) {
+                        failures.add(failure);
+                    } else {
+                        results.add(new BigDecimal(printed));
+                    }
+                    if (--left > 0 && failure == null) {
+                        next();             // from the callback: goes in the next combined call
+                    } else {
+                        ended.countDown();
+                    }
+                });
+            }
+        }
+        for (int i = 0; i < chains; i++) {
+            new Chain().next();
+        }
+        assertThat(ended.await(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(failures).isEmpty();
+        assertThat(kv.get("async-counter")).contains(String.valueOf(chains * each));
+        assertThat(results.stream().distinct().count()).as("each add saw its own value: none applied twice, none lost")
+                .isEqualTo(chains * each);
+    }
+
+    @Test
+    void anOperationWithoutWaitingToNoReplicaFailsAsCertainlyNotApplied(@TempDir Path dir) throws Exception {
+        LocalCluster nobody = LocalCluster.create(3, dir);     // configured, never started
+        try (LamportKv none = LamportKv.connect(nobody.configFile(), Duration.ofMillis(500))) {
+            assertThat(catchThrowable(() -> none.setAsync("k", "v").get(30, TimeUnit.SECONDS))).cause()
+                    .isInstanceOf(NotAppliedException.class).hasMessageContaining("not applied: no replica was reached");
+        }
+    }
+
+    @Test
+    void anOperationWithoutWaitingGoesOnWhenItsReplicaStops(@TempDir Path dir) throws Exception {
+        try (LocalCluster c = LocalCluster.start(3, dir); LamportKv k = LamportKv.connect(c.configFile(), Duration.ofSeconds(30))) {
+            for (int i = 0; i < 3; i++) {
+                k.executeAsync("set", "moving", String.valueOf(i)).get(30, TimeUnit.SECONDS);   // the lane holds replica 1's stub
+            }
+            c.stop(1);
+            assertThat(k.executeAsync("add", "moving", "10").get(60, TimeUnit.SECONDS)).isEqualTo("12");
+            assertThat(k.retries()).as("went on to another replica").isPositive();
+            assertThat(k.get("moving")).contains("12");
         }
     }
 
