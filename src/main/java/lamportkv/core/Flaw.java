@@ -45,5 +45,11 @@ public enum Flaw {
      * {@link ApplyHold} without its bound: APPLYs once kept back wait until something else goes
      * to their peer, however many rounds that takes (after the last operation: for ever).
      */
-    HOLD_APPLIES_UNBOUNDED
+    HOLD_APPLIES_UNBOUNDED,
+    /**
+     * The deferred force ({@code Node.deferrable}) without its condition on the answers: a round
+     * that answers any operation, also one whose stamping record is not forced yet, skips its
+     * force when nothing else but APPLYs would leave.
+     */
+    DEFER_ANY_ANSWER
 }

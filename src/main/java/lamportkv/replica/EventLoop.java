@@ -22,7 +22,9 @@ import java.util.function.Supplier;
  * <p>A round that sends nothing and answers nobody need not force: its records wait for the next
  * round that does, but never longer than {@link #MAX_UNFORCED_MILLIS}: then the loop asks for a
  * force anyway, at the end of the round running then or, if there is no work, when the time is up
- * (a timed wait on its queue, not a poll).
+ * (a timed wait on its queue, not a poll). A round whose force the node deferred
+ * ({@link lamportkv.core.Node#holdsMessages}: its APPLYs wait) is forced within
+ * {@link #MAX_HELD_MICROS}, sooner if a round that forces comes first.
  *
  * <p><b>Fail-stop.</b> A task or a commit that throws anything unexpected is a bug: the state may
  * be half-changed, so the loop commits nothing more — not that round, not any later one — fails
@@ -32,6 +34,13 @@ import java.util.function.Supplier;
 final class EventLoop implements AutoCloseable {
     /** How long records may wait for a force when no round needs one. */
     static final long MAX_UNFORCED_MILLIS = 10;
+
+    /**
+     * How long messages may wait for a force when no round needs one (a deferred round's APPLYs:
+     * {@link lamportkv.core.Node#holdsMessages}): a peer whose own requests wait behind ours waits
+     * no longer than this.
+     */
+    static final long MAX_HELD_MICROS = 1_000;
 
     /** The end of a round. */
     interface RoundEnd {
@@ -47,6 +56,11 @@ final class EventLoop implements AutoCloseable {
 
         /** Whether records were appended and not forced yet. */
         boolean unforced();
+
+        /** Whether messages wait for a force: then it comes within {@link #MAX_HELD_MICROS}. */
+        default boolean holding() {
+            return false;
+        }
 
         /** The loop has stopped: its last act, on its own thread (the state's owner closes what it owns). */
         default void stopped() {
@@ -200,8 +214,12 @@ final class EventLoop implements AutoCloseable {
         while (true) {
             Task first;
             if (roundEnd.unforced()) {
+                long now = System.nanoTime();
                 if (forceBy == 0) {
-                    forceBy = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(MAX_UNFORCED_MILLIS);
+                    forceBy = now + TimeUnit.MILLISECONDS.toNanos(MAX_UNFORCED_MILLIS);
+                }
+                if (roundEnd.holding() && now + TimeUnit.MICROSECONDS.toNanos(MAX_HELD_MICROS) - forceBy < 0) {
+                    forceBy = now + TimeUnit.MICROSECONDS.toNanos(MAX_HELD_MICROS);
                 }
                 first = inbox.poll(forceBy - System.nanoTime(), TimeUnit.NANOSECONDS);
                 if (first == null) {

@@ -150,6 +150,11 @@ final class Rounds implements EventLoop.RoundEnd {
         return !failStop.failed() && node.unforced();
     }
 
+    @Override
+    public boolean holding() {
+        return node.holdsMessages();
+    }
+
     /** The loop has stopped: close the log on its owner's thread (it forces what is appended). */
     @Override
     public void stopped() {

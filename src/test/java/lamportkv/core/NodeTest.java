@@ -77,7 +77,7 @@ class NodeTest {
         one.submit(op("set x 1"), 7, 1);
         deliver(round(one, d1, false), two);                 // REQUEST
         deliver(round(two, d2, false), one);                 // OK back
-        Ready executed = round(one, d1, false);              // executes: APPLY to 2, answer
+        Ready executed = round(one, d1, true);               // executes: APPLY to 2, answer (forced: not deferred)
         assertThat(executed.earlyAnswers()).singleElement()
                 .satisfies(a -> assertThat(a.result()).isEqualTo(Result.ok("OK")));
         deliver(executed, two);
@@ -95,6 +95,61 @@ class NodeTest {
     }
 
     @Test
+    @DisplayName("a round of early answers and APPLYs alone defers its force: answered now, the APPLYs leave after the next force")
+    void aRoundOfEarlyAnswersDefersItsForce() {
+        Node one = Node.fresh(1, TWO, Set.of(), Node.Observer.NONE);
+        Node two = Node.fresh(2, TWO, Set.of(), Node.Observer.NONE);
+        Disk d1 = new Disk();
+        Disk d2 = new Disk();
+        round(two, d2, false);
+        one.submit(op("set n 5"), 7, 1);
+        deliver(round(one, d1, false), two);                 // stamped, forced: the REQUEST
+        deliver(round(two, d2, false), one);                 // the OK
+        int forcedBefore = d1.forced;
+        Ready executed = round(one, d1, false);
+        assertThat(executed.force()).isFalse();
+        assertThat(d1.forced).isEqualTo(forcedBefore);
+        assertThat(executed.allAnswers()).as("answered at once: its stamping record was forced")
+                .extracting(a -> a.result().text()).containsExactly("OK");
+        assertThat(executed.messages()).as("the APPLY waits for a force").isEmpty();
+        assertThat(one.holdsMessages()).isTrue();
+        assertThat(one.unforced()).isTrue();
+        assertThat(one.durableFrom(2)).as("the OK's receipt is not durable yet").isZero();
+
+        // The next operation's round forces it all; the APPLY leaves first, with the REQUEST.
+        one.submit(op("set n 6"), 7, 2);
+        Ready next = round(one, d1, false);
+        assertThat(next.force()).isTrue();
+        assertThat(next.messages().get(2)).extracting(m -> m.message().getClass().getSimpleName())
+                .containsExactly("ApplyMsg", "RequestMsg");
+        assertThat(next.messages().get(2)).extracting(Outgoing::seq).isSorted();
+        assertThat(one.holdsMessages()).isFalse();
+        assertThat(one.durableFrom(2)).isEqualTo(1);
+
+        // When nothing comes, the owner's time limit asks for the force, and the APPLY leaves then.
+        deliver(next, two);
+        deliver(round(two, d2, false), one);                 // the OK of n 6
+        assertThat(round(one, d1, false).force()).isFalse();
+        Ready timer = round(one, d1, true);
+        assertThat(timer.force()).isTrue();
+        assertThat(timer.messages().get(2)).extracting(m -> m.message().getClass().getSimpleName())
+                .containsExactly("ApplyMsg");
+
+        // Alone a replica answers in the round that stamps: never deferred. The flaw defers it anyway.
+        Agreement alone = new Agreement(List.of(1), StateMachine.DEFAULT_CLIENT_EXPIRY_MILLIS);
+        Node single = Node.fresh(1, alone, Set.of(), Node.Observer.NONE);
+        single.submit(op("add n 5"), 7, 1);
+        Ready own = round(single, new Disk(), false);
+        assertThat(own.force()).isTrue();
+        assertThat(own.answers()).hasSize(1);
+        Node flawed = Node.fresh(1, alone, Set.of(Flaw.DEFER_ANY_ANSWER), Node.Observer.NONE);
+        flawed.submit(op("add n 5"), 7, 1);
+        Ready unforced = round(flawed, new Disk(), false);
+        assertThat(unforced.force()).isFalse();
+        assertThat(unforced.answers()).hasSize(1);
+    }
+
+    @Test
     @DisplayName("one permitted early answer: on the last OK, before the force, only if the stamping record was forced")
     void earlyAnswerOnlyAfterTheStampWasForced() {
         Node one = Node.fresh(1, TWO, Set.of(), Node.Observer.NONE);
@@ -108,7 +163,7 @@ class NodeTest {
         assertThat(stamping.allAnswers()).isEmpty();
         deliver(stamping, two);
         deliver(round(two, d2, false), one);                 // the OK
-        Ready executed = round(one, d1, false);
+        Ready executed = round(one, d1, true);               // a force asked for: not deferred (see the test below)
         assertThat(executed.force()).as("the round's APPLY and the OK's receipt still wait for the force").isTrue();
         assertThat(executed.earlyAnswers()).extracting(a -> a.result().text()).containsExactly("OK");
         assertThat(executed.answers()).isEmpty();
@@ -126,7 +181,7 @@ class NodeTest {
         assertThat(own.answers()).hasSize(1);
         Node flawed = Node.fresh(1, alone, Set.of(Flaw.EARLY_ANSWER_UNFORCED_STAMP), Node.Observer.NONE);
         flawed.submit(op("add n 5"), 7, 1);
-        assertThat(round(flawed, new Disk(), false).earlyAnswers()).hasSize(1);
+        assertThat(round(flawed, new Disk(), true).earlyAnswers()).hasSize(1);
     }
 
     @Test

@@ -552,6 +552,7 @@ final class CrashCluster {
         stats.add(Counter.COMMITS);
         stats.add(forced ? Counter.FORCES : Counter.UNFORCED_COMMITS);
         stats.add(Counter.EARLY_ANSWERS, committed.ready().earlyAnswers().size());
+        stats.add(Counter.DEFERRED_FORCES, !forced && !committed.ready().answers().isEmpty() ? 1 : 0);
         stats.add(Counter.APPLIES_KEPT_BACK, r.keepingApplies() ? 1 : 0);
         log("replica %d ends a round%s: %d records%s, %d messages, %d answers", r.id(), timer ? " (timer)" : "",
                 committed.ready().records().size(), forced ? ", forced" : "",
@@ -677,6 +678,7 @@ final class CrashCluster {
         boolean roundLost = r.node().pendingRecords() > 0;
         stats.add(Counter.EXPIRED_CLIENTS, r.core().state().expiredClients());
         boolean keptApplies = r.keepingApplies();
+        boolean deferred = r.node().holdsMessages();
         SimulatedDisk.Damage damage = r.crash(random, powerLoss, now + 1 + random.nextInt(setup.maxDown()));
         for (CrashClient c : clients) {
             if (c.waitingAt(r.id())) {
@@ -693,6 +695,7 @@ final class CrashCluster {
         stats.add(powerLoss ? Counter.POWER_LOSSES : Counter.PROCESS_CRASHES);
         stats.add(Counter.MID_ROUND_CRASHES, midRound ? 1 : 0);
         stats.add(Counter.CRASHES_WITH_APPLIES_KEPT, keptApplies ? 1 : 0);
+        stats.add(Counter.CRASHES_WITH_FORCE_DEFERRED, deferred ? 1 : 0);
         stats.add(Counter.UNFORCED_LOST, damage.lost());
         stats.add(Counter.UNFORCED_KEPT, damage.kept());
         log("replica %d %s%s: %d unforced records, %d kept%s; down until step %d", r.id(),

@@ -27,6 +27,8 @@ final class CrashStats {
         CRASHES_DURING_FORCE("crashes while a force was under way"),
         EARLY_ANSWERS("clients answered before their round's force (the permitted early answer)"),
         EARLY_ANSWERS_BEFORE_CRASH("early answers whose round's force a crash cut short"),
+        DEFERRED_FORCES("rounds that answered early and deferred their force (Node.deferrable)"),
+        CRASHES_WITH_FORCE_DEFERRED("crashes before a deferred round's force (answered, APPLYs waiting)"),
         APPLIES_KEPT_BACK("rounds whose APPLYs waited for the next round (ApplyHold)"),
         CRASHES_WITH_APPLIES_KEPT("crashes while APPLYs were kept back"),
         UNFORCED_LOST("unforced records lost"),

@@ -53,7 +53,13 @@ enum CrashVariant {
      * APPLYs kept back past the one round {@link lamportkv.core.ApplyHold} allows: until something
      * else goes to their peer ({@link Flaw#HOLD_APPLIES_UNBOUNDED}).
      */
-    HOLD_APPLIES_UNBOUNDED(EnumSet.of(Flaw.HOLD_APPLIES_UNBOUNDED), false, true);
+    HOLD_APPLIES_UNBOUNDED(EnumSet.of(Flaw.HOLD_APPLIES_UNBOUNDED), false, true),
+    /**
+     * The deferred force without its condition on the answers ({@link Flaw#DEFER_ANY_ANSWER}): a
+     * round answers and skips its force though the operation's stamping record is not forced.
+     * Run with a single replica, where an operation executes in the round that stamps it.
+     */
+    DEFER_ANY_ANSWER(EnumSet.of(Flaw.DEFER_ANY_ANSWER), false, true, 1);
 
     final Set<Flaw> flaws;
     final boolean trustLastAttempt;

@@ -68,12 +68,14 @@ final class ViewSimulation {
     /** What a run did, for the "not vacuous" counters. */
     record Stats(int viewChanges, int crashes, int wipes, int freezes, int partitions, int transfers, long acked,
                  int retries, long steps, long locksGranted, long locksQueued, long unlocksThatHeld,
-                 long appliesKept) {
+                 long appliesKept, long forcesDeferred) {
     }
 
     private final long seed;
     /** Rounds whose APPLYs waited for the next ({@link ApplyHold}). */
     private long appliesKept;
+    /** Rounds that deferred their force ({@code Node.deferrable}). */
+    private long forcesDeferred;
     private final Random random;
     /**
      * Whether a round is already waiting when one ends ({@link ApplyHold}); apart from
@@ -178,6 +180,8 @@ final class ViewSimulation {
         /** Client attempts waiting here: token → client. */
         final Map<Long, Client> waiting = new HashMap<>();
         boolean pendingInputs;
+        /** The last round deferred its force: the next one asks for it. */
+        boolean forceHeld;
         /** When a round's messages leave, as {@code Rounds} decides it; volatile (a crash loses it). */
         ApplyHold applyHold;
         Membership.Condition lastCondition;
@@ -229,7 +233,10 @@ final class ViewSimulation {
                 return;
             }
             pendingInputs = false;
-            Ready ready = node.ready(now, now, false);
+            // A deferred force (the node holds APPLYs for it) comes with the next round at the
+            // latest, as a real loop forces within EventLoop.MAX_HELD_MICROS.
+            Ready ready = node.ready(now, now, forceHeld);
+            forceHeld = false;
             records.addAll(ready.records());
             if (ready.force()) {
                 forced = records.size();
@@ -244,6 +251,11 @@ final class ViewSimulation {
             if (applyHold.keeping()) {
                 pendingInputs = true;       // the round that was waiting: it comes
                 appliesKept++;
+            }
+            if (node.holdsMessages()) {
+                pendingInputs = true;
+                forceHeld = true;
+                forcesDeferred++;
             }
             for (Map.Entry<Integer, List<ReplicaCore.Outgoing>> e : leaving.entrySet()) {
                 int to = e.getKey();
@@ -894,6 +906,6 @@ final class ViewSimulation {
             }
         }
         return new Stats(viewChanges, crashes, wipes, freezes, partitions, transfers, acked, retries, now, granted,
-                queued, released, appliesKept);
+                queued, released, appliesKept, forcesDeferred);
     }
 }
