@@ -32,4 +32,4 @@ start_cluster 3
 run_ours "$clients" "$duration"
 stop_cluster        # the recordings are written as the replicas exit
 java -cp "$root/target/lamportkv.jar" lamportkv.bench.RoundStats "$duration" "$jfr_dir"/replica-*.jfr
-rm -rf "$jfr_dir"
+[[ -n "${KEEP_JFR:-}" ]] && echo "kept $jfr_dir" >&2 || rm -rf "$jfr_dir"
