@@ -8,7 +8,7 @@
 # Recording every round costs: on this 2-core VM the cluster did 4,600 ops/s at 64 clients with
 # it and 7,000-8,300 without; compare runs of this script with each other, not with compare.sh.
 #
-# Usage: bench/rounds.sh [CLIENTS]      (default 64)   DURATION=15   WARMUP=auto
+# Usage: bench/rounds.sh [CLIENTS]      (default 64)   DURATION=15   WARMUP=auto   KEEP_JFR=1 (keep the recordings)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

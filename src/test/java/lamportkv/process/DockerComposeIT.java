@@ -155,19 +155,23 @@ class DockerComposeIT {
         return r.ok() ? r.stdout().strip() : "error: exit " + r.code() + ": " + r.output().strip();
     }
 
-    private List<String> status(int id) throws Exception {
-        return List.of(client(id, "status").split("\n"));
+    private List<String> statusOrError(int id) throws Exception {
+        return List.of(clientVia(id, id, 20, "status").split("\n"));
     }
 
+    /**
+     * Waits until replica {@code id}'s status satisfies {@code condition}; while it cannot be
+     * reached yet (a container just started: nothing listens for a moment) it is asked again.
+     */
     private void awaitStatus(int id, Predicate<List<String>> condition, String what) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        List<String> lines = status(id);
+        List<String> lines = statusOrError(id);
         while (!condition.test(lines)) {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("waited 60 s for " + what + "; status:\n" + String.join("\n", lines));
             }
             Thread.sleep(500);
-            lines = status(id);
+            lines = statusOrError(id);
         }
     }
 
