@@ -415,7 +415,15 @@ public final class Bench {
             }
             String[] words = workload.next(random);
             long t0 = System.nanoTime();
-            kv.executeAsync(List.of(words)).whenComplete((printed, failure) -> {
+            java.util.concurrent.CompletableFuture<String> answer;
+            try {
+                answer = kv.executeAsync(List.of(words));
+            } catch (RuntimeException e) {      // refused before it was sent (the client closed): this chain ends
+                ended(words, t0, describe(e));
+                chainsEnded.countDown();
+                return;
+            }
+            answer.whenComplete((printed, failure) -> {
                 ended(words, t0, failure == null ? null : describe(failure));
                 next(workload);
             });
