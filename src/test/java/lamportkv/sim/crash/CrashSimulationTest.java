@@ -248,10 +248,11 @@ class CrashSimulationTest {
     @DisplayName("the deferred force without its condition (any answer skips the force): lost adds")
     void deferredForceForAnyAnswerIsCaught() {
         Findings found = search(CrashVariant.DEFER_ANY_ANSWER, REVIEW_BUG_SEEDS);
-        // A replica alone answers an add in the round that stamps it, and defers that round's
-        // force: the power goes before any later force, and the add is gone.
+        // Found: first at seed 1, 68 of 100. A replica alone answers an add in the round that
+        // stamps it and defers that round's force; the power goes before a later force, and the
+        // add is gone: the counter is short and the answers are not linearizable.
         assertThat(found.first).isBetween(1L, 60L);
-        assertThat(found.firstCaughtBy.keySet()).containsAnyOf(CrashCheck.EXACTLY_ONCE, CrashCheck.LINEARIZABILITY);
+        assertThat(found.firstCaughtBy).containsKeys(CrashCheck.EXACTLY_ONCE, CrashCheck.LINEARIZABILITY);
     }
 
     @Test
