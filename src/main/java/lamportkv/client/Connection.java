@@ -235,10 +235,7 @@ final class Connection {
             continueElsewhere(what, commandFor, budgetMillis, started, null, done);
             return;
         }
-        if (s != combinedFor) {
-            combiner = CallCombiner.of(s);
-            combinedFor = s;
-        }
+        CallCombiner combiner = combinerFor(s);
         Endpoint endpoint = endpoint();
         long end = endOf(started, budgetMillis);
         long left = Math.max(1, millisUntil(end));
@@ -321,8 +318,8 @@ final class Connection {
             throws CommandFailure {
         FirstTry replayed = firstTry;
         long budgetEnd = started + budgetMillis * 1_000_000;
-        boolean waiting = waitDeadline - budgetEnd > 0;
         long end = endOf(started, budgetMillis);
+        boolean waiting = end - budgetEnd > 0;
         int first = current;
         int round = movable ? candidates.size() : 1;
         Attempts attempts = new Attempts();
@@ -544,16 +541,21 @@ final class Connection {
         ReplicaService cached = service;
         try {
             ReplicaService s = cached != null ? cached : lookupOnce(endpoint);
-            if (s != combinedFor) {
-                combiner = CallCombiner.of(s);
-                combinedFor = s;
-            }
-            Reply reply = combiner.execute(s, commandFor.apply(Math.max(1, millisUntil(end))));
+            Reply reply = combinerFor(s).execute(s, commandFor.apply(Math.max(1, millisUntil(end))));
             service = s;
             return reply;
         } catch (Unreached | RemoteException | RuntimeException e) {
             throw failed(what, endpoint, cached, e);
         }
+    }
+
+    /** The combiner of {@code s}'s replica, kept beside the stub it was found for. */
+    private CallCombiner combinerFor(ReplicaService s) {
+        if (s != combinedFor) {
+            combiner = CallCombiner.of(s);
+            combinedFor = s;
+        }
+        return combiner;
     }
 
     /** The first attempt's end, as {@link #attemptHere} would have had it. */
