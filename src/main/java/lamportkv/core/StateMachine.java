@@ -25,7 +25,8 @@ import java.util.concurrent.PriorityBlockingQueue;
  * by {@code (ts, origin)}, and the Lamport clock. {@link OrderingCore} decides what happens to it.
  *
  * <p>The buffer is a {@link PriorityBlockingQueue}, as the design card names it, but like the rest
- * of the state it is only ever touched by the replica's event-loop thread.
+ * of the state it is only ever touched by whoever runs the replica's current event-loop round (one at a
+ * time, under the loop's lock).
  */
 public final class StateMachine {
     private final SortedMap<String, Value> data = new TreeMap<>();

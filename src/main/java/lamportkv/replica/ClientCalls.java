@@ -133,7 +133,7 @@ final class ClientCalls {
 
     private void order(List<Call> calls, Reply[] replies) {
         long received = System.nanoTime();
-        boolean queued = loop.execute(() -> {
+        boolean queued = loop.executeHere(() -> {
             String failure = failStop.failure();
             for (Call call : calls) {
                 Wait wait = call.pending();

@@ -2,16 +2,26 @@ package lamportkv.replica;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
- * The one thread that owns a replica's protocol state. Other threads (RMI handlers, clients)
- * never touch the state: they hand the loop a task and wait on a future.
+ * The owner of a replica's protocol state: one round at a time runs on it, and nothing else
+ * touches the state. Other threads (RMI handlers, clients) hand the loop a task and wait on a
+ * future.
+ *
+ * <p><b>Who runs a round.</b> The loop's own thread runs the rounds of queued tasks. A caller that
+ * would only wait anyway (an RMI handler with a client's operation or a peer's batch) may instead
+ * run the round itself when no round is running ({@link #executeHere}, {@link #callBeforeCommitHere}):
+ * its task and whatever waits go in, and the commit (force, messages, answers) happens on the
+ * caller's thread. That saves two thread wake-ups per hop, which on a small machine cost more than
+ * the work. Rounds never overlap (one lock, {@link #inLoop}), and a thread's tasks run in the order
+ * it handed them in.
  *
  * <p>The loop works in rounds: it takes every task that is waiting, runs them one after another,
  * then asks {@link RoundEnd#commit} once. The replica forces its log there and hands on the
@@ -22,7 +32,7 @@ import java.util.function.Supplier;
  * <p>A round that sends nothing and answers nobody need not force: its records wait for the next
  * round that does, but never longer than {@link #MAX_UNFORCED_MILLIS}: then the loop asks for a
  * force anyway, at the end of the round running then or, if there is no work, when the time is up
- * (a timed wait on its queue, not a poll). A round whose force the node deferred
+ * (the loop's thread parks until then; a round a caller ran wakes it to set that time). A round whose force the node deferred
  * ({@link lamportkv.core.Node#holdsMessages}: its APPLYs wait) is forced within
  * {@link #MAX_HELD_MICROS}, sooner if a round that forces comes first.
  *
@@ -41,6 +51,12 @@ final class EventLoop implements AutoCloseable {
      * no longer than this.
      */
     static final long MAX_HELD_MICROS = 1_000;
+
+    /**
+     * Whether callers may run rounds themselves ({@link #executeHere}): on by default;
+     * {@code -Dlamportkv.roundsHere=false} queues every task for the loop's thread (to measure what it does).
+     */
+    static final boolean ROUNDS_HERE = !"false".equals(System.getProperty("lamportkv.roundsHere"));
 
     /** The end of a round. */
     interface RoundEnd {
@@ -62,7 +78,7 @@ final class EventLoop implements AutoCloseable {
             return false;
         }
 
-        /** The loop has stopped: its last act, on its own thread (the state's owner closes what it owns). */
+        /** The loop has stopped: its last act, as the state's owner (who closes what it owns). */
         default void stopped() {
         }
     }
@@ -74,17 +90,22 @@ final class EventLoop implements AutoCloseable {
     private record Completion(Runnable onCommit, Runnable onFailure) {
     }
 
-    private static final Task STOP = new Task(() -> { }, why -> { });
-
-    private final BlockingQueue<Task> inbox = new LinkedBlockingQueue<>();
+    private final ConcurrentLinkedQueue<Task> inbox = new ConcurrentLinkedQueue<>();
+    /** Held by whoever runs a round (the loop's thread or a caller running one here): the state's owner. */
+    private final ReentrantLock owner = new ReentrantLock();
     private final List<Completion> completions = new ArrayList<>();
     private final RoundEnd roundEnd;
     private final Consumer<Throwable> onBug;
     private final Thread thread;
+    private volatile boolean started;
     private volatile boolean running = true;
     private volatile String stopReason = "the replica is stopping";
+    /** Whether the loop's thread is parked (or about to): whoever hands it work or a deadline unparks it. */
+    private volatile boolean parked;
+    /** While records are unforced: the System.nanoTime by which they must be forced; 0 while none are. Written by the owner. */
+    private volatile long forceBy;
 
-    /** @param onBug hears, on the loop thread, the exception that stopped the loop (fail-stop) */
+    /** @param onBug hears, as the state's owner, the exception that stopped the loop (fail-stop) */
     EventLoop(String name, RoundEnd roundEnd, Consumer<Throwable> onBug) {
         this.roundEnd = roundEnd;
         this.onBug = onBug;
@@ -93,6 +114,7 @@ final class EventLoop implements AutoCloseable {
     }
 
     void start() {
+        started = true;
         thread.start();
     }
 
@@ -102,7 +124,7 @@ final class EventLoop implements AutoCloseable {
      * fails if the commit failed or the loop stopped first.
      */
     <T> CompletableFuture<T> call(Supplier<T> task) {
-        return submit(task, true);
+        return submit(task, true, false);
     }
 
     /**
@@ -111,10 +133,20 @@ final class EventLoop implements AutoCloseable {
      * {@link lamportkv.rmi.Ack}).
      */
     <T> CompletableFuture<T> callBeforeCommit(Supplier<T> task) {
-        return submit(task, false);
+        return submit(task, false, false);
     }
 
-    private <T> CompletableFuture<T> submit(Supplier<T> task, boolean afterCommit) {
+    /**
+     * As {@link #callBeforeCommit}, but if no round is running, the calling thread runs this one
+     * itself, commit included, and returns when it has committed (the future is complete by then).
+     * For a caller that would otherwise only wait: it saves handing the task to the loop's thread
+     * and the answer back.
+     */
+    <T> CompletableFuture<T> callBeforeCommitHere(Supplier<T> task) {
+        return submit(task, false, true);
+    }
+
+    private <T> CompletableFuture<T> submit(Supplier<T> task, boolean afterCommit, boolean here) {
         CompletableFuture<T> done = new CompletableFuture<>();
         Runnable run = () -> {
             T value;
@@ -131,7 +163,8 @@ final class EventLoop implements AutoCloseable {
             afterRound(() -> done.complete(value),
                     () -> done.completeExceptionally(new IllegalStateException("the replica could not commit")));
         };
-        if (!enqueue(new Task(run, why -> done.completeExceptionally(new IllegalStateException(why))))) {
+        Task t = new Task(run, why -> done.completeExceptionally(new IllegalStateException(why)));
+        if (!(here ? runHere(t) : enqueue(t))) {
             done.completeExceptionally(new IllegalStateException(stopReason));
         }
         return done;
@@ -151,16 +184,56 @@ final class EventLoop implements AutoCloseable {
     }
 
     /**
+     * As {@link #execute(Runnable, Consumer)}, but if no round is running, the calling thread runs
+     * this one itself, commit included, before it returns (see {@link #callBeforeCommitHere}).
+     */
+    boolean executeHere(Runnable task, Consumer<String> abandoned) {
+        return runHere(new Task(task, abandoned));
+    }
+
+    /**
      * Hands {@code task} to the loop; false if the loop has stopped and will never see it. No lock:
      * the loop marks itself stopped before it drains its inbox for the last time, so a task added
-     * after that drain sees the mark and takes itself back; one the drain took is abandoned there.
+     * after that drain sees the mark and takes itself back; one the drain took is run or abandoned there.
      */
     private boolean enqueue(Task task) {
         if (!running) {
             return false;
         }
         inbox.add(task);
-        return running || !inbox.remove(task);
+        if (!running && inbox.remove(task)) {
+            return false;
+        }
+        wakeLoop();
+        return true;
+    }
+
+    /**
+     * Runs a round of {@code task} (after the tasks already waiting, so a thread's tasks keep their
+     * order) on the calling thread if no round is running, else queues it; false if the loop is
+     * stopping. Not from inside a round (that queues), nor on an interrupted thread: an interrupt
+     * during a force would close the log's channel.
+     */
+    private boolean runHere(Task task) {
+        if (!ROUNDS_HERE || !started || owner.isHeldByCurrentThread() || Thread.currentThread().isInterrupted()
+                || !owner.tryLock()) {
+            return enqueue(task);
+        }
+        List<Task> round = new ArrayList<>();
+        try {
+            if (!running) {
+                return false;
+            }
+            drainInto(round);
+            round.add(task);
+            if (!runRoundOrStop(round, false)) {
+                round.forEach(left -> left.abandon().accept(stopReason));   // the rest of the round cut short
+                LockSupport.unpark(thread);                                   // its thread abandons the rest and ends
+            }
+        } finally {
+            owner.unlock();
+        }
+        return true;
     }
 
     /** From a task on the loop: runs {@code onCommit} once this round has committed, else {@code onFailure}. */
@@ -181,8 +254,9 @@ final class EventLoop implements AutoCloseable {
         return !inbox.isEmpty();
     }
 
+    /** Whether the calling thread runs the current round (owns the state). */
     boolean inLoop() {
-        return Thread.currentThread() == thread;
+        return owner.isHeldByCurrentThread();
     }
 
     /** Whether the loop still takes tasks. */
@@ -190,68 +264,139 @@ final class EventLoop implements AutoCloseable {
         return running;
     }
 
+    private void wakeLoop() {
+        if (parked) {
+            LockSupport.unpark(thread);
+        }
+    }
+
     private void run() {
         List<Task> round = new ArrayList<>();
         try {
             loop(round);
-        } catch (InterruptedException e) {
-            stopReason = "the replica's event loop was interrupted";     // nobody does: the loop stops as if closed
-        } catch (Throwable bug) {
-            stopForBug(bug);
         } finally {
             running = false;
-            round.forEach(left -> left.abandon().accept(stopReason));    // the rest of a round cut short
-            for (Task left; (left = inbox.poll()) != null; ) {
-                left.abandon().accept(stopReason);
+            owner.lock();
+            try {
+                round.forEach(left -> left.abandon().accept(stopReason));    // the rest of a round cut short
+                for (Task left; (left = inbox.poll()) != null; ) {
+                    left.abandon().accept(stopReason);
+                }
+                roundEnd.stopped();
+            } finally {
+                owner.unlock();
             }
-            roundEnd.stopped();
         }
     }
 
-    /** Runs rounds until stopped; {@code round} holds the tasks of the current round that have not run. */
-    private void loop(List<Task> round) throws InterruptedException {
-        long forceBy = 0;       // while records are unforced: when they must be forced at the latest
+    /**
+     * The loop's own thread: runs rounds of queued tasks, forces unforced records by their
+     * deadline, and on close makes one last round that forces. {@code round} holds the tasks of the
+     * current round that have not run.
+     */
+    private void loop(List<Task> round) {
         while (true) {
-            Task first;
-            if (roundEnd.unforced()) {
-                long now = System.nanoTime();
-                if (forceBy == 0) {
-                    forceBy = now + TimeUnit.MILLISECONDS.toNanos(MAX_UNFORCED_MILLIS);
+            if (!running) {
+                if (stoppedForBug) {
+                    return;
                 }
-                if (roundEnd.holding() && now + TimeUnit.MICROSECONDS.toNanos(MAX_HELD_MICROS) - forceBy < 0) {
-                    forceBy = now + TimeUnit.MICROSECONDS.toNanos(MAX_HELD_MICROS);
+                owner.lock();
+                try {
+                    drainInto(round);
+                    runRoundOrStop(round, true);        // what was handed in before close, and a last force
+                } finally {
+                    owner.unlock();
                 }
-                first = inbox.poll(forceBy - System.nanoTime(), TimeUnit.NANOSECONDS);
-                if (first == null) {
-                    commitRound(true);      // no work came: make the last rounds durable
-                    forceBy = 0;
-                    continue;
-                }
-            } else {
-                forceBy = 0;
-                first = inbox.take();
-            }
-            round.add(first);
-            inbox.drainTo(round);
-            boolean stop = false;
-            for (int i = 0; i < round.size(); i++) {
-                Task task = round.get(i);
-                if (task == STOP) {
-                    stop = true;
-                } else {
-                    try {
-                        task.run().run();
-                    } catch (RuntimeException | Error bug) {
-                        round.subList(0, i + 1).clear();      // what is left of the round is abandoned
-                        throw bug;                              // a bug: run() stops the loop, nothing is committed
-                    }
-                }
-            }
-            round.clear();
-            commitRound(stop || (forceBy != 0 && System.nanoTime() - forceBy >= 0));
-            if (stop) {
                 return;
             }
+            if (inbox.isEmpty()) {
+                long by = forceBy;
+                if (by != 0 && System.nanoTime() - by >= 0) {
+                    owner.lock();
+                    try {
+                        if (running && inbox.isEmpty() && forceBy != 0 && System.nanoTime() - forceBy >= 0) {
+                            runRoundOrStop(round, true);        // no work came: make the last rounds durable
+                        }
+                    } finally {
+                        owner.unlock();
+                    }
+                    continue;
+                }
+                parked = true;
+                if (running && inbox.isEmpty() && forceBy == by) {     // checked again after saying so (no lost wake-up)
+                    if (by == 0) {
+                        LockSupport.park(this);
+                    } else {
+                        LockSupport.parkNanos(this, by - System.nanoTime());
+                    }
+                }
+                parked = false;
+                continue;
+            }
+            owner.lock();
+            try {
+                if (running) {
+                    drainInto(round);
+                    if (!round.isEmpty()) {     // unless a caller's round took them meanwhile
+                        runRoundOrStop(round, false);
+                    }
+                }
+            } finally {
+                owner.unlock();
+            }
+        }
+    }
+
+    private void drainInto(List<Task> round) {
+        for (Task t; (t = inbox.poll()) != null; ) {
+            round.add(t);
+        }
+    }
+
+    /**
+     * As the owner: runs the round's tasks in order, then commits it (forcing if {@code forceAnyway}
+     * or a deadline passed); false if a task or the commit threw. That is a bug: nothing more is
+     * committed, the loop stops before anyone else can own the state, and {@code round} keeps the
+     * tasks that never ran (its owner abandons them).
+     */
+    private boolean runRoundOrStop(List<Task> round, boolean forceAnyway) {
+        try {
+            for (int i = 0; i < round.size(); i++) {
+                Task task = round.get(i);
+                round.set(i, null);
+                task.run().run();
+            }
+            round.clear();
+            long by = forceBy;
+            commitRound(forceAnyway || (by != 0 && System.nanoTime() - by >= 0));
+            scheduleForce();
+            return true;
+        } catch (RuntimeException | Error bug) {
+            round.removeIf(java.util.Objects::isNull);      // those that ran (or threw); the rest never will
+            stopForBug(bug);
+            return false;
+        }
+    }
+
+    /**
+     * As the owner, after a commit: when unforced records must be forced at the latest. If that is
+     * sooner than the loop's thread knew, it is woken to keep the time.
+     */
+    private void scheduleForce() {
+        long before = forceBy;
+        if (!roundEnd.unforced()) {
+            forceBy = 0;
+            return;
+        }
+        long now = System.nanoTime();
+        long by = before != 0 ? before : now + TimeUnit.MILLISECONDS.toNanos(MAX_UNFORCED_MILLIS);
+        long held = now + TimeUnit.MICROSECONDS.toNanos(MAX_HELD_MICROS);
+        if (roundEnd.holding() && held - by < 0) {
+            by = held;
+        }
+        forceBy = by;
+        if (by != before && Thread.currentThread() != thread) {
+            wakeLoop();
         }
     }
 
@@ -264,8 +409,12 @@ final class EventLoop implements AutoCloseable {
         completions.clear();
     }
 
+    private volatile boolean stoppedForBug;
+
+    /** As the owner: a task or commit threw; nothing more is committed and the loop stops. */
     private void stopForBug(Throwable bug) {
         stopReason = "the replica stopped after a bug (" + bug + "); see its log";
+        stoppedForBug = true;
         running = false;
         for (Completion c : completions) {
             c.onFailure().run();
@@ -277,11 +426,9 @@ final class EventLoop implements AutoCloseable {
     /** Stops taking tasks, forces what the last rounds appended, and waits for the loop to end. */
     @Override
     public void close() {
-        if (running) {
-            running = false;
-            inbox.add(STOP);
-        }
-        if (!inLoop()) {
+        running = false;
+        LockSupport.unpark(thread);
+        if (Thread.currentThread() != thread && !owner.isHeldByCurrentThread() && started) {
             try {
                 thread.join(30_000);
             } catch (InterruptedException e) {

@@ -100,7 +100,7 @@ public final class Replica implements AutoCloseable {
                 List<lamportkv.core.ReplicaCore.Outgoing> backlog = node.core().unconfirmed(id);
                 long firstSeq = backlog.isEmpty() ? node.core().nextSeqTo(id) : backlog.get(0).seq();
                 links.put(id, new PeerLink(self.id(), peer, log, auth, view, firstSeq, agreementBytes, heartbeat,
-                        (linkView, held) -> loop.execute(() -> node.confirmed(id, linkView, held)),
+                        (linkView, held) -> rounds.confirmed(id, linkView, held),
                         (thread, bug) -> failStop.bug("in " + thread.getName(), bug)));
             }
         }

@@ -4,6 +4,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 import lamportkv.core.ApplyHold;
 import lamportkv.core.Node;
 import lamportkv.core.ReplicaCore.Outgoing;
@@ -19,7 +21,8 @@ import org.tinylog.TaggedLogger;
  * {@link ApplyHold} says), answer the clients — then takes a
  * snapshot when one is due. The decisions are the node's; this class only does the I/O.
  *
- * <p>Owned by the event loop, like the node: every method runs on the loop's thread.
+ * <p>Owned by the event loop, like the node: every method runs in a round (on the loop's thread or
+ * a caller's running the round, one at a time), but {@link #confirmed}, which any link calls.
  */
 final class Rounds implements EventLoop.RoundEnd {
     private final Node node;
@@ -65,6 +68,33 @@ final class Rounds implements EventLoop.RoundEnd {
 
     private java.util.function.LongConsumer afterRound = applied -> { };
 
+    /** A peer's latest confirmation: it holds the link of view {@code view} durably up to {@code durable}. */
+    private record Confirmation(long view, long durable) {
+    }
+
+    /** Per peer, the latest confirmation its link heard and no round has taken yet. */
+    private final Map<Integer, AtomicReference<Confirmation>> confirmations = new ConcurrentHashMap<>();
+
+    /**
+     * From a link's thread: {@code peer} holds this replica's messages of view {@code view} durably up
+     * to {@code durable}. The next round lets the node drop them. Nothing waits for that (the node
+     * keeps them only to re-send), so a confirmation does not wake the loop: two wake-ups fewer per
+     * operation at one client.
+     */
+    void confirmed(int peer, long view, long durable) {
+        confirmations.computeIfAbsent(peer, p -> new AtomicReference<>()).set(new Confirmation(view, durable));
+    }
+
+    /** Hands the node the confirmations heard since the last round (on the loop). */
+    private void takeConfirmations() {
+        for (Map.Entry<Integer, AtomicReference<Confirmation>> e : confirmations.entrySet()) {
+            Confirmation c = e.getValue().getAndSet(null);
+            if (c != null) {
+                node.confirmed(e.getKey(), c.view(), c.durable());
+            }
+        }
+    }
+
     /** A client waits for the operation {@code token} names: answered when its round has committed. */
     void await(long token, CompletableFuture<Result> answer) {
         waiting.put(token, answer);
@@ -80,6 +110,7 @@ final class Rounds implements EventLoop.RoundEnd {
         if (failStop.failed()) {
             return false;
         }
+        takeConfirmations();
         Trace.Round traced = new Trace.Round();
         traced.start(node.self());
         Ready ready = node.ready(System.currentTimeMillis(), System.nanoTime() / 1_000_000,

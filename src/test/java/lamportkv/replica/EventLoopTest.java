@@ -282,6 +282,120 @@ class EventLoopTest {
         bugs.clear();
     }
 
+    // ---- rounds run by the caller (executeHere, callBeforeCommitHere) ----------------------------
+
+    @Test
+    void anIdleLoopLetsTheCallerRunTheRoundAndCommitItBeforeItReturns() throws Exception {
+        RecordingCommit commit = new RecordingCommit();
+        try (EventLoop loop = new EventLoop("test-loop", commit, bugs::add)) {
+            commit.loop = loop;
+            loop.start();
+            Thread caller = Thread.currentThread();
+            List<Thread> ranOn = new ArrayList<>();
+            assertThat(loop.executeHere(() -> {
+                ranOn.add(Thread.currentThread());
+                loop.afterRound(() -> ranOn.add(null), () -> { });
+            }, why -> { })).isTrue();
+            assertThat(ranOn).as("ran here, and committed before executeHere returned").containsExactly(caller, null);
+            assertThat(commit.seen.poll()).isEqualTo("answers wait");
+            CompletableFuture<Thread> answer = loop.callBeforeCommitHere(Thread::currentThread);
+            assertThat(answer).as("complete when the call returns").isCompletedWithValue(caller);
+            assertThat(commit.seen.poll()).isEqualTo("nothing waits");
+        }
+    }
+
+    @Test
+    void whileARoundRunsTheCallerQueuesItsTaskInsteadOfWaiting() throws Exception {
+        GatedCommit commit = new GatedCommit();
+        try (EventLoop loop = new EventLoop("test-loop", commit, bugs::add)) {
+            loop.start();
+            loop.execute(() -> { });
+            assertThat(commit.firstCommitStarted.await(5, TimeUnit.SECONDS)).isTrue();   // the loop's round is committing
+            Thread caller = Thread.currentThread();
+            CompletableFuture<Thread> answer = loop.callBeforeCommitHere(Thread::currentThread);
+            assertThat(answer).as("queued: the caller did not wait for the running round").isNotDone();
+            commit.permits.release(100);
+            assertThat(answer.get(5, TimeUnit.SECONDS)).as("run by the loop's thread").isNotEqualTo(caller);
+        }
+    }
+
+    @Test
+    void aTaskRunHereFromInsideARoundIsQueuedForTheNextRound() throws Exception {
+        RecordingCommit commit = new RecordingCommit();
+        try (EventLoop loop = new EventLoop("test-loop", commit, bugs::add)) {
+            commit.loop = loop;
+            loop.start();
+            List<String> ran = new ArrayList<>();      // touched only by the round's owner
+            CompletableFuture<Void> inner = new CompletableFuture<>();
+            loop.executeHere(() -> {
+                ran.add("outer");
+                loop.executeHere(() -> {
+                    ran.add("inner");
+                    inner.complete(null);
+                }, why -> { });
+                ran.add("outer done");
+            }, why -> { });
+            inner.get(5, TimeUnit.SECONDS);
+            assertThat(loop.call(() -> List.copyOf(ran)).get(5, TimeUnit.SECONDS))
+                    .containsExactly("outer", "outer done", "inner");
+            assertThat(commit.seen).hasSizeGreaterThanOrEqualTo(2);     // two rounds, not one inside the other
+        }
+    }
+
+    @Test
+    void recordsARoundRunHereLeftUnforcedAreForcedByTheLoopsThreadWithinTheLimit() throws Exception {
+        RecordingCommit commit = new RecordingCommit();
+        try (EventLoop loop = new EventLoop("test-loop", commit, bugs::add)) {
+            commit.loop = loop;
+            loop.start();
+            Thread.sleep(20);                       // the loop's thread is parked, with no deadline
+            long started = System.nanoTime();
+            loop.executeHere(() -> commit.unforced = true, why -> { });
+            assertThat(commit.seen.poll()).isEqualTo("nothing waits");
+            assertThat(commit.seen.poll(5, TimeUnit.SECONDS)).as("forced by the loop's thread").isEqualTo("quiet");
+            assertThat(System.nanoTime() - started).isGreaterThanOrEqualTo(
+                    TimeUnit.MILLISECONDS.toNanos(EventLoop.MAX_UNFORCED_MILLIS));
+            assertThat(commit.seen.poll(200, TimeUnit.MILLISECONDS)).as("nothing unforced: no more commits").isNull();
+        }
+    }
+
+    @Test
+    void aBugInARoundRunHereStopsTheLoopAndNothingMoreIsCommitted() throws Exception {
+        List<String> committed = new java.util.concurrent.CopyOnWriteArrayList<>();
+        AtomicBoolean stopped = new AtomicBoolean();
+        EventLoop.RoundEnd end = new EventLoop.RoundEnd() {
+            @Override
+            public boolean commit(boolean forceAnyway) {
+                committed.add("round");
+                return true;
+            }
+
+            @Override
+            public boolean unforced() {
+                return false;
+            }
+
+            @Override
+            public void stopped() {
+                stopped.set(true);
+            }
+        };
+        try (EventLoop loop = new EventLoop("test-loop", end, bugs::add)) {
+            loop.start();
+            CompletableFuture<String> answer = loop.callBeforeCommitHere(() -> {
+                throw new IllegalStateException("a bug here");
+            });
+            assertThat(answer).isCompletedExceptionally();
+            waitUntil(() -> stopped.get() && !loop.running());
+            assertThat(committed).as("the round with the bug never committed").isEmpty();
+            assertThat(bugs).singleElement().satisfies(e -> assertThat(e).hasMessage("a bug here"));
+            bugs.clear();
+            assertThat(loop.executeHere(() -> { }, why -> { })).as("refused from now on").isFalse();
+            assertThat(loop.callBeforeCommitHere(() -> 1)).isCompletedExceptionally();
+            assertThat(committed).isEmpty();
+        }
+    }
+
     @org.junit.jupiter.api.AfterEach
     void noUnexpectedBugs() {
         assertThat(bugs).as("bugs reported by the loops").isEmpty();
