@@ -16,12 +16,12 @@ import java.util.function.Supplier;
  * future.
  *
  * <p><b>Who runs a round.</b> The loop's own thread runs the rounds of queued tasks. A caller that
- * would only wait anyway (an RMI handler with a client's operation or a peer's batch) may instead
- * run the round itself when no round is running ({@link #executeHere}, {@link #callBeforeCommitHere}):
- * its task and whatever waits go in, and the commit (force, messages, answers) happens on the
- * caller's thread. That saves two thread wake-ups per hop, which on a small machine cost more than
- * the work. Rounds never overlap (one lock, {@link #inLoop}), and a thread's tasks run in the order
- * it handed them in.
+ * would only wait anyway (the RMI handler of a client's call) may instead run the round itself
+ * when no round is running ({@link #executeHere}): its task and whatever waits go in, and the
+ * commit (force, messages, answers) happens on the caller's thread, with no hand-off to the
+ * loop's thread. Rounds never overlap (one lock, {@link #inLoop}), and a thread's tasks run in the
+ * order it handed them in. Peer batches stay queued: their sender waits for the answer before it
+ * sends more, and a round run on its call would hold it for a force.
  *
  * <p>The loop works in rounds: it takes every task that is waiting, runs them one after another,
  * then asks {@link RoundEnd#commit} once. The replica forces its log there and hands on the
@@ -124,7 +124,7 @@ final class EventLoop implements AutoCloseable {
      * fails if the commit failed or the loop stopped first.
      */
     <T> CompletableFuture<T> call(Supplier<T> task) {
-        return submit(task, true, false);
+        return submit(task, true);
     }
 
     /**
@@ -133,20 +133,10 @@ final class EventLoop implements AutoCloseable {
      * {@link lamportkv.rmi.Ack}).
      */
     <T> CompletableFuture<T> callBeforeCommit(Supplier<T> task) {
-        return submit(task, false, false);
+        return submit(task, false);
     }
 
-    /**
-     * As {@link #callBeforeCommit}, but if no round is running, the calling thread runs this one
-     * itself, commit included, and returns when it has committed (the future is complete by then).
-     * For a caller that would otherwise only wait: it saves handing the task to the loop's thread
-     * and the answer back.
-     */
-    <T> CompletableFuture<T> callBeforeCommitHere(Supplier<T> task) {
-        return submit(task, false, true);
-    }
-
-    private <T> CompletableFuture<T> submit(Supplier<T> task, boolean afterCommit, boolean here) {
+    private <T> CompletableFuture<T> submit(Supplier<T> task, boolean afterCommit) {
         CompletableFuture<T> done = new CompletableFuture<>();
         Runnable run = () -> {
             T value;
@@ -163,8 +153,7 @@ final class EventLoop implements AutoCloseable {
             afterRound(() -> done.complete(value),
                     () -> done.completeExceptionally(new IllegalStateException("the replica could not commit")));
         };
-        Task t = new Task(run, why -> done.completeExceptionally(new IllegalStateException(why)));
-        if (!(here ? runHere(t) : enqueue(t))) {
+        if (!enqueue(new Task(run, why -> done.completeExceptionally(new IllegalStateException(why))))) {
             done.completeExceptionally(new IllegalStateException(stopReason));
         }
         return done;
@@ -185,7 +174,9 @@ final class EventLoop implements AutoCloseable {
 
     /**
      * As {@link #execute(Runnable, Consumer)}, but if no round is running, the calling thread runs
-     * this one itself, commit included, before it returns (see {@link #callBeforeCommitHere}).
+     * this one itself, commit included, before it returns. For a caller that would otherwise only
+     * wait (a client's call waits for its operation's answer anyway): it saves handing the task to
+     * the loop's thread. Whatever waits in the queue goes in the same round, first.
      */
     boolean executeHere(Runnable task, Consumer<String> abandoned) {
         return runHere(new Task(task, abandoned));

@@ -134,11 +134,9 @@ final class PeerIntake {
             throw new IllegalArgumentException("malformed batch: " + e.getMessage());
         }
         int bytes = (int) batch.bytes();
-        // The Ack is made once taken in, before the round's force, and says how much is durable.
-        // If no round runs, this thread runs this one (force included) before it answers; else
-        // the loop's thread takes the batch and the Ack leaves at once. View messages are answered
-        // by view messages of this replica's own, after its force.
-        return await.apply(loop.callBeforeCommitHere(() -> {
+        // Answered once taken in, before the round's force: the Ack says how much is durable.
+        // View messages are answered by view messages of this replica's own, after its force.
+        return await.apply(loop.callBeforeCommit(() -> {
             listeners.batchReceived(from, bytes);
             node.peerTime(from, batch.sentMillis(), System.nanoTime() / 1_000_000);
             long held = node.receive(from, batch.view(), batch.firstSeq(), messages);

@@ -282,7 +282,7 @@ class EventLoopTest {
         bugs.clear();
     }
 
-    // ---- rounds run by the caller (executeHere, callBeforeCommitHere) ----------------------------
+    // ---- rounds run by the caller (executeHere) --------------------------------------------------
 
     @Test
     void anIdleLoopLetsTheCallerRunTheRoundAndCommitItBeforeItReturns() throws Exception {
@@ -298,9 +298,6 @@ class EventLoopTest {
             }, why -> { })).isTrue();
             assertThat(ranOn).as("ran here, and committed before executeHere returned").containsExactly(caller, null);
             assertThat(commit.seen.poll()).isEqualTo("answers wait");
-            CompletableFuture<Thread> answer = loop.callBeforeCommitHere(Thread::currentThread);
-            assertThat(answer).as("complete when the call returns").isCompletedWithValue(caller);
-            assertThat(commit.seen.poll()).isEqualTo("nothing waits");
         }
     }
 
@@ -312,7 +309,8 @@ class EventLoopTest {
             loop.execute(() -> { });
             assertThat(commit.firstCommitStarted.await(5, TimeUnit.SECONDS)).isTrue();   // the loop's round is committing
             Thread caller = Thread.currentThread();
-            CompletableFuture<Thread> answer = loop.callBeforeCommitHere(Thread::currentThread);
+            CompletableFuture<Thread> answer = new CompletableFuture<>();
+            assertThat(loop.executeHere(() -> answer.complete(Thread.currentThread()), why -> { })).isTrue();
             assertThat(answer).as("queued: the caller did not wait for the running round").isNotDone();
             commit.permits.release(100);
             assertThat(answer.get(5, TimeUnit.SECONDS)).as("run by the loop's thread").isNotEqualTo(caller);
@@ -382,16 +380,16 @@ class EventLoopTest {
         };
         try (EventLoop loop = new EventLoop("test-loop", end, bugs::add)) {
             loop.start();
-            CompletableFuture<String> answer = loop.callBeforeCommitHere(() -> {
+            assertThat(loop.executeHere(() -> {
                 throw new IllegalStateException("a bug here");
-            });
-            assertThat(answer).isCompletedExceptionally();
+            }, why -> { })).as("taken: it ran, here").isTrue();
+            assertThat(loop.running()).as("stopped before executeHere returned").isFalse();
             waitUntil(() -> stopped.get() && !loop.running());
             assertThat(committed).as("the round with the bug never committed").isEmpty();
             assertThat(bugs).singleElement().satisfies(e -> assertThat(e).hasMessage("a bug here"));
             bugs.clear();
             assertThat(loop.executeHere(() -> { }, why -> { })).as("refused from now on").isFalse();
-            assertThat(loop.callBeforeCommitHere(() -> 1)).isCompletedExceptionally();
+            assertThat(loop.call(() -> 1)).isCompletedExceptionally();
             assertThat(committed).isEmpty();
         }
     }
