@@ -62,6 +62,28 @@ class EventLoopTest {
         }
     }
 
+    /** A commit that notes every round it commits, and whether the loop has stopped. */
+    private static final class NotingEnd implements EventLoop.RoundEnd {
+        final List<String> committed = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final AtomicBoolean stopped = new AtomicBoolean();
+
+        @Override
+        public boolean commit(boolean forceAnyway) {
+            committed.add("round");
+            return true;
+        }
+
+        @Override
+        public boolean unforced() {
+            return false;
+        }
+
+        @Override
+        public void stopped() {
+            stopped.set(true);
+        }
+    }
+
     @Test
     void aTaskIsAnsweredOnlyAfterItsRoundCommitted() throws Exception {
         GatedCommit commit = new GatedCommit();
@@ -194,25 +216,9 @@ class EventLoopTest {
 
     @Test
     void aTaskThatThrowsStopsTheLoopAndItsRoundIsNeverCommitted() throws Exception {
-        List<String> committed = new java.util.concurrent.CopyOnWriteArrayList<>();
-        AtomicBoolean stopped = new AtomicBoolean();
-        EventLoop.RoundEnd end = new EventLoop.RoundEnd() {
-            @Override
-            public boolean commit(boolean forceAnyway) {
-                committed.add("round");
-                return true;
-            }
-
-            @Override
-            public boolean unforced() {
-                return false;
-            }
-
-            @Override
-            public void stopped() {
-                stopped.set(true);
-            }
-        };
+        NotingEnd end = new NotingEnd();
+        List<String> committed = end.committed;
+        AtomicBoolean stopped = end.stopped;
         try (EventLoop loop = new EventLoop("test-loop", end, bugs::add)) {
             // Handed in before the loop starts, the good task, the bad one and a later one share one round.
             CompletableFuture<String> before = loop.call(() -> "before the bug");
@@ -359,25 +365,9 @@ class EventLoopTest {
 
     @Test
     void aBugInARoundRunHereStopsTheLoopAndNothingMoreIsCommitted() throws Exception {
-        List<String> committed = new java.util.concurrent.CopyOnWriteArrayList<>();
-        AtomicBoolean stopped = new AtomicBoolean();
-        EventLoop.RoundEnd end = new EventLoop.RoundEnd() {
-            @Override
-            public boolean commit(boolean forceAnyway) {
-                committed.add("round");
-                return true;
-            }
-
-            @Override
-            public boolean unforced() {
-                return false;
-            }
-
-            @Override
-            public void stopped() {
-                stopped.set(true);
-            }
-        };
+        NotingEnd end = new NotingEnd();
+        List<String> committed = end.committed;
+        AtomicBoolean stopped = end.stopped;
         try (EventLoop loop = new EventLoop("test-loop", end, bugs::add)) {
             loop.start();
             assertThat(loop.executeHere(() -> {
