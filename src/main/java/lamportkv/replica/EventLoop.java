@@ -100,6 +100,8 @@ final class EventLoop implements AutoCloseable {
     private volatile boolean started;
     private volatile boolean running = true;
     private volatile String stopReason = "the replica is stopping";
+    /** Set with {@code running = false} when a bug stopped the loop: no last round, nothing more committed. */
+    private volatile boolean stoppedForBug;
     /** Whether the loop's thread is parked (or about to): whoever hands it work or a deadline unparks it. */
     private volatile boolean parked;
     /** While records are unforced: the System.nanoTime by which they must be forced; 0 while none are. Written by the owner. */
@@ -265,6 +267,13 @@ final class EventLoop implements AutoCloseable {
         List<Task> round = new ArrayList<>();
         try {
             loop(round);
+        } catch (Throwable bug) {       // outside any round (rounds catch their own): still a bug
+            owner.lock();
+            try {
+                stopForBug(bug);
+            } finally {
+                owner.unlock();
+            }
         } finally {
             running = false;
             owner.lock();
@@ -322,6 +331,10 @@ final class EventLoop implements AutoCloseable {
                     }
                 }
                 parked = false;
+                if (Thread.interrupted()) {     // nobody does: the loop stops as if closed
+                    stopReason = "the replica's event loop was interrupted";
+                    running = false;
+                }
                 continue;
             }
             owner.lock();
@@ -399,8 +412,6 @@ final class EventLoop implements AutoCloseable {
         }
         completions.clear();
     }
-
-    private volatile boolean stoppedForBug;
 
     /** As the owner: a task or commit threw; nothing more is committed and the loop stops. */
     private void stopForBug(Throwable bug) {

@@ -23,7 +23,8 @@ import lamportkv.rmi.ReplicaView;
  * <p>Recording must not slow the replica: the loop only allocates one small immutable record per
  * event (holding the message or request it already has) and publishes it with one ordered store;
  * no lock, no formatting. Readers turn records into text, off the loop. The loop is the only
- * writer, so a reader sees a record completely or not at all, and detects one overwritten since
+ * writer (whichever thread runs its round: one at a time, under the loop's lock, so one after
+ * another), so a reader sees a record completely or not at all, and detects one overwritten since
  * by its number.
  */
 public final class EventRecorder implements ReplicaListener {
