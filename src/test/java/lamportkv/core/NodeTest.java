@@ -52,6 +52,21 @@ class NodeTest {
         return id == 1 ? 2 : 1;
     }
 
+    /** Two replicas and their disks, wired by hand. */
+    private record Pair(Node one, Node two, Disk d1, Disk d2) {
+    }
+
+    /** Replica 1 has stamped {@code command} (forced, its REQUEST delivered) and holds replica 2's OK. */
+    private static Pair stampedAndAnswered(String command) {
+        Pair p = new Pair(Node.fresh(1, TWO, Set.of(), Node.Observer.NONE),
+                Node.fresh(2, TWO, Set.of(), Node.Observer.NONE), new Disk(), new Disk());
+        round(p.two(), p.d2(), false);
+        p.one().submit(op(command), 7, 1);
+        deliver(round(p.one(), p.d1(), false), p.two());     // stamped, forced: the REQUEST
+        deliver(round(p.two(), p.d2(), false), p.one());     // the OK
+        return p;
+    }
+
     @Test
     @DisplayName("durable before it leaves: a round that sends forces, and only then are its messages handed out")
     void aRoundThatSendsForces() {
@@ -69,14 +84,11 @@ class NodeTest {
     @Test
     @DisplayName("force only when something leaves: taking in an APPLY forces nothing unless asked")
     void aRoundThatOnlyTakesInForcesNothing() {
-        Node one = Node.fresh(1, TWO, Set.of(), Node.Observer.NONE);
-        Node two = Node.fresh(2, TWO, Set.of(), Node.Observer.NONE);
-        Disk d1 = new Disk();
-        Disk d2 = new Disk();
-        round(two, d2, false);
-        one.submit(op("set x 1"), 7, 1);
-        deliver(round(one, d1, false), two);                 // REQUEST
-        deliver(round(two, d2, false), one);                 // OK back
+        Pair p = stampedAndAnswered("set x 1");
+        Node one = p.one();
+        Node two = p.two();
+        Disk d1 = p.d1();
+        Disk d2 = p.d2();
         Ready executed = round(one, d1, true);               // executes: APPLY to 2, answer (forced: not deferred)
         assertThat(executed.earlyAnswers()).singleElement()
                 .satisfies(a -> assertThat(a.result()).isEqualTo(Result.ok("OK")));
@@ -97,14 +109,11 @@ class NodeTest {
     @Test
     @DisplayName("a round of early answers and APPLYs alone defers its force: answered now, the APPLYs leave after the next force")
     void aRoundOfEarlyAnswersDefersItsForce() {
-        Node one = Node.fresh(1, TWO, Set.of(), Node.Observer.NONE);
-        Node two = Node.fresh(2, TWO, Set.of(), Node.Observer.NONE);
-        Disk d1 = new Disk();
-        Disk d2 = new Disk();
-        round(two, d2, false);
-        one.submit(op("set n 5"), 7, 1);
-        deliver(round(one, d1, false), two);                 // stamped, forced: the REQUEST
-        deliver(round(two, d2, false), one);                 // the OK
+        Pair p = stampedAndAnswered("set n 5");
+        Node one = p.one();
+        Node two = p.two();
+        Disk d1 = p.d1();
+        Disk d2 = p.d2();
         int forcedBefore = d1.forced;
         Ready executed = round(one, d1, false);
         assertThat(executed.force()).isFalse();
