@@ -20,8 +20,9 @@ import java.util.function.Supplier;
  * when no round is running ({@link #executeHere}): its task and whatever waits go in, and the
  * commit (force, messages, answers) happens on the caller's thread, with no hand-off to the
  * loop's thread. Rounds never overlap (one lock, {@link #inLoop}), and a thread's tasks run in the
- * order it handed them in. Peer batches stay queued: their sender waits for the answer before it
- * sends more, and a round run on its call would hold it for a force.
+ * order it handed them in. A small peer batch may run its round on its call too ({@link #callHere}),
+ * so that the answer carries back what the round sent once forced; a large one is answered as
+ * soon as it is taken in, since its sender waits for the answer before it sends more.
  *
  * <p>The loop works in rounds: it takes every task that is waiting, runs them one after another,
  * then asks {@link RoundEnd#commit} once. The replica forces its log there and hands on the
@@ -87,6 +88,7 @@ final class EventLoop implements AutoCloseable {
     private record Task(Runnable run, Consumer<String> abandon) {
     }
 
+    /** What to do once the round has committed. */
     private record Completion(Runnable onCommit, Runnable onFailure) {
     }
 
@@ -94,6 +96,8 @@ final class EventLoop implements AutoCloseable {
     /** Held by whoever runs a round (the loop's thread or a caller running one here): the state's owner. */
     private final ReentrantLock owner = new ReentrantLock();
     private final List<Completion> completions = new ArrayList<>();
+    /** How many of {@link #completions} claim their round durable ({@link #afterRound}): then it must force. */
+    private int forcingCompletions;
     private final RoundEnd roundEnd;
     private final Consumer<Throwable> onBug;
     private final Thread thread;
@@ -185,6 +189,37 @@ final class EventLoop implements AutoCloseable {
     }
 
     /**
+     * Runs {@code task} in a round on the calling thread if no round is running, and completes the
+     * future with its value once that round has committed, forced or not (the round forces only if
+     * something in it must leave or be answered durably). If a round is running it is
+     * {@link #callBeforeCommit} instead. For a peer's batch: run here, its answer can carry back
+     * the messages the round handed on after its force.
+     */
+    <T> CompletableFuture<T> callHere(Supplier<T> task) {
+        CompletableFuture<T> done = new CompletableFuture<>();
+        Runnable run = () -> {
+            T value;
+            try {
+                value = task.get();
+            } catch (RuntimeException | Error bug) {
+                done.completeExceptionally(bug);        // its caller hears at once; the loop stops (fail-stop)
+                throw bug;
+            }
+            // Not afterRound: this answer claims nothing about the disk, so the round need not force for it.
+            completions.add(new Completion(() -> done.complete(value),
+                    () -> done.completeExceptionally(new IllegalStateException("the replica could not commit"))));
+        };
+        Boolean ran = tryRunHere(new Task(run, why -> done.completeExceptionally(new IllegalStateException(why))));
+        if (ran == null) {
+            return callBeforeCommit(task);
+        }
+        if (!ran) {
+            done.completeExceptionally(new IllegalStateException(stopReason));
+        }
+        return done;
+    }
+
+    /**
      * Hands {@code task} to the loop; false if the loop has stopped and will never see it. No lock:
      * the loop marks itself stopped before it drains its inbox for the last time, so a task added
      * after that drain sees the mark and takes itself back; one the drain took is run or abandoned there.
@@ -208,9 +243,18 @@ final class EventLoop implements AutoCloseable {
      * during a force would close the log's channel.
      */
     private boolean runHere(Task task) {
+        Boolean ran = tryRunHere(task);
+        return ran != null ? ran : enqueue(task);
+    }
+
+    /**
+     * Runs a round of {@code task} (after the tasks already waiting) on the calling thread if no
+     * round is running: true once it ran, false if the loop is stopping, null if it cannot run here.
+     */
+    private Boolean tryRunHere(Task task) {
         if (!ROUNDS_HERE || !started || owner.isHeldByCurrentThread() || Thread.currentThread().isInterrupted()
                 || !owner.tryLock()) {
-            return enqueue(task);
+            return null;
         }
         List<Task> round = new ArrayList<>();
         try {
@@ -233,12 +277,13 @@ final class EventLoop implements AutoCloseable {
     void afterRound(Runnable onCommit, Runnable onFailure) {
         assert inLoop();
         completions.add(new Completion(onCommit, onFailure));
+        forcingCompletions++;
     }
 
     /** From a task on the loop (or the commit): whether answers wait for this round's commit. */
     boolean answersWaiting() {
         assert inLoop();
-        return !completions.isEmpty();
+        return forcingCompletions > 0;
     }
 
     /** From the commit: whether tasks are already waiting, so that another round follows this one at once. */
@@ -411,6 +456,7 @@ final class EventLoop implements AutoCloseable {
             (committed ? c.onCommit() : c.onFailure()).run();
         }
         completions.clear();
+        forcingCompletions = 0;
     }
 
     /** As the owner: a task or commit threw; nothing more is committed and the loop stops. */
@@ -422,6 +468,7 @@ final class EventLoop implements AutoCloseable {
             c.onFailure().run();
         }
         completions.clear();
+        forcingCompletions = 0;
         onBug.accept(bug);
     }
 

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import lamportkv.core.Codec;
 import lamportkv.core.ViewCodec;
 import lamportkv.core.ViewMessage;
@@ -32,6 +33,7 @@ final class PeerIntake {
     private final Node node;
     private final EventLoop loop;
     private final Set<Integer> peers;
+    private final Map<Integer, PeerLink> links;
     private final PeerAuth auth;
     private final byte[] agreement;
     private final String agreementText;
@@ -42,6 +44,22 @@ final class PeerIntake {
     private final Function<java.util.concurrent.CompletableFuture<Ack>, Ack> await;
     private final Heard heard;
     private final Set<String> logged = ConcurrentHashMap.newKeySet();
+    /**
+     * Whether a peer's batch may be answered with this replica's messages for it ({@link Ack#back}):
+     * on by default; {@code -Dlamportkv.carryBack=false} sends every message in a call of its own
+     * (to measure what it does).
+     */
+    static final boolean CARRY_BACK = !"false".equals(System.getProperty("lamportkv.carryBack"));
+
+    /**
+     * The largest batch whose round this thread runs through its force, so that the answer carries
+     * the OKs back: the sender's link waits for the answer before it sends more, which costs
+     * nothing when little is coming (one client: the next REQUEST waits for these OKs) and holds
+     * up a busy link. A larger batch is answered as soon as it is taken in, carrying back only
+     * what was already waiting.
+     */
+    static final int ROUND_HERE_MAX_MESSAGES = Integer.getInteger("lamportkv.roundHereMaxMessages", 4);
+
     /** Slow motion, for teaching: every batch of peer messages waits this long before it is taken in; 0 is off. */
     private volatile long deliveryDelayMillis;
 
@@ -53,6 +71,7 @@ final class PeerIntake {
         this.node = node;
         this.loop = loop;
         this.peers = Set.copyOf(links.keySet());
+        this.links = links;
         this.auth = auth;
         this.agreementText = agreement;
         this.agreement = agreement.getBytes(java.nio.charset.StandardCharsets.UTF_8);
@@ -72,6 +91,24 @@ final class PeerIntake {
     }
 
     Ack deliver(Batch batch) {
+        int from = check(batch);
+        heard.callStarted(from);
+        Trace.PeerBatch traced = new Trace.PeerBatch();
+        traced.start(self);
+        try {
+            return take(batch, from);
+        } finally {
+            heard.callEnded(from);
+            if (traced.shouldCommit()) {
+                traced.from = from;
+                traced.bytes = batch.bytes();
+                traced.commit();
+            }
+        }
+    }
+
+    /** The checks every batch passes, in order of cost and trust; its sender, or an exception naming what is wrong. */
+    private int check(Batch batch) {
         if (batch.bytes() > SerialFilters.MAX_BATCH_BYTES) {
             throw new IllegalArgumentException("refused: a batch of " + batch.bytes()
                     + " bytes is over the limit of " + SerialFilters.MAX_BATCH_BYTES);
@@ -107,19 +144,7 @@ final class PeerIntake {
             }
             throw new IllegalArgumentException("replica " + from + " is not a peer of replica " + self);
         }
-        heard.callStarted(from);
-        Trace.PeerBatch traced = new Trace.PeerBatch();
-        traced.start(self);
-        try {
-            return take(batch, from);
-        } finally {
-            heard.callEnded(from);
-            if (traced.shouldCommit()) {
-                traced.from = from;
-                traced.bytes = batch.bytes();
-                traced.commit();
-            }
-        }
+        return from;
     }
 
     private Ack take(Batch batch, int from) {
@@ -134,9 +159,12 @@ final class PeerIntake {
             throw new IllegalArgumentException("malformed batch: " + e.getMessage());
         }
         int bytes = (int) batch.bytes();
-        // Answered once taken in, before the round's force: the Ack says how much is durable.
-        // View messages are answered by view messages of this replica's own, after its force.
-        return await.apply(loop.callBeforeCommit(() -> {
+        // Answered once taken in, with what this replica's link to the sender has waiting carried
+        // back: a large batch (or one the loop's thread takes in) before its round's force (the
+        // Ack says how much is durable); a small one after the round this thread ran, so its OKs,
+        // sent once forced, go back with the answer. Only what a committed round queued on the
+        // link is ever carried: nothing leaves before its force.
+        Supplier<Ack> takeIn = () -> {
             listeners.batchReceived(from, bytes);
             node.peerTime(from, batch.sentMillis(), System.nanoTime() / 1_000_000);
             long held = node.receive(from, batch.view(), batch.firstSeq(), messages);
@@ -144,7 +172,57 @@ final class PeerIntake {
                 node.viewMessage(from, m);
             }
             return new Ack(node.membership().view().number(), held, node.durableFrom(from));
-        }));
+        };
+        if (!CARRY_BACK) {
+            return await.apply(loop.callBeforeCommit(takeIn));
+        }
+        PeerLink back = links.get(from);
+        back.answerComing();
+        Ack ack;
+        try {
+            ack = await.apply(messages.size() <= ROUND_HERE_MAX_MESSAGES
+                    ? loop.callHere(takeIn) : loop.callBeforeCommit(takeIn));
+        } catch (RuntimeException e) {
+            back.noAnswer();
+            throw e;
+        }
+        Batch carried = back.takeForAnswer();
+        return carried == null ? ack : ack.withBack(carried);
+    }
+
+    /**
+     * A batch of {@code peer}'s link to this replica that came back on its answer to one of this
+     * replica's calls ({@link Ack#back}): checked like any batch, then taken in, a small one on
+     * the calling link's thread if no round is running, else on the loop. A refusal is logged, never thrown
+     * at the link: the peer's link sends again whatever this replica does not report holding.
+     */
+    void takeCarriedBack(int peer, Batch batch) {
+        List<PeerMessage> messages;
+        try {
+            if (batch.from() != peer) {
+                throw new IllegalArgumentException("replica " + peer + " answered with a batch of replica " + batch.from());
+            }
+            check(batch);
+            messages = Codec.decode(batch.messages());
+        } catch (IllegalArgumentException | IllegalStateException | SecurityException | Codec.MalformedMessage e) {
+            if (logOnce("carried back " + peer + " " + e.getMessage())) {
+                log.warn("refused messages carried back from replica {}: {}", peer, e.getMessage());
+            }
+            return;
+        }
+        int bytes = (int) batch.bytes();
+        Runnable takeIn = () -> {
+            listeners.batchReceived(peer, bytes);
+            node.peerTime(peer, batch.sentMillis(), System.nanoTime() / 1_000_000);
+            node.receive(peer, batch.view(), batch.firstSeq(), messages);
+        };
+        // A few OKs (one client's): taken in here, saving the hand-off. More: the loop's thread
+        // takes them, so that a round that forces never holds up the link's next call.
+        if (messages.size() <= ROUND_HERE_MAX_MESSAGES) {
+            loop.executeHere(takeIn, why -> { });
+        } else {
+            loop.execute(takeIn);
+        }
     }
 
     private boolean logOnce(String what) {

@@ -39,6 +39,13 @@ import org.tinylog.TaggedLogger;
  * everything it keeps. A batch that reached the peer but whose answer was lost is therefore
  * re-sent harmlessly: the peer drops what it holds.
  *
+ * <p><b>Carried back.</b> The peer's calls to this replica may take this link's waiting messages
+ * back in their answers ({@link #takeForAnswer}; above all the OKs for the batch the call
+ * brought): one call fewer per operation at one client. Those messages are sent on after, like
+ * any others; the peer's next answer to this link says it holds them. One the peer does not report
+ * holding within {@link #HAND_OFF_MILLIS} was lost with its answer and is sent again. The
+ * peer's answers to this link likewise carry its messages for this replica ({@link #onCarriedBack}).
+ *
  * <p>When idle the link sends an empty batch every {@link #HEARTBEAT_MILLIS}, so a peer that
  * goes away is noticed even when there is nothing to tell it. Every batch carries this replica's
  * wall clock and its configuration's agreement; a peer configured otherwise refuses it.
@@ -74,6 +81,18 @@ final class PeerLink implements AutoCloseable {
     private long received;
     /** The highest number ever queued: the next message must carry the one after it. */
     private long lastQueued;
+    /**
+     * The highest number handed to an answer of the peer's own call ({@link #takeForAnswer}); the
+     * link's thread sends on after it. Above {@link #received} until the peer's answer to one of
+     * this link's calls says it holds them.
+     */
+    private long handedOff;
+    /** The hand-offs above {@link #received}, oldest first: one the peer does not report holding in time was lost. */
+    private final ArrayDeque<HandOff> handOffs = new ArrayDeque<>();
+    /** Answers to the peer's calls being made now that may carry this link's messages back: the thread waits for them. */
+    private int answersComing;
+    /** Where batches the peer's answers carry back go (its own link's messages to this replica). */
+    private volatile java.util.function.Consumer<Batch> carriedBack = b -> { };
     /** The view this replica is in: the incarnation of the link the numbers above belong to. */
     private long view;
     /** View messages for the peer, sent with the next batch once (they need no numbers nor re-sending). */
@@ -91,6 +110,18 @@ final class PeerLink implements AutoCloseable {
     private volatile long unreachableSinceMillis;
 
     enum Reachability { UNKNOWN, REACHABLE, UNREACHABLE }
+
+    /**
+     * How long messages handed to an answer may go unconfirmed before the link asks the peer what
+     * it holds (an empty batch) and, if it still does not hold them, sends them again: the answer
+     * may have been lost with its connection.
+     */
+    static final long HAND_OFF_MILLIS = 50;
+    private static final byte[] NO_CONTROL = ViewCodec.encode(List.of());
+
+    /** Messages up to {@code lastSeq} went out on an answer at {@code nanos}. */
+    private record HandOff(long lastSeq, long nanos) {
+    }
 
     /** Finds the peer's service (its RMI stub); called again after a failed call. */
     @FunctionalInterface
@@ -137,6 +168,7 @@ final class PeerLink implements AutoCloseable {
         this.confirmed = firstSeq - 1;
         this.received = confirmed;
         this.lastQueued = confirmed;
+        this.handedOff = confirmed;
         this.view = view;
         this.heartbeatMillis = heartbeatMillis;
         this.thread = new Thread(this::run, "link-" + self + "-to-" + peer.id());
@@ -146,6 +178,11 @@ final class PeerLink implements AutoCloseable {
 
     void start() {
         thread.start();
+    }
+
+    /** Where batches carried back on the peer's answers go: this replica takes them in as if the peer had sent them. */
+    void onCarriedBack(java.util.function.Consumer<Batch> takeIn) {
+        this.carriedBack = takeIn;
     }
 
     ReplicaAddress peer() {
@@ -170,7 +207,9 @@ final class PeerLink implements AutoCloseable {
             }
             unconfirmed.addAll(messages);
             lastQueued = expected - 1;
-            changed.signalAll();
+            if (answersComing == 0) {
+                changed.signalAll();        // else an answer takes them, and wakes the thread if any are left
+            }
         } finally {
             lock.unlock();
         }
@@ -191,6 +230,8 @@ final class PeerLink implements AutoCloseable {
             confirmed = 0;
             received = 0;
             lastQueued = 0;
+            handedOff = 0;
+            handOffs.clear();
             peerLostState = false;
             peerAhead = false;
             changed.signalAll();
@@ -229,6 +270,71 @@ final class PeerLink implements AutoCloseable {
         }
     }
 
+    /**
+     * The peer is calling this replica, and the answer may carry this link's waiting messages back
+     * ({@link #takeForAnswer}); until then the link's thread does not send them in a call of its
+     * own (they would travel twice). Every call is ended by {@link #takeForAnswer} or {@link #noAnswer}.
+     */
+    void answerComing() {
+        lock.lock();
+        try {
+            answersComing++;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The answer announced by {@link #answerComing} carries nothing back. */
+    void noAnswer() {
+        lock.lock();
+        try {
+            answersComing--;
+            if (answersComing == 0 && hasUnsent()) {
+                changed.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * For the answer announced by {@link #answerComing}: the messages the link's thread has not
+     * sent, as a signed batch of at most {@link Payloads#MAX_BACK_BYTES} (null if none wait). The
+     * link sends on after them; if the peer does not report holding them within
+     * {@link #HAND_OFF_MILLIS}, it sends them again. Only what {@link #send} queued goes: the
+     * messages a round hands on after its force.
+     */
+    Batch takeForAnswer() {
+        long firstSeq;
+        long batchView;
+        Encoded encoded;
+        lock.lock();
+        try {
+            answersComing--;
+            firstSeq = Math.max(received, handedOff) + 1;
+            List<Outgoing> next = closed ? List.of() : unsentFrom(firstSeq, MAX_BATCH_MESSAGES);
+            if (next.isEmpty()) {
+                if (answersComing == 0 && hasUnsent()) {
+                    changed.signalAll();
+                }
+                return null;
+            }
+            encoded = encode(next, MAX_BATCH_MESSAGES, Payloads.MAX_BACK_BYTES);     // at most 64 KiB
+            handedOff = firstSeq + encoded.count() - 1;
+            handOffs.addLast(new HandOff(handedOff, System.nanoTime()));
+            batchView = view;
+            // The thread hears of what is left, and of a first hand-off (it asks about it in time);
+            // it need not wake for every one.
+            if ((answersComing == 0 && hasUnsent()) || handOffs.size() == 1) {
+                changed.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+        return auth.batch(self, peer.id(), batchView, firstSeq, encoded.bytes(), NO_CONTROL,
+                System.currentTimeMillis(), agreement);
+    }
+
     private void run() {
         long backoff = 50;
         while (true) {
@@ -238,16 +344,14 @@ final class PeerLink implements AutoCloseable {
             long batchView;
             lock.lock();
             try {
-                if (!hasUnsent() && control.isEmpty() && !closed) {
-                    changed.await(heartbeatMillis, TimeUnit.MILLISECONDS);
-                }
+                awaitWork();
                 if (closed) {
                     return;
                 }
                 // Only the references, under the lock: the loop's send() must not wait for an
                 // encoding and signature of up to 8 MiB.
-                next = unsent(MAX_BATCH_MESSAGES);
-                firstSeq = received + 1;
+                firstSeq = Math.max(received, handedOff) + 1;
+                next = unsentFrom(firstSeq, MAX_BATCH_MESSAGES);
                 batchView = view;
                 views = takeControl();
             } catch (InterruptedException e) {
@@ -295,6 +399,9 @@ final class PeerLink implements AutoCloseable {
                 continue;
             }
             markReachable();
+            if (ack.back() != null) {
+                carriedBack.accept(ack.back());
+            }
             if (refusal != null) {
                 refusal = null;
                 log.info("replica {} takes batches from replica {} again", peer.id(), self);
@@ -302,6 +409,12 @@ final class PeerLink implements AutoCloseable {
             if (ack.view() != batchView) {
                 // The peer is in another view: it took none of the numbered messages, and its
                 // numbers are of another incarnation. A view change will settle it; go slowly.
+                lock.lock();
+                try {
+                    settleHandOffs();       // nor what answers carried: at most one question about them
+                } finally {
+                    lock.unlock();
+                }
                 if (count > 0 && !pause(Math.min(backoff, heartbeatMillis))) {
                     return;
                 }
@@ -390,19 +503,39 @@ final class PeerLink implements AutoCloseable {
         return taken;
     }
 
-    /** Whether a message waits that the peer has not taken in. */
+    /** Whether a message waits that the peer has not taken in and no answer has carried. */
     private boolean hasUnsent() {
-        return !unconfirmed.isEmpty() && unconfirmed.peekLast().seq() > received;
+        return !unconfirmed.isEmpty() && unconfirmed.peekLast().seq() > Math.max(received, handedOff);
     }
 
-    /** Up to {@code max} of the kept messages the peer has not taken in, in order (under the lock). */
-    private List<Outgoing> unsent(int max) {
+    /**
+     * Under the lock, until there is something to send or a batch is due anyway: a heartbeat, or
+     * a question about messages handed to answers that the peer has not reported holding in time.
+     * Waits while answers to the peer's calls may carry the waiting messages back.
+     */
+    private void awaitWork() throws InterruptedException {
+        long due = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(heartbeatMillis);
+        while (!closed && control.isEmpty() && (!hasUnsent() || answersComing > 0)) {
+            HandOff oldest = handOffs.peekFirst();
+            if (oldest != null) {
+                due = Math.min(due, oldest.nanos() + TimeUnit.MILLISECONDS.toNanos(HAND_OFF_MILLIS));
+            }
+            long left = due - System.nanoTime();
+            if (left <= 0) {
+                return;
+            }
+            changed.awaitNanos(left);
+        }
+    }
+
+    /** Up to {@code max} of the kept messages, in order, from number {@code firstSeq} on (under the lock). */
+    private List<Outgoing> unsentFrom(long firstSeq, int max) {
         List<Outgoing> unsent = new ArrayList<>();
         for (Outgoing m : unconfirmed) {
             if (unsent.size() == max) {
                 break;
             }
-            if (m.seq() > received) {
+            if (m.seq() >= firstSeq) {
                 unsent.add(m);
             }
         }
@@ -414,6 +547,8 @@ final class PeerLink implements AutoCloseable {
         lock.lock();
         try {
             received = confirmed;
+            handedOff = confirmed;
+            handOffs.clear();
         } finally {
             lock.unlock();
         }
@@ -478,7 +613,27 @@ final class PeerLink implements AutoCloseable {
             confirmed = ack.durable();
             return true;
         } finally {
+            settleHandOffs();
             lock.unlock();
+        }
+    }
+
+    /**
+     * After every answer to this link (under the lock): hand-offs the peer holds ({@link #received})
+     * are settled; one it still does not hold after {@link #HAND_OFF_MILLIS} was lost (its answer
+     * never arrived, or the peer could not take it), and the link sends on from what the peer
+     * holds. So an overdue hand-off costs at most one empty batch.
+     */
+    private void settleHandOffs() {
+        while (!handOffs.isEmpty() && handOffs.peekFirst().lastSeq() <= received) {
+            handOffs.pollFirst();
+        }
+        HandOff oldest = handOffs.peekFirst();
+        if (oldest == null) {
+            handedOff = received;
+        } else if (System.nanoTime() - oldest.nanos() >= TimeUnit.MILLISECONDS.toNanos(HAND_OFF_MILLIS)) {
+            handedOff = received;
+            handOffs.clear();
         }
     }
 
@@ -521,6 +676,9 @@ final class PeerLink implements AutoCloseable {
             changed.signalAll();
         } finally {
             lock.unlock();
+        }
+        if (Thread.currentThread() == thread) {
+            return;             // closed by a round its own thread ran (a bug stopped the replica): it ends on its own
         }
         try {
             thread.join(2_000);

@@ -118,7 +118,13 @@ public final class Replica implements AutoCloseable {
         rounds.onRound(polls::afterRound);
         this.peerIntake = new PeerIntake(self.id(), node, loop, links, auth, agreement,
                 config.clusterSecretFile().getFileName().toString(), failStop, listeners, log, this::awaitLoop, heard);
+        links.forEach((id, link) -> link.onCarriedBack(batch -> peerIntake.takeCarriedBack(id, batch)));
         this.suspectMillis = config.viewSuspectMillis();
+    }
+
+    /** As if {@code peer}'s answer to one of this replica's calls had carried {@code batch} back (tests). */
+    void takeCarriedBack(int peer, Batch batch) {
+        peerIntake.takeCarriedBack(peer, batch);
     }
 
     private final long suspectMillis;

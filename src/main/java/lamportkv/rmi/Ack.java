@@ -17,11 +17,24 @@ package lamportkv.rmi;
  *                re-sends from there)
  * @param durable the highest number whose receipt is forced to the receiver's disk; the sender may
  *                forget every message up to it. Never above {@code held}.
+ * @param back    messages of the receiver's own link to the sender that were waiting when it
+ *                answered (its OKs for the batch, above all), or null: the answer carries them
+ *                back instead of a call of their own ({@link #withBack})
  */
-public record Ack(long view, long held, long durable) {
+public record Ack(long view, long held, long durable, Batch back) {
     /** An answer in view 0. */
     public Ack(long held, long durable) {
         this(0, held, durable);
+    }
+
+    /** An answer that carries nothing back. */
+    public Ack(long view, long held, long durable) {
+        this(view, held, durable, null);
+    }
+
+    /** This answer, carrying {@code batch} (of the receiver's link to the sender) back. */
+    public Ack withBack(Batch batch) {
+        return new Ack(view, held, durable, batch);
     }
 
     public Ack {

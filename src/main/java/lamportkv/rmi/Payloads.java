@@ -24,6 +24,11 @@ import java.nio.charset.StandardCharsets;
 public final class Payloads {
     /** The layouts' version; a peer or client with another one is refused with both named. */
     public static final byte VERSION = 1;
+    /**
+     * The most bytes of messages an acknowledgement may carry back ({@link Ack#back}): it is read
+     * under the JVM-wide filter, whose array limit is 100,000 bytes.
+     */
+    public static final int MAX_BACK_BYTES = 64 << 10;
     /** The longest authentication tag a batch may carry (an HMAC-SHA256 is 32 bytes). */
     static final int MAX_AUTH_BYTES = 64;
 
@@ -63,21 +68,30 @@ public final class Payloads {
     }
 
     public static byte[] encodeAck(Ack a) {
-        Writer w = new Writer(25);
+        byte[] back = a.back() == null ? null : encodeBatch(a.back());
+        Writer w = new Writer(26 + (back == null ? 0 : 4 + back.length));
         w.out(o -> {
             o.writeLong(a.view());
             o.writeLong(a.held());
             o.writeLong(a.durable());
+            o.writeBoolean(back != null);
         });
+        if (back != null) {
+            w.bytes(back);
+        }
         return w.done();
     }
 
     /** @throws IllegalArgumentException if {@code bytes} is not an acknowledgement of this version */
     public static Ack decodeAck(byte[] bytes) {
         Reader r = new Reader(bytes, "acknowledgement");
-        Ack a = new Ack(r.readLong(), r.readLong(), r.readLong());
+        long view = r.readLong();
+        long held = r.readLong();
+        long durable = r.readLong();
+        Batch back = r.readBoolean()
+                ? decodeBatch(r.readBytes("batch carried back", MAX_BACK_BYTES + 2 * Batch.MAX_AGREEMENT_BYTES + 1024)) : null;
         r.end();
-        return a;
+        return new Ack(view, held, durable, back);
     }
 
     // ---- client calls -----------------------------------------------------------------------------
@@ -202,6 +216,15 @@ public final class Payloads {
         byte readByte() {
             need(1);
             return data[at++];
+        }
+
+        boolean readBoolean() {
+            byte b = readByte();
+            if (b != 0 && b != 1) {
+                throw new IllegalArgumentException("the " + what + " has " + b + " at byte " + (at - 1)
+                        + " where a yes (1) or no (0) is due");
+            }
+            return b == 1;
         }
 
         int readInt() {

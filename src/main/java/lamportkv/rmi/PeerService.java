@@ -11,12 +11,13 @@ public interface PeerService extends Remote {
     String NAME = "PeerService";
 
     /**
-     * Hands a batch of messages to this replica and waits until it has taken them in (not until
-     * they are on its disk: see {@link Ack}).
+     * Hands a batch of messages to this replica and waits until it has taken them in (not always
+     * until they are on its disk: see {@link Ack}).
      *
      * @param batch a {@link Batch} as {@link Payloads#encodeBatch} lays it out
-     * @return how far this replica holds the link from the batch's sender, and how far durably:
-     *         an {@link Ack} as {@link Payloads#encodeAck} lays it out
+     * @return how far this replica holds the link from the batch's sender, and how far durably,
+     *         with the messages of this replica's own link to the sender that waited when it
+     *         answered ({@link Ack#back}): an {@link Ack} as {@link Payloads#encodeAck} lays it out
      * @throws IllegalArgumentException if the bytes are not such a batch (named in the message)
      */
     byte[] deliver(byte[] batch) throws RemoteException;

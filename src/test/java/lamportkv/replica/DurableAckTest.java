@@ -42,24 +42,63 @@ class DurableAckTest {
             agreement = Replica.agreementText(cluster.config()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
             long held = send(one, auth, 1).held();          // a heartbeat: where the link stands
 
-            // A REQUEST: replica 1 takes it in and answers the call before its round's force (the
-            // force comes before the OK it sends back), so the ack cannot say it is durable yet.
+            // A REQUEST: replica 1 takes it in, and says what it held before its round's force;
+            // the round runs on the call's thread, so the answer carries back the OK it sent once forced.
             RequestId id = new RequestId(1_000_000, 2);
             Request request = new Request(id, Operation.parse(List.of("set", "x", "1")), new ClientTag(7, 1, 0));
             Ack taken = send(one, auth, held + 1, new PeerMessage.RequestMsg(request));
-            assertThat(taken).isEqualTo(new Ack(held + 1, held));
-            assertThat(awaitDurable(one, auth, held + 2, held + 1)).isEqualTo(new Ack(held + 1, held + 1));
+            assertThat(withoutBack(taken)).isEqualTo(new Ack(held + 1, held));
+            assertThat(taken.back()).as("the OK, carried back").isNotNull();
+            assertThat(auth.verify(taken.back(), 2)).as("signed by replica 1 for replica 2").isTrue();
+            assertThat(Codec.decode(taken.back().messages()))
+                    .anySatisfy(m -> assertThat(m).isInstanceOfSatisfying(PeerMessage.OkMsg.class,
+                            ok -> assertThat(ok.requestId()).isEqualTo(id)));
+            assertThat(withoutBack(awaitDurable(one, auth, held + 2, held + 1))).isEqualTo(new Ack(held + 1, held + 1));
 
             // An APPLY makes replica 1 send nothing: its round does not force; within 10 ms the
             // loop forces anyway, even while batches (our heartbeats) keep coming.
             Ack applied = send(one, auth, held + 2, new PeerMessage.ApplyMsg(id, 1_000_005, new Result(true, "OK")));
-            assertThat(applied).isEqualTo(new Ack(held + 2, held + 1));
-            assertThat(awaitDurable(one, auth, held + 3, held + 2)).isEqualTo(new Ack(held + 2, held + 2));
+            assertThat(withoutBack(applied)).isEqualTo(new Ack(held + 2, held + 1));
+            assertThat(withoutBack(awaitDurable(one, auth, held + 3, held + 2))).isEqualTo(new Ack(held + 2, held + 2));
             assertThat(cluster.replica(1).clientService().hash().applied()).isEqualTo(1);
         }
     }
 
+    @Test
+    void aBatchCarriedBackOnAnAnswerIsCheckedLikeAnyOtherAndOnlyThenTakenIn() throws Exception {
+        try (LocalCluster cluster = LocalCluster.start(2, dir)) {
+            cluster.stop(2);
+            ReplicaAddress a = cluster.config().find(1).orElseThrow();
+            PeerService one = Rmi.peerService(a.host(), a.port());
+            PeerAuth auth = new PeerAuth(ClusterSecret.loadOrCreate(cluster.config().clusterSecretFile()).secret());
+            agreement = Replica.agreementText(cluster.config()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            long held = send(one, auth, 1).held();
+            RequestId id = new RequestId(1_000_000, 2);
+            byte[] request = Codec.encode(List.of(new PeerMessage.RequestMsg(
+                    new Request(id, Operation.parse(List.of("set", "x", "1")), new ClientTag(7, 1, 0)))));
+            long now = System.currentTimeMillis();
+            PeerAuth stranger = new PeerAuth(new java.security.SecureRandom().generateSeed(32));
+            Replica replica = cluster.replica(1);
+            replica.takeCarriedBack(2, stranger.batch(2, 1, held + 1, request, now, agreement));    // not the cluster's secret
+            replica.takeCarriedBack(2, auth.batch(2, 1, held + 1, request, now,
+                    "replicas 1,2,3".getBytes(java.nio.charset.StandardCharsets.UTF_8)));          // configured otherwise
+            Thread.sleep(100);
+            assertThat(send(one, auth, held + 1).held()).as("refused, logged, nothing taken in").isEqualTo(held);
+            replica.takeCarriedBack(2, auth.batch(2, 1, held + 1, request, now, agreement));
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (send(one, auth, held + 2).held() != held + 1 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertThat(send(one, auth, held + 2).held()).as("taken in as if sent in a call").isEqualTo(held + 1);
+        }
+    }
+
     private static byte[] agreement;
+
+    /** What an answer says about the link from replica 2, without what it carries back. */
+    private static Ack withoutBack(Ack ack) {
+        return new Ack(ack.view(), ack.held(), ack.durable());
+    }
 
     private static Ack send(PeerService to, PeerAuth auth, long firstSeq, PeerMessage... messages) throws Exception {
         byte[] bytes = Codec.encode(List.of(messages));

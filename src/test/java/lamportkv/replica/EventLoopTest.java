@@ -308,6 +308,36 @@ class EventLoopTest {
     }
 
     @Test
+    void aCallRunHereIsAnsweredOnceItsRoundCommittedWithoutMakingItForce() throws Exception {
+        RecordingCommit commit = new RecordingCommit();
+        try (EventLoop loop = new EventLoop("test-loop", commit, bugs::add)) {
+            commit.loop = loop;
+            loop.start();
+            CompletableFuture<Thread> call = loop.callHere(Thread::currentThread);
+            assertThat(call).as("committed before callHere returned").isDone();
+            assertThat(call.get()).as("on the caller's thread").isEqualTo(Thread.currentThread());
+            assertThat(commit.seen.poll()).as("its answer claims nothing about the disk").isEqualTo("nothing waits");
+            assertThat(commit.seen).isEmpty();
+        }
+    }
+
+    @Test
+    void whileARoundRunsACallHereIsQueuedAndAnsweredBeforeItsRoundsCommit() throws Exception {
+        GatedCommit commit = new GatedCommit();
+        try (EventLoop loop = new EventLoop("test-loop", commit, bugs::add)) {
+            loop.start();
+            loop.execute(() -> { });
+            assertThat(commit.firstCommitStarted.await(5, TimeUnit.SECONDS)).isTrue();   // the loop's round is committing
+            CompletableFuture<Thread> answer = loop.callHere(Thread::currentThread);
+            assertThat(answer).as("queued: the caller did not wait for the running round").isNotDone();
+            commit.permits.release();           // the first round commits; the next one runs the call
+            assertThat(answer.get(5, TimeUnit.SECONDS)).as("run by the loop's thread").isNotEqualTo(Thread.currentThread());
+            assertThat(commit.commits).as("answered before its own round committed").hasValue(1);
+            commit.permits.release(100);
+        }
+    }
+
+    @Test
     void whileARoundRunsTheCallerQueuesItsTaskInsteadOfWaiting() throws Exception {
         GatedCommit commit = new GatedCommit();
         try (EventLoop loop = new EventLoop("test-loop", commit, bugs::add)) {

@@ -110,9 +110,15 @@ class PeerLinkTest {
     }
 
     private PeerLink link(PeerLink.Connector connector, AtomicLong confirmed) {
+        return link(connector, confirmed, batch -> { });
+    }
+
+    private PeerLink link(PeerLink.Connector connector, AtomicLong confirmed,
+                          java.util.function.Consumer<Batch> carriedBack) {
         PeerLink link = new PeerLink(1, PEER, Logger.tag("test"), auth, 1,
                 AGREEMENT.getBytes(java.nio.charset.StandardCharsets.UTF_8), confirmed::set, (t, e) -> bugs.add(e),
                 connector);
+        link.onCarriedBack(carriedBack);
         links.add(link);
         link.start();
         return link;
@@ -291,6 +297,74 @@ class PeerLinkTest {
         assertThat(again.firstSeq()).isEqualTo(4);
         assertThat(again.stamps()).containsExactly(4L, 5L, 6L);
         waitFor(() -> confirmed.get() == 6 && link.backlog() == 0);
+    }
+
+    @Test
+    void whileAnAnswerToThePeerIsComingTheLinkLeavesItsMessagesToIt() throws Exception {
+        FakePeer peer = new FakePeer();
+        AtomicLong confirmed = new AtomicLong();
+        PeerLink link = link(() -> peer, confirmed);
+        link.answerComing();
+        link.send(messages(1, 2));
+        Thread.sleep(200);
+        assertThat(peer.batches).as("no call of its own while an answer may carry them")
+                .allSatisfy(r -> assertThat(r.messages()).isEmpty());
+        link.noAnswer();                    // the answer carries nothing: the link sends them itself
+        assertThat(peer.next().stamps()).containsExactly(1L, 2L);
+        waitFor(() -> confirmed.get() == 2);
+    }
+
+    @Test
+    void messagesCarriedBackOnAnAnswerAreNotSentAgainOnceThePeerHoldsThem() throws Exception {
+        FakePeer peer = new FakePeer();     // answers every call with what it holds: up to the last number it was sent
+        AtomicLong confirmed = new AtomicLong();
+        PeerLink link = link(() -> peer, confirmed);
+        link.answerComing();
+        link.send(messages(1, 3));
+        Batch carried = link.takeForAnswer();
+        assertThat(carried.firstSeq()).isEqualTo(1);
+        assertThat(decodedStamps(carried.messages())).containsExactly(1L, 2L, 3L);
+        assertThat(auth.verify(carried, 2)).as("signed for the peer like any batch").isTrue();
+        assertThat(link.takeForAnswer()).as("taken once").isNull();
+        // Within HAND_OFF_MILLIS the link asks what the peer holds (an empty batch numbered from 4),
+        // hears 3, and forgets them, never having sent them in a call of its own.
+        waitFor(() -> confirmed.get() == 3);
+        assertThat(link.backlog()).isZero();
+        link.send(messages(4, 4));
+        assertThat(peer.next().stamps()).containsExactly(4L);
+        assertThat(peer.batches).allSatisfy(r -> assertThat(r.messages()).isEmpty());
+    }
+
+    @Test
+    void messagesOnAnAnswerThatNeverArrivedAreSentAgain() throws Exception {
+        FakePeer peer = new FakePeer();
+        peer.answer = r -> both(r.messages().isEmpty() ? 0 : r.lastSeq());   // the answer with 1..2 was lost
+        AtomicLong confirmed = new AtomicLong();
+        PeerLink link = link(() -> peer, confirmed);
+        link.answerComing();
+        link.send(messages(1, 2));
+        assertThat(link.takeForAnswer()).isNotNull();
+        long handedOff = System.nanoTime();
+        Received again = peer.next();
+        assertThat(System.nanoTime() - handedOff).as("not before the answer had its time")
+                .isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(PeerLink.HAND_OFF_MILLIS));
+        assertThat(again.firstSeq()).isEqualTo(1);
+        assertThat(again.stamps()).containsExactly(1L, 2L);
+        waitFor(() -> confirmed.get() == 2);
+    }
+
+    @Test
+    void aBatchCarriedBackOnThePeersAnswerIsHandedOn() throws Exception {
+        FakePeer peer = new FakePeer();
+        Batch back = auth.batch(2, 1, 0, 7, Codec.encode(List.of(message(7).message())), lamportkv.core.ViewCodec.encode(List.of()), 1L,
+                AGREEMENT.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        peer.answer = r -> both(r.lastSeq()).withBack(back);
+        List<Batch> handedOn = new java.util.concurrent.CopyOnWriteArrayList<>();
+        PeerLink link = link(() -> peer, new AtomicLong(), handedOn::add);
+        link.send(messages(1, 1));
+        peer.next();
+        waitFor(() -> !handedOn.isEmpty());
+        assertThat(handedOn.get(0)).isEqualTo(back);
     }
 
     @Test

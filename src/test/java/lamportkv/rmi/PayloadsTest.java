@@ -21,6 +21,8 @@ class PayloadsTest {
         assertThat(Payloads.decodeBatch(Payloads.encodeBatch(BATCH))).isEqualTo(BATCH);
         Ack ack = new Ack(7, 45, 43);
         assertThat(Payloads.decodeAck(Payloads.encodeAck(ack))).isEqualTo(ack);
+        Ack carrying = ack.withBack(BATCH);
+        assertThat(Payloads.decodeAck(Payloads.encodeAck(carrying))).isEqualTo(carrying);
         Command[] commands = {
             Command.of(-5, 1, List.of("set", "naïve key", "ünïcödé ✓"), 10_000),
             Command.of(Long.MAX_VALUE, Long.MAX_VALUE, List.of("get", ""), 1),
@@ -49,8 +51,12 @@ class PayloadsTest {
 
     @Test
     void extraBytesAnotherVersionOrNothingAreRefused() {
-        byte[] ack = Arrays.copyOf(Payloads.encodeAck(new Ack(1, 1)), 26);
+        byte[] ack = Arrays.copyOf(Payloads.encodeAck(new Ack(1, 1)), 27);
         assertThatThrownBy(() -> Payloads.decodeAck(ack)).hasMessage("the acknowledgement has 1 bytes too many");
+        byte[] notABoolean = Payloads.encodeAck(new Ack(1, 1));
+        notABoolean[25] = 2;
+        assertThatThrownBy(() -> Payloads.decodeAck(notABoolean))
+                .hasMessage("the acknowledgement has 2 at byte 25 where a yes (1) or no (0) is due");
         byte[] batch = Payloads.encodeBatch(BATCH);
         batch[0] = 2;
         assertThatThrownBy(() -> Payloads.decodeBatch(batch)).hasMessage(
