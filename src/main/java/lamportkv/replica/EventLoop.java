@@ -144,7 +144,26 @@ final class EventLoop implements AutoCloseable {
 
     private <T> CompletableFuture<T> submit(Supplier<T> task, boolean afterCommit) {
         CompletableFuture<T> done = new CompletableFuture<>();
-        Runnable run = () -> {
+        Runnable run = answering(task, done, afterCommit ? Answer.AFTER_DURABLE_COMMIT : Answer.AT_ONCE);
+        if (!enqueue(new Task(run, why -> done.completeExceptionally(new IllegalStateException(why))))) {
+            done.completeExceptionally(new IllegalStateException(stopReason));
+        }
+        return done;
+    }
+
+    /** When a task's caller hears its value. */
+    private enum Answer {
+        /** As soon as it ran. */
+        AT_ONCE,
+        /** Once its round committed, forced: the answer claims the round durable ({@link #afterRound}). */
+        AFTER_DURABLE_COMMIT,
+        /** Once its round committed, forced or not: the answer claims nothing about the disk. */
+        AFTER_COMMIT
+    }
+
+    /** {@code task} as the loop runs it: its value or its bug goes to {@code done}, {@code when} says. */
+    private <T> Runnable answering(Supplier<T> task, CompletableFuture<T> done, Answer when) {
+        return () -> {
             T value;
             try {
                 value = task.get();
@@ -152,17 +171,14 @@ final class EventLoop implements AutoCloseable {
                 done.completeExceptionally(bug);        // its caller hears at once; the loop stops (fail-stop)
                 throw bug;
             }
-            if (!afterCommit) {
-                done.complete(value);
-                return;
+            Runnable answer = () -> done.complete(value);
+            Runnable fail = () -> done.completeExceptionally(new IllegalStateException("the replica could not commit"));
+            switch (when) {
+                case AT_ONCE -> done.complete(value);
+                case AFTER_DURABLE_COMMIT -> afterRound(answer, fail);
+                case AFTER_COMMIT -> completions.add(new Completion(answer, fail));
             }
-            afterRound(() -> done.complete(value),
-                    () -> done.completeExceptionally(new IllegalStateException("the replica could not commit")));
         };
-        if (!enqueue(new Task(run, why -> done.completeExceptionally(new IllegalStateException(why))))) {
-            done.completeExceptionally(new IllegalStateException(stopReason));
-        }
-        return done;
     }
 
     /**
@@ -197,18 +213,7 @@ final class EventLoop implements AutoCloseable {
      */
     <T> CompletableFuture<T> callHere(Supplier<T> task) {
         CompletableFuture<T> done = new CompletableFuture<>();
-        Runnable run = () -> {
-            T value;
-            try {
-                value = task.get();
-            } catch (RuntimeException | Error bug) {
-                done.completeExceptionally(bug);        // its caller hears at once; the loop stops (fail-stop)
-                throw bug;
-            }
-            // Not afterRound: this answer claims nothing about the disk, so the round need not force for it.
-            completions.add(new Completion(() -> done.complete(value),
-                    () -> done.completeExceptionally(new IllegalStateException("the replica could not commit"))));
-        };
+        Runnable run = answering(task, done, Answer.AFTER_COMMIT);
         Boolean ran = tryRunHere(new Task(run, why -> done.completeExceptionally(new IllegalStateException(why))));
         if (ran == null) {
             return callBeforeCommit(task);

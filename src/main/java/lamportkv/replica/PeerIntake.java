@@ -173,7 +173,7 @@ final class PeerIntake {
             }
             return new Ack(node.membership().view().number(), held, node.durableFrom(from));
         };
-        if (!CARRY_BACK) {
+        if (!CARRY_BACK || deliveryDelayMillis > 0) {     // slow motion shows every hop, OKs too
             return await.apply(loop.callBeforeCommit(takeIn));
         }
         PeerLink back = links.get(from);
@@ -197,6 +197,11 @@ final class PeerIntake {
      * at the link: the peer's link sends again whatever this replica does not report holding.
      */
     void takeCarriedBack(int peer, Batch batch) {
+        if (deliveryDelayMillis > 0) {
+            // Slow motion shows every hop: the peer's link, not hearing that this replica holds
+            // them, sends them again in a call of their own, which waits like any batch.
+            return;
+        }
         List<PeerMessage> messages;
         try {
             if (batch.from() != peer) {

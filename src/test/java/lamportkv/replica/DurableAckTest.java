@@ -35,11 +35,9 @@ class DurableAckTest {
     @Test
     void theAckSaysWhatIsHeldAndOnlyWhatIsForcedIsDurable() throws Exception {
         try (LocalCluster cluster = LocalCluster.start(2, dir)) {
-            cluster.stop(2);
-            ReplicaAddress a = cluster.config().find(1).orElseThrow();
-            PeerService one = Rmi.peerService(a.host(), a.port());
-            PeerAuth auth = new PeerAuth(ClusterSecret.loadOrCreate(cluster.config().clusterSecretFile()).secret());
-            agreement = Replica.agreementText(cluster.config()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            Replica2 two = playReplica2(cluster);
+            PeerService one = two.one();
+            PeerAuth auth = two.auth();
             long held = send(one, auth, 1).held();          // a heartbeat: where the link stands
 
             // A REQUEST: replica 1 takes it in, and says what it held before its round's force;
@@ -67,11 +65,9 @@ class DurableAckTest {
     @Test
     void aBatchCarriedBackOnAnAnswerIsCheckedLikeAnyOtherAndOnlyThenTakenIn() throws Exception {
         try (LocalCluster cluster = LocalCluster.start(2, dir)) {
-            cluster.stop(2);
-            ReplicaAddress a = cluster.config().find(1).orElseThrow();
-            PeerService one = Rmi.peerService(a.host(), a.port());
-            PeerAuth auth = new PeerAuth(ClusterSecret.loadOrCreate(cluster.config().clusterSecretFile()).secret());
-            agreement = Replica.agreementText(cluster.config()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            Replica2 two = playReplica2(cluster);
+            PeerService one = two.one();
+            PeerAuth auth = two.auth();
             long held = send(one, auth, 1).held();
             RequestId id = new RequestId(1_000_000, 2);
             byte[] request = Codec.encode(List.of(new PeerMessage.RequestMsg(
@@ -94,6 +90,19 @@ class DurableAckTest {
     }
 
     private static byte[] agreement;
+
+    /** Replica 1's peer service, and the cluster secret to call it with as replica 2. */
+    private record Replica2(PeerService one, PeerAuth auth) {
+    }
+
+    /** Stops replica 2 so that the test can play it towards replica 1. */
+    private static Replica2 playReplica2(LocalCluster cluster) throws Exception {
+        cluster.stop(2);
+        ReplicaAddress a = cluster.config().find(1).orElseThrow();
+        agreement = Replica.agreementText(cluster.config()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return new Replica2(Rmi.peerService(a.host(), a.port()),
+                new PeerAuth(ClusterSecret.loadOrCreate(cluster.config().clusterSecretFile()).secret()));
+    }
 
     /** What an answer says about the link from replica 2, without what it carries back. */
     private static Ack withoutBack(Ack ack) {
