@@ -178,13 +178,14 @@ final class PeerIntake {
         }
         PeerLink back = links.get(from);
         back.answerComing();
-        Ack ack;
+        Ack ack = null;
         try {
             ack = await.apply(messages.size() <= ROUND_HERE_MAX_MESSAGES
                     ? loop.callHere(takeIn) : loop.callBeforeCommit(takeIn));
-        } catch (RuntimeException e) {
-            back.noAnswer();
-            throw e;
+        } finally {
+            if (ack == null) {
+                back.noAnswer();        // the call fails: its link sends what waits itself
+            }
         }
         Batch carried = back.takeForAnswer();
         return carried == null ? ack : ack.withBack(carried);
@@ -192,9 +193,9 @@ final class PeerIntake {
 
     /**
      * A batch of {@code peer}'s link to this replica that came back on its answer to one of this
-     * replica's calls ({@link Ack#back}): checked like any batch, then taken in, a small one on
-     * the calling link's thread if no round is running, else on the loop. A refusal is logged, never thrown
-     * at the link: the peer's link sends again whatever this replica does not report holding.
+     * replica's calls ({@link Ack#back}): checked like any batch, then taken in, a small one on the
+     * calling link's thread if no round is running, else on the loop. A refusal is logged, never
+     * thrown at the link: the peer's link sends again whatever this replica does not report holding.
      */
     void takeCarriedBack(int peer, Batch batch) {
         if (deliveryDelayMillis > 0) {
