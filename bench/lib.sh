@@ -19,12 +19,14 @@ ensure_jar() {
     fi
 }
 
-# A TCP port on loopback nobody listens on (checked by connecting), not handed out twice.
+# A TCP port on loopback nobody listens on (checked by connecting), not handed out twice. Below
+# Linux's ephemeral range (32768 and up by default): a port from that range can be taken by any
+# outgoing connection between the check and the replica's bind (seen with 7 replicas starting).
 declare -A used_ports=()
 free_port() {
     local p
     for _ in $(seq 200); do
-        p=$((20000 + RANDOM % 40000))
+        p=$((10000 + RANDOM % 22000))
         [[ -n "${used_ports[$p]:-}" ]] && continue
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
             used_ports[$p]=1
