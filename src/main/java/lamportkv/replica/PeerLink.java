@@ -299,7 +299,8 @@ final class PeerLink implements AutoCloseable {
 
     /**
      * For the answer announced by {@link #answerComing}: the messages the link's thread has not
-     * sent, as a signed batch of at most {@link Payloads#MAX_BACK_BYTES} (null if none wait). The
+     * sent, as a signed batch of at most {@link Payloads#MAX_BACK_BYTES} (null if none wait, or
+     * the first alone is larger). The
      * link sends on after them; if the peer does not report holding them within
      * {@link #HAND_OFF_MILLIS}, it sends them again. Only what {@link #send} queued goes: the
      * messages a round hands on after its force.
@@ -319,7 +320,15 @@ final class PeerLink implements AutoCloseable {
                 }
                 return null;
             }
-            encoded = encode(next, MAX_BATCH_MESSAGES, Payloads.MAX_BACK_BYTES);     // at most 64 KiB
+            encoded = encode(next, MAX_BATCH_MESSAGES, Payloads.MAX_BACK_BYTES);
+            if (encoded.bytes().length > Payloads.MAX_BACK_BYTES) {
+                // One message alone is larger (a cas of two large values): an answer that size
+                // would break the caller's filter, so the link sends it in a call of its own.
+                if (answersComing == 0) {
+                    changed.signalAll();
+                }
+                return null;
+            }
             handedOff = firstSeq + encoded.count() - 1;
             handOffs.addLast(new HandOff(handedOff, System.nanoTime()));
             batchView = view;

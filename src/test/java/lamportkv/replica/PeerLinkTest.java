@@ -336,6 +336,21 @@ class PeerLinkTest {
     }
 
     @Test
+    void aMessageTooLargeForAnAnswerGoesInACallOfItsOwn() throws Exception {
+        FakePeer peer = new FakePeer();
+        AtomicLong confirmed = new AtomicLong();
+        PeerLink link = link(() -> peer, confirmed);
+        String large = "v".repeat(lamportkv.rmi.Payloads.MAX_BACK_BYTES);
+        PeerMessage request = new PeerMessage.RequestMsg(new lamportkv.core.Request(new RequestId(1, 1),
+                lamportkv.core.Operation.parse(List.of("set", "k", large)), new lamportkv.core.ClientTag(7, 1, 0)));
+        link.answerComing();
+        link.send(List.of(new Outgoing(1, request)));
+        assertThat(link.takeForAnswer()).as("not on an answer the caller's filter would refuse").isNull();
+        assertThat(peer.next().stamps()).containsExactly(1L);
+        waitFor(() -> confirmed.get() == 1);
+    }
+
+    @Test
     void messagesOnAnAnswerThatNeverArrivedAreSentAgain() throws Exception {
         FakePeer peer = new FakePeer();
         peer.answer = r -> both(r.messages().isEmpty() ? 0 : r.lastSeq());   // the answer with 1..2 was lost
