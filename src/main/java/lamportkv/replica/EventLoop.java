@@ -22,7 +22,8 @@ import java.util.function.Supplier;
  * loop's thread. Rounds never overlap (one lock, {@link #inLoop}), and a thread's tasks run in the
  * order it handed them in. A small peer batch may run its round on its call too ({@link #callHere}),
  * so that the answer carries back what the round sent once forced; a large one is answered as
- * soon as it is taken in, since its sender waits for the answer before it sends more.
+ * soon as it is taken in, since its sender waits for the answer before it sends more. A link
+ * takes in the few messages an answer carried back in a round of its own thread the same way.
  *
  * <p>The loop works in rounds: it takes every task that is waiting, runs them one after another,
  * then asks {@link RoundEnd#commit} once. The replica forces its log there and hands on the

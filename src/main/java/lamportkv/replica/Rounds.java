@@ -22,7 +22,8 @@ import org.tinylog.TaggedLogger;
  * snapshot when one is due. The decisions are the node's; this class only does the I/O.
  *
  * <p>Owned by the event loop, like the node: every method runs in a round (on the loop's thread or
- * a caller's running the round, one at a time), but {@link #confirmed}, which any link calls.
+ * on the thread of a client's call, a peer's call or a link taking in what an answer carried back,
+ * one at a time), but {@link #confirmed}, which any link calls.
  */
 final class Rounds implements EventLoop.RoundEnd {
     private final Node node;
