@@ -158,19 +158,13 @@ final class PeerIntake {
             log.warn("refused a malformed batch from replica {}: {}", from, e.getMessage());
             throw new IllegalArgumentException("malformed batch: " + e.getMessage());
         }
-        int bytes = (int) batch.bytes();
         // Answered once taken in, with what this replica's link to the sender has waiting carried
         // back: a large batch (or one the loop's thread takes in) before its round's force (the
         // Ack says how much is durable); a small one after the round this thread ran, so its OKs,
         // sent once forced, go back with the answer. Only what a committed round queued on the
         // link is ever carried: nothing leaves before its force.
         Supplier<Ack> takeIn = () -> {
-            listeners.batchReceived(from, bytes);
-            node.peerTime(from, batch.sentMillis(), System.nanoTime() / 1_000_000);
-            long held = node.receive(from, batch.view(), batch.firstSeq(), messages);
-            for (ViewMessage m : views) {
-                node.viewMessage(from, m);
-            }
+            long held = takeIn(from, batch, messages, views);
             return new Ack(node.membership().view().number(), held, node.durableFrom(from));
         };
         if (!CARRY_BACK || deliveryDelayMillis > 0) {     // slow motion shows every hop, OKs too
@@ -216,12 +210,7 @@ final class PeerIntake {
             }
             return;
         }
-        int bytes = (int) batch.bytes();
-        Runnable takeIn = () -> {
-            listeners.batchReceived(peer, bytes);
-            node.peerTime(peer, batch.sentMillis(), System.nanoTime() / 1_000_000);
-            node.receive(peer, batch.view(), batch.firstSeq(), messages);
-        };
+        Runnable takeIn = () -> takeIn(peer, batch, messages, List.of());
         // A few OKs (one client's): taken in here, saving the hand-off. More: the loop's thread
         // takes them, so that a round that forces never holds up the link's next call.
         if (messages.size() <= ROUND_HERE_MAX_MESSAGES) {
@@ -229,6 +218,17 @@ final class PeerIntake {
         } else {
             loop.execute(takeIn);
         }
+    }
+
+    /** On the loop: a checked batch of {@code from}'s link, decoded, taken in; the highest number held from it. */
+    private long takeIn(int from, Batch batch, List<PeerMessage> messages, List<ViewMessage> views) {
+        listeners.batchReceived(from, (int) batch.bytes());
+        node.peerTime(from, batch.sentMillis(), System.nanoTime() / 1_000_000);
+        long held = node.receive(from, batch.view(), batch.firstSeq(), messages);
+        for (ViewMessage m : views) {
+            node.viewMessage(from, m);
+        }
+        return held;
     }
 
     private boolean logOnce(String what) {

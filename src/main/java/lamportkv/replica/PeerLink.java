@@ -82,12 +82,10 @@ final class PeerLink implements AutoCloseable {
     /** The highest number ever queued: the next message must carry the one after it. */
     private long lastQueued;
     /**
-     * The highest number handed to an answer of the peer's own call ({@link #takeForAnswer}); the
-     * link's thread sends on after it. Above {@link #received} until the peer's answer to one of
-     * this link's calls says it holds them.
+     * Messages handed to answers of the peer's own calls ({@link #takeForAnswer}) that the peer has
+     * not reported holding ({@link #received}), oldest first: the link's thread sends on after the
+     * last ({@link #sentOnAfter}); one the peer does not report holding in time was lost.
      */
-    private long handedOff;
-    /** The hand-offs above {@link #received}, oldest first: one the peer does not report holding in time was lost. */
     private final ArrayDeque<HandOff> handOffs = new ArrayDeque<>();
     /** Answers to the peer's calls being made now that may carry this link's messages back: the thread waits for them. */
     private int answersComing;
@@ -168,7 +166,6 @@ final class PeerLink implements AutoCloseable {
         this.confirmed = firstSeq - 1;
         this.received = confirmed;
         this.lastQueued = confirmed;
-        this.handedOff = confirmed;
         this.view = view;
         this.heartbeatMillis = heartbeatMillis;
         this.thread = new Thread(this::run, "link-" + self + "-to-" + peer.id());
@@ -230,7 +227,6 @@ final class PeerLink implements AutoCloseable {
             confirmed = 0;
             received = 0;
             lastQueued = 0;
-            handedOff = 0;
             handOffs.clear();
             peerLostState = false;
             peerAhead = false;
@@ -312,7 +308,7 @@ final class PeerLink implements AutoCloseable {
         lock.lock();
         try {
             answersComing--;
-            firstSeq = Math.max(received, handedOff) + 1;
+            firstSeq = sentOnAfter() + 1;
             List<Outgoing> next = closed ? List.of() : unsentFrom(firstSeq, MAX_BATCH_MESSAGES);
             if (next.isEmpty()) {
                 if (answersComing == 0 && hasUnsent()) {
@@ -329,8 +325,7 @@ final class PeerLink implements AutoCloseable {
                 }
                 return null;
             }
-            handedOff = firstSeq + encoded.count() - 1;
-            handOffs.addLast(new HandOff(handedOff, System.nanoTime()));
+            handOffs.addLast(new HandOff(firstSeq + encoded.count() - 1, System.nanoTime()));
             batchView = view;
             // The thread hears of what is left, and of a first hand-off (it asks about it in time);
             // it need not wake for every one.
@@ -359,7 +354,7 @@ final class PeerLink implements AutoCloseable {
                 }
                 // Only the references, under the lock: the loop's send() must not wait for an
                 // encoding and signature of up to 8 MiB.
-                firstSeq = Math.max(received, handedOff) + 1;
+                firstSeq = sentOnAfter() + 1;
                 next = unsentFrom(firstSeq, MAX_BATCH_MESSAGES);
                 batchView = view;
                 views = takeControl();
@@ -514,7 +509,13 @@ final class PeerLink implements AutoCloseable {
 
     /** Whether a message waits that the peer has not taken in and no answer has carried. */
     private boolean hasUnsent() {
-        return !unconfirmed.isEmpty() && unconfirmed.peekLast().seq() > Math.max(received, handedOff);
+        return !unconfirmed.isEmpty() && unconfirmed.peekLast().seq() > sentOnAfter();
+    }
+
+    /** The highest number the peer holds or an answer carried: the link sends on after it (under the lock). */
+    private long sentOnAfter() {
+        HandOff last = handOffs.peekLast();
+        return last == null ? received : Math.max(received, last.lastSeq());
     }
 
     /**
@@ -556,7 +557,6 @@ final class PeerLink implements AutoCloseable {
         lock.lock();
         try {
             received = confirmed;
-            handedOff = confirmed;
             handOffs.clear();
         } finally {
             lock.unlock();
@@ -638,10 +638,7 @@ final class PeerLink implements AutoCloseable {
             handOffs.pollFirst();
         }
         HandOff oldest = handOffs.peekFirst();
-        if (oldest == null) {
-            handedOff = received;
-        } else if (System.nanoTime() - oldest.nanos() >= TimeUnit.MILLISECONDS.toNanos(HAND_OFF_MILLIS)) {
-            handedOff = received;
+        if (oldest != null && System.nanoTime() - oldest.nanos() >= TimeUnit.MILLISECONDS.toNanos(HAND_OFF_MILLIS)) {
             handOffs.clear();
         }
     }
