@@ -63,6 +63,8 @@ final class ClientCalls {
     private final Rounds rounds;
     private final FailStop failStop;
     private final Map<Integer, PeerLink> links;
+    /** The links in the order a round hands on its messages (the replica's configuration order). */
+    private final List<PeerLink> linksInOrder;
     private final AtomicInteger inFlight = new AtomicInteger();
 
     ClientCalls(int self, Node node, EventLoop loop, Rounds rounds, FailStop failStop, Map<Integer, PeerLink> links) {
@@ -72,6 +74,7 @@ final class ClientCalls {
         this.rounds = rounds;
         this.failStop = failStop;
         this.links = links;
+        this.linksInOrder = List.copyOf(links.values());
     }
 
     /**
@@ -133,7 +136,39 @@ final class ClientCalls {
 
     private void order(List<Call> calls, Reply[] replies) {
         long received = System.nanoTime();
-        boolean queued = loop.executeHere(() -> {
+        PeerLink sendsOn = reserveLink();
+        boolean queued;
+        try {
+            queued = executeHere(calls);
+        } finally {
+            if (sendsOn != null) {
+                sendsOn.callReserved();         // the round's REQUESTs on this thread: it only waits otherwise
+            }
+        }
+        for (Call call : calls) {
+            replies[call.index()] = queued ? awaitAnswer(call.pending(), call.command().timeoutMillis(), received)
+                    : new Reply(Reply.Status.UNAVAILABLE, "replica " + self + " is stopping; try another replica");
+        }
+    }
+
+    /**
+     * One idle link whose next call this thread makes itself ({@link PeerLink#reserve}): the
+     * last in the order the round hands on its messages, so that the other links' threads are
+     * woken first and every REQUEST leaves about together; none when every link is busy (under load).
+     */
+    private PeerLink reserveLink() {
+        for (int i = linksInOrder.size() - 1; i >= 0; i--) {
+            PeerLink link = linksInOrder.get(i);
+            if (link.reserve()) {
+                return link;
+            }
+        }
+        return null;
+    }
+
+    /** Takes the calls' operations in: in a round on this thread if none runs, else on the loop's. */
+    private boolean executeHere(List<Call> calls) {
+        return loop.executeHere(() -> {
             String failure = failStop.failure();
             for (Call call : calls) {
                 Wait wait = call.pending();
@@ -152,10 +187,6 @@ final class ClientCalls {
                 call.pending().answer.completeExceptionally(new NotTaken(why));
             }
         });
-        for (Call call : calls) {
-            replies[call.index()] = queued ? awaitAnswer(call.pending(), call.command().timeoutMillis(), received)
-                    : new Reply(Reply.Status.UNAVAILABLE, "replica " + self + " is stopping; try another replica");
-        }
     }
 
     private Reply awaitAnswer(Wait wait, long timeoutMillis, long received) {

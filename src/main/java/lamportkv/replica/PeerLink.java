@@ -31,9 +31,12 @@ import org.tinylog.TaggedLogger;
  * The link from this replica to one peer: the one sender of everything this replica tells it.
  *
  * <p>Java RMI is not FIFO: calls from different threads travel on different connections and
- * arrive in any order. So every message for a peer goes through this link's queue and its single
- * thread, which sends whatever is waiting as one batch per call, in order, and waits for the
- * answer before sending more. Each message has a link sequence number; the peer answers with the
+ * arrive in any order. So every message for a peer goes through this link's queue, and one call
+ * at a time sends whatever is waiting as one batch, in order, and waits for the answer before
+ * the next. The link's own thread makes the calls, except that the thread of a client's call may
+ * reserve an idle link's next call ({@link #reserve}) and make it itself once its round has queued
+ * the REQUESTs ({@link #callReserved}): it would only wait otherwise, and the link's thread need
+ * not be woken on the operation's path. Reserved or not, it is the same call, one at a time. Each message has a link sequence number; the peer answers with the
  * highest number it holds and the highest it holds durably ({@link Ack}). The link sends on after
  * the first and keeps every message until the second covers it; after a failed call it re-sends
  * everything it keeps. A batch that reached the peer but whose answer was lost is therefore
@@ -100,10 +103,15 @@ final class PeerLink implements AutoCloseable {
     private boolean peerLostState;
     private boolean peerAhead;
     /** Why the peer last refused a batch (logged once), or null while it takes them. */
-    private String refusal;
+    private volatile String refusal;
+    /** Whether a call on this link is out now, by its thread or by a caller's ({@link #callReserved}): one at a time. */
+    private boolean calling;
+    /** A caller's thread makes the next call ({@link #reserve}): the link's thread leaves the messages to it. */
+    private boolean reserved;
     private final Thread thread;
 
-    private PeerService stub;
+    /** The peer's service; null until found and after a failed call. Used by whoever makes the call. */
+    private volatile PeerService stub;
     private volatile Reachability reachability = Reachability.UNKNOWN;
     private volatile long unreachableSinceMillis;
 
@@ -115,6 +123,12 @@ final class PeerLink implements AutoCloseable {
      * may have been lost with its connection.
      */
     static final long HAND_OFF_MILLIS = 50;
+
+    /**
+     * Whether a client's call may send on a link itself ({@link #reserve}): on by default;
+     * {@code -Dlamportkv.callsOnLinks=false} leaves every call to the links' threads.
+     */
+    static final boolean CALLS_ON_LINKS = !"false".equals(System.getProperty("lamportkv.callsOnLinks"));
     private static final byte[] NO_CONTROL = ViewCodec.encode(List.of());
 
     /** Messages up to {@code lastSeq} went out on an answer at {@code nanos}. */
@@ -204,8 +218,8 @@ final class PeerLink implements AutoCloseable {
             }
             unconfirmed.addAll(messages);
             lastQueued = expected - 1;
-            if (answersComing == 0) {
-                changed.signalAll();        // else an answer takes them, and wakes the thread if any are left
+            if (answersComing == 0 && !reserved) {
+                changed.signalAll();        // else an answer or a reserved call takes them, and wakes the thread if any are left
             }
         } finally {
             lock.unlock();
@@ -339,107 +353,198 @@ final class PeerLink implements AutoCloseable {
                 System.currentTimeMillis(), agreement);
     }
 
+    /**
+     * For a client's call about to be ordered: reserves the link's next call for the calling
+     * thread, which makes it with {@link #callReserved} once its round has committed, instead of
+     * waking the link's thread for it (a thread hand-off on the operation's path). Only a link that
+     * is idle and whose peer answers: false if a call is out or messages already wait (the link's
+     * thread is busy, as under load), or the peer is unreachable or refusing (the link's thread
+     * retries at its own pace). Every true is ended by {@link #callReserved}.
+     */
+    boolean reserve() {
+        if (!CALLS_ON_LINKS || reachability != Reachability.REACHABLE || refusal != null || stub == null) {
+            return false;
+        }
+        lock.lock();
+        try {
+            if (closed || calling || reserved || answersComing > 0 || !control.isEmpty() || hasUnsent()) {
+                return false;
+            }
+            reserved = true;
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Ends {@link #reserve}: if messages wait (the round's REQUESTs), sends them in one call on
+     * the calling thread, exactly as the link's thread would (what the answer carries back is taken
+     * in here too), and otherwise leaves them to the link's thread. Never throws: a failed call
+     * leaves the messages to the link's thread, which retries; a bug of the link stops the replica
+     * as one on the link's thread does.
+     */
+    void callReserved() {
+        Next next;
+        lock.lock();
+        try {
+            reserved = false;
+            if (closed || calling || answersComing > 0 || !control.isEmpty() || !hasUnsent()) {
+                changed.signalAll();        // whatever waits is the link thread's
+                return;
+            }
+            next = takeNext();
+        } finally {
+            lock.unlock();
+        }
+        try {
+            call(next);
+        } catch (RuntimeException | Error bug) {
+            thread.getUncaughtExceptionHandler().uncaughtException(thread, bug);
+        }
+    }
+
     private void run() {
         long backoff = 50;
         while (true) {
-            List<Outgoing> next;
-            List<ViewMessage> views;
-            long firstSeq;
-            long batchView;
+            Next next;
             lock.lock();
             try {
                 awaitWork();
                 if (closed) {
                     return;
                 }
-                // Only the references, under the lock: the loop's send() must not wait for an
-                // encoding and signature of up to 8 MiB.
-                firstSeq = sentOnAfter() + 1;
-                next = unsentFrom(firstSeq, MAX_BATCH_MESSAGES);
-                batchView = view;
-                views = takeControl();
+                next = takeNext();
             } catch (InterruptedException e) {
                 return;
             } finally {
                 lock.unlock();
             }
-            if (!next.isEmpty() && next.get(0).seq() != firstSeq) {
-                throw new IllegalStateException("link " + self + "→" + peer.id() + " would send message "
-                        + next.get(0).seq() + " as number " + firstSeq);
-            }
-            byte[] controlBytes = ViewCodec.encode(views);
-            Encoded encoded = encode(next, MAX_BATCH_MESSAGES, SerialFilters.MAX_BATCH_BYTES - controlBytes.length);
-            int count = encoded.count();
-            Batch batch = auth.batch(self, peer.id(), batchView, firstSeq, encoded.bytes(), controlBytes,
-                    System.currentTimeMillis(), agreement);
-            byte[] wire = Payloads.encodeBatch(batch);
-            Ack ack;
-            try {
-                ack = deliver(wire, batch.bytes());
-            } catch (RemoteException | NotBoundException e) {
-                stub = null;
-                resendAll();
-                markUnreachable(e);
-                if (!pause(backoff)) {
-                    return;
-                }
-                backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
-                continue;
-            } catch (RuntimeException e) {
-                // The peer itself refused the batch (RMI hands us its exception), or answered with
-                // bytes that are no acknowledgement: another cluster secret or configuration, a
-                // bug or a mismatched version. Say so once per reason
-                // (not every second), retry slowly. Only the remote call is inside this catch: an
-                // exception of our own code is a bug and stops the replica.
-                String why = Rmi.rootMessage(e);
-                if (!why.equals(refusal)) {
-                    refusal = why;
-                    log.error("replica {} refused a batch from replica {}: {} (retrying every second;"
-                            + " logged again only if the reason changes)", peer.id(), self, why);
-                }
-                if (!pause(MAX_BACKOFF_MILLIS)) {
-                    return;
-                }
-                continue;
-            }
-            markReachable();
-            if (ack.back() != null) {
-                carriedBack.accept(ack.back());
-            }
-            if (refusal != null) {
-                refusal = null;
-                log.info("replica {} takes batches from replica {} again", peer.id(), self);
-            }
-            if (ack.view() != batchView) {
-                // The peer is in another view: it took none of the numbered messages, and its
-                // numbers are of another incarnation. A view change will settle it; go slowly.
-                lock.lock();
-                try {
-                    settleHandOffs();       // nor what answers carried: at most one question about them
-                } finally {
-                    lock.unlock();
-                }
-                if (count > 0 && !pause(Math.min(backoff, heartbeatMillis))) {
-                    return;
-                }
-                backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
-                continue;
-            }
-            boolean tookSome = ack.held() >= batch.firstSeq() && ack.held() < batch.firstSeq() + count;
-            // It restarted and lost what it had not forced: re-send at once. (Below what it had
-            // confirmed durable it lost its disk: that is no progress, and is logged.)
-            boolean rewound = ack.held() < batch.firstSeq() - 1 && ack.held() >= confirmed;
-            if (confirm(ack)) {
-                onConfirmed.confirmed(ack.view(), ack.durable());
-            }
-            if (tookSome || rewound || count == 0) {
-                backoff = 50;
-            } else if (!pause(backoff)) {   // the peer took none of it: don't spin re-sending
+            Outcome outcome = call(next);
+            long pause = switch (outcome) {
+                case TAKEN -> 0;
+                case UNREACHABLE, TOOK_NONE -> backoff;
+                case REFUSED -> MAX_BACKOFF_MILLIS;
+                case OTHER_VIEW -> next.messages().isEmpty() ? 0 : Math.min(backoff, heartbeatMillis);
+            };
+            if (pause > 0 && !pause(pause)) {
                 return;
-            } else {
-                backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
+            }
+            backoff = switch (outcome) {
+                case TAKEN -> 50;
+                case REFUSED -> backoff;
+                case UNREACHABLE, TOOK_NONE, OTHER_VIEW -> Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
+            };
+        }
+    }
+
+    /** The next call's messages: what the peer neither holds nor got on an answer, from {@code firstSeq} on. */
+    private record Next(long firstSeq, long view, List<Outgoing> messages, List<ViewMessage> views) {
+    }
+
+    /** What a call came to; all but {@link #TAKEN} make the link's thread wait before the next. */
+    private enum Outcome {
+        /** The peer took the batch (or some of it, or had lost its unforced tail and must have it again). */
+        TAKEN,
+        /** The call failed: everything kept goes again. */
+        UNREACHABLE,
+        /** The peer refused the batch, or answered with no acknowledgement. */
+        REFUSED,
+        /** The peer is in another view: a view change will settle it. */
+        OTHER_VIEW,
+        /** The peer took none of it. */
+        TOOK_NONE
+    }
+
+    /** Under the lock: the next batch's messages (only the references; encoding is done outside), and the call is out. */
+    private Next takeNext() {
+        long firstSeq = sentOnAfter() + 1;
+        calling = true;
+        return new Next(firstSeq, view, unsentFrom(firstSeq, MAX_BATCH_MESSAGES), takeControl());
+    }
+
+    /**
+     * Makes one call with {@code next}: encodes and signs the batch, sends it, takes in what the
+     * answer carries back and confirms what the peer holds. Ends the call ({@link #calling}) on
+     * every path; throws only on a bug of ours.
+     */
+    private Outcome call(Next next) {
+        try {
+            return deliverAndConfirm(next);
+        } finally {
+            lock.lock();
+            try {
+                calling = false;
+                if (Thread.currentThread() != thread || hasUnsent() || !control.isEmpty()) {
+                    changed.signalAll();        // a caller's call ended: the link's thread waits for that
+                }
+            } finally {
+                lock.unlock();
             }
         }
+    }
+
+    private Outcome deliverAndConfirm(Next next) {
+        List<Outgoing> messages = next.messages();
+        if (!messages.isEmpty() && messages.get(0).seq() != next.firstSeq()) {
+            throw new IllegalStateException("link " + self + "→" + peer.id() + " would send message "
+                    + messages.get(0).seq() + " as number " + next.firstSeq());
+        }
+        byte[] controlBytes = ViewCodec.encode(next.views());
+        Encoded encoded = encode(messages, MAX_BATCH_MESSAGES, SerialFilters.MAX_BATCH_BYTES - controlBytes.length);
+        int count = encoded.count();
+        Batch batch = auth.batch(self, peer.id(), next.view(), next.firstSeq(), encoded.bytes(), controlBytes,
+                System.currentTimeMillis(), agreement);
+        byte[] wire = Payloads.encodeBatch(batch);
+        Ack ack;
+        try {
+            ack = deliver(wire, batch.bytes());
+        } catch (RemoteException | NotBoundException e) {
+            stub = null;
+            resendAll();
+            markUnreachable(e);
+            return Outcome.UNREACHABLE;
+        } catch (RuntimeException e) {
+            // The peer itself refused the batch (RMI hands us its exception), or answered with
+            // bytes that are no acknowledgement: another cluster secret or configuration, a
+            // bug or a mismatched version. Say so once per reason (not every second), retry
+            // slowly. Only the remote call is inside this catch: an exception of our own code is
+            // a bug and stops the replica.
+            String why = Rmi.rootMessage(e);
+            if (!why.equals(refusal)) {
+                refusal = why;
+                log.error("replica {} refused a batch from replica {}: {} (retrying every second;"
+                        + " logged again only if the reason changes)", peer.id(), self, why);
+            }
+            return Outcome.REFUSED;
+        }
+        markReachable();
+        if (ack.back() != null) {
+            carriedBack.accept(ack.back());
+        }
+        if (refusal != null) {
+            refusal = null;
+            log.info("replica {} takes batches from replica {} again", peer.id(), self);
+        }
+        if (ack.view() != next.view()) {
+            // The peer is in another view: it took none of the numbered messages, and its
+            // numbers are of another incarnation. A view change will settle it; go slowly.
+            lock.lock();
+            try {
+                settleHandOffs();       // nor what answers carried: at most one question about them
+            } finally {
+                lock.unlock();
+            }
+            return Outcome.OTHER_VIEW;
+        }
+        boolean tookSome = ack.held() >= batch.firstSeq() && ack.held() < batch.firstSeq() + count;
+        // It restarted and lost what it had not forced: re-send at once. (Below what it had
+        // confirmed durable it lost its disk: that is no progress, and is logged.)
+        boolean rewound = ack.held() < batch.firstSeq() - 1 && ack.held() >= confirmed;
+        if (confirm(ack)) {
+            onConfirmed.confirmed(ack.view(), ack.durable());
+        }
+        return tookSome || rewound || count == 0 ? Outcome.TAKEN : Outcome.TOOK_NONE;
     }
 
     /** The first messages of a batch and their encoding ({@link Codec#encode}'s format). */
@@ -521,11 +626,20 @@ final class PeerLink implements AutoCloseable {
     /**
      * Under the lock, until there is something to send or a batch is due anyway: a heartbeat, or
      * a question about messages handed to answers that the peer has not reported holding in time.
-     * Waits while answers to the peer's calls may carry the waiting messages back.
+     * Waits while answers to the peer's calls may carry the waiting messages back, and while a
+     * caller's thread makes the link's call ({@link #reserve}).
      */
     private void awaitWork() throws InterruptedException {
         long due = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(heartbeatMillis);
-        while (!closed && control.isEmpty() && (!hasUnsent() || answersComing > 0)) {
+        while (!closed) {
+            if (reserved || calling) {
+                changed.await();            // the caller's call ends with a signal
+                due = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(heartbeatMillis);
+                continue;
+            }
+            if (!control.isEmpty() || (hasUnsent() && answersComing == 0)) {
+                return;
+            }
             HandOff oldest = handOffs.peekFirst();
             if (oldest != null) {
                 due = Math.min(due, oldest.nanos() + TimeUnit.MILLISECONDS.toNanos(HAND_OFF_MILLIS));

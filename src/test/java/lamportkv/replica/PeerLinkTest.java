@@ -400,6 +400,186 @@ class PeerLinkTest {
         assertThat(link.backlog()).as("nothing dropped").isEqualTo(1);
     }
 
+    /** A link the peer has answered once (so reachable, its stub found), holding nothing. */
+    private PeerLink answeredOnce(FakePeer peer, AtomicLong confirmed) throws Exception {
+        PeerLink link = link(() -> peer, confirmed);
+        link.send(messages(1, 1));
+        peer.next();
+        waitFor(() -> confirmed.get() == 1 && link.backlog() == 0);
+        return link;
+    }
+
+    @Test
+    void aReservedCallGoesOnTheCallersThreadAndTheLinksThreadLeavesItsMessagesToIt() throws Exception {
+        FakePeer peer = new FakePeer();
+        List<String> callers = new java.util.concurrent.CopyOnWriteArrayList<>();
+        peer.answer = r -> {
+            callers.add(Thread.currentThread().getName());
+            return both(r.lastSeq());
+        };
+        AtomicLong confirmed = new AtomicLong();
+        PeerLink link = answeredOnce(peer, confirmed);
+        assertThat(link.reserve()).isTrue();
+        assertThat(link.reserve()).as("one reservation at a time").isFalse();
+        callers.clear();
+        link.send(messages(2, 3));          // the round's REQUESTs, queued while the caller runs the round
+        Thread.sleep(PeerLink.HEARTBEAT_MILLIS + 200);  // past a heartbeat: the link's thread wakes, and still leaves them
+        assertThat(peer.batches).as("the link's thread leaves them to the reserved call")
+                .allSatisfy(r -> assertThat(r.messages()).isEmpty());
+        link.callReserved();
+        assertThat(callers).containsExactly(Thread.currentThread().getName());
+        assertThat(peer.next().stamps()).containsExactly(2L, 3L);
+        assertThat(confirmed.get()).as("confirmed before callReserved returns").isEqualTo(3);
+        link.send(messages(4, 4));          // and the link's thread sends on by itself
+        assertThat(peer.next().stamps()).containsExactly(4L);
+    }
+
+    @Test
+    void aLinkIsReservedOnlyWhenIdleAndItsPeerAnswers() throws Exception {
+        FakePeer peer = new FakePeer();
+        AtomicLong confirmed = new AtomicLong();
+        PeerLink fresh = link(() -> peer, confirmed);
+        assertThat(fresh.reserve()).as("never reached yet: the link's thread finds the peer").isFalse();
+        fresh.close();
+
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicBoolean slow = new AtomicBoolean();
+        peer.answer = r -> {
+            if (slow.get()) {
+                try {
+                    release.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return both(r.lastSeq());
+        };
+        PeerLink link = answeredOnce(peer, confirmed);
+        slow.set(true);
+        link.send(messages(2, 2));
+        assertThat(peer.next().stamps()).containsExactly(2L);
+        assertThat(link.reserve()).as("a call is out").isFalse();
+        link.send(messages(3, 3));
+        assertThat(link.reserve()).as("messages wait for the link's thread").isFalse();
+        slow.set(false);
+        release.countDown();
+        waitFor(() -> confirmed.get() == 3 && link.backlog() == 0);
+        assertThat(link.reserve()).as("idle again").isTrue();
+        link.callReserved();
+
+        peer.answer = r -> {
+            throw new IllegalStateException("refused: another cluster secret");
+        };
+        link.send(messages(4, 4));
+        waitFor(() -> peer.batches.stream().anyMatch(r -> r.firstSeq() == 4));
+        Thread.sleep(50);
+        assertThat(link.reserve()).as("the peer refuses: the link's thread retries at its pace").isFalse();
+    }
+
+    @Test
+    void aReservedCallThatFailsLeavesItsMessagesToTheLinksThread() throws Exception {
+        FakePeer peer = new FakePeer();
+        AtomicBoolean fail = new AtomicBoolean();
+        PeerService flaky = new PeerService() {
+            @Override
+            public byte[] deliver(byte[] batch) throws RemoteException {
+                if (fail.getAndSet(false)) {
+                    throw new ConnectException("connection refused");
+                }
+                return peer.deliver(batch);
+            }
+
+            @Override
+            public Observation observe(long afterEvent) {
+                throw new UnsupportedOperationException();
+            }
+        };
+        AtomicLong confirmed = new AtomicLong();
+        PeerLink link = link(() -> flaky, confirmed);
+        link.send(messages(1, 1));
+        peer.next();
+        waitFor(() -> confirmed.get() == 1 && link.backlog() == 0);
+        assertThat(link.reserve()).isTrue();
+        link.send(messages(2, 2));
+        fail.set(true);
+        link.callReserved();                // fails, and returns: no exception for the client's call
+        assertThat(peer.next().stamps()).as("sent again by the link's thread").containsExactly(2L);
+        waitFor(() -> confirmed.get() == 2);
+    }
+
+    @Test
+    void aReservationWithNothingToSendLeavesTheLinkAwake() throws Exception {
+        FakePeer peer = new FakePeer();
+        AtomicLong confirmed = new AtomicLong();
+        PeerLink link = answeredOnce(peer, confirmed);
+        assertThat(link.reserve()).isTrue();
+        link.callReserved();                // the round ran on the loop's thread: nothing here yet
+        link.send(messages(2, 2));
+        assertThat(peer.next().stamps()).containsExactly(2L);
+        waitFor(() -> confirmed.get() == 2);
+    }
+
+    @Test
+    void reservedCallsAndTheLinksThreadNeverCallAtOnceAndKeepTheOrder() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger out = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger mostAtOnce = new java.util.concurrent.atomic.AtomicInteger();
+        List<Long> arrived = new java.util.concurrent.CopyOnWriteArrayList<>();
+        FakePeer peer = new FakePeer();
+        peer.answer = r -> {
+            mostAtOnce.accumulateAndGet(out.incrementAndGet(), Math::max);
+            try {
+                Thread.sleep(0, 200_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            long held = arrived.isEmpty() ? 0 : arrived.get(arrived.size() - 1);
+            for (long seq : r.stamps()) {
+                if (seq == held + 1) {      // the peer takes only the next number (FIFO), drops repeats
+                    arrived.add(seq);
+                    held = seq;
+                }
+            }
+            out.decrementAndGet();
+            return both(held);
+        };
+        AtomicLong confirmed = new AtomicLong();
+        PeerLink link = link(() -> peer, confirmed);
+        link.send(messages(1, 1));
+        waitFor(() -> confirmed.get() == 1);
+        int last = 400;
+        Thread[] callers = new Thread[3];
+        AtomicLong nextSeq = new AtomicLong(2);
+        Object rounds = new Object();           // one round at a time queues messages, as the loop does
+        for (int c = 0; c < callers.length; c++) {
+            callers[c] = new Thread(() -> {
+                while (true) {
+                    boolean reserved = link.reserve();
+                    synchronized (rounds) {
+                        long seq = nextSeq.get();
+                        if (seq > last) {
+                            if (reserved) {
+                                link.callReserved();
+                            }
+                            return;
+                        }
+                        link.send(messages(seq, seq));
+                        nextSeq.set(seq + 1);
+                    }
+                    if (reserved) {
+                        link.callReserved();
+                    }
+                }
+            });
+            callers[c].start();
+        }
+        for (Thread t : callers) {
+            t.join(30_000);
+        }
+        waitFor(() -> confirmed.get() == last);
+        assertThat(mostAtOnce.get()).as("calls out at once on the link").isEqualTo(1);
+        assertThat(arrived).containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, last).boxed().toList());
+    }
+
     @Test
     void aBatchStopsAtTheMessageOrByteLimitButNeverEmpty() {
         List<Outgoing> queue = messages(1, 100);
