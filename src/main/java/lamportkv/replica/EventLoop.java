@@ -17,7 +17,8 @@ import java.util.function.Supplier;
  *
  * <p><b>Who runs a round.</b> The loop's own thread runs the rounds of queued tasks. A caller that
  * would only wait anyway (the RMI handler of a client's call) may instead run the round itself
- * when no round is running ({@link #executeHere}): its task and whatever waits go in, and the
+ * when no round is running, or when the running one ends within {@link #SPIN_NANOS} and is not
+ * forcing ({@link #executeHere}): its task and whatever waits go in, and the
  * commit (force, messages, answers) happens on the caller's thread, with no hand-off to the
  * loop's thread. Rounds never overlap (one lock, {@link #inLoop}), and a thread's tasks run in the
  * order it handed them in. A small peer batch may run its round on its call too ({@link #callHere}),
@@ -59,6 +60,15 @@ final class EventLoop implements AutoCloseable {
      * {@code -Dlamportkv.roundsHere=false} queues every task for the loop's thread (to measure what it does).
      */
     static final boolean ROUNDS_HERE = !"false".equals(System.getProperty("lamportkv.roundsHere"));
+
+    /**
+     * How long a caller that finds a round running may wait for it, spinning, rather than hand its
+     * task to the loop's thread ({@link #executeHere}, {@link #callHere}): a round that does not
+     * force is over in tens of microseconds, and waking the loop's thread costs about as much (on
+     * this project's VMs, more). It spins only while nothing is queued and the round is not
+     * forcing; {@code -Dlamportkv.spinMicros=0} never spins.
+     */
+    static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(Long.getLong("lamportkv.spinMicros", 50));
 
     /** The end of a round. */
     interface RoundEnd {
@@ -107,6 +117,9 @@ final class EventLoop implements AutoCloseable {
     private volatile String stopReason = "the replica is stopping";
     /** Set with {@code running = false} when a bug stopped the loop: no last round, nothing more committed. */
     private volatile boolean stoppedForBug;
+    /** Whether the round running now is in its force: a caller finding it so does not spin ({@link #SPIN_NANOS}). */
+    private volatile boolean forcing;
+    private final long spinNanos;
     /** Whether the loop's thread is parked (or about to): whoever hands it work or a deadline unparks it. */
     private volatile boolean parked;
     /** While records are unforced: the System.nanoTime by which they must be forced; 0 while none are. Written by the owner. */
@@ -114,6 +127,12 @@ final class EventLoop implements AutoCloseable {
 
     /** @param onBug hears, as the state's owner, the exception that stopped the loop (fail-stop) */
     EventLoop(String name, RoundEnd roundEnd, Consumer<Throwable> onBug) {
+        this(name, roundEnd, onBug, SPIN_NANOS);
+    }
+
+    /** As above, spinning at most {@code spinNanos} for a running round (tests). */
+    EventLoop(String name, RoundEnd roundEnd, Consumer<Throwable> onBug, long spinNanos) {
+        this.spinNanos = spinNanos;
         this.roundEnd = roundEnd;
         this.onBug = onBug;
         this.thread = new Thread(this::run, name);
@@ -259,7 +278,7 @@ final class EventLoop implements AutoCloseable {
      */
     private Boolean tryRunHere(Task task) {
         if (!ROUNDS_HERE || !started || owner.isHeldByCurrentThread() || Thread.currentThread().isInterrupted()
-                || !owner.tryLock()) {
+                || !acquire()) {
             return null;
         }
         List<Task> round = new ArrayList<>();
@@ -277,6 +296,29 @@ final class EventLoop implements AutoCloseable {
             owner.unlock();
         }
         return true;
+    }
+
+    /**
+     * Becomes the state's owner if no round runs, or if the running one ends within
+     * {@link #SPIN_NANOS} (spinning) while nothing is queued and it is not forcing; false otherwise.
+     */
+    private boolean acquire() {
+        if (owner.tryLock()) {
+            return true;
+        }
+        long deadline = System.nanoTime() + spinNanos;
+        while (spinNanos > 0 && !forcing && inbox.isEmpty() && System.nanoTime() - deadline < 0) {
+            Thread.onSpinWait();
+            if (!owner.isLocked() && owner.tryLock()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** From the commit, around its force: whether the round is forcing now (callers do not spin for it). */
+    void forcing(boolean now) {
+        forcing = now;
     }
 
     /** From a task on the loop: runs {@code onCommit} once this round has committed, else {@code onFailure}. */

@@ -124,7 +124,12 @@ final class Rounds implements EventLoop.RoundEnd {
             if (ready.force()) {
                 Trace.Force force = new Trace.Force();
                 force.start(node.self());
-                journal.force();
+                loop.forcing(true);
+                try {
+                    journal.force();
+                } finally {
+                    loop.forcing(false);
+                }
                 force.commit();
             }
         } catch (StorageException e) {

@@ -354,6 +354,59 @@ class EventLoopTest {
     }
 
     @Test
+    void aCallerFindingARoundThatDoesNotForceWaitsForItAndRunsItsOwnHere() throws Exception {
+        GatedCommit commit = new GatedCommit();
+        try (EventLoop loop = new EventLoop("test-loop", commit, bugs::add, TimeUnit.SECONDS.toNanos(10))) {
+            loop.start();
+            loop.execute(() -> { });
+            assertThat(commit.firstCommitStarted.await(5, TimeUnit.SECONDS)).isTrue();   // a short round, committing
+            CompletableFuture<Thread> ranOn = new CompletableFuture<>();
+            Thread caller = new Thread(() -> loop.executeHere(() -> ranOn.complete(Thread.currentThread()), why -> { }));
+            caller.start();
+            Thread.sleep(100);
+            assertThat(ranOn).as("still waiting for the running round, not queued for the loop's thread").isNotDone();
+            commit.permits.release(100);
+            assertThat(ranOn.get(5, TimeUnit.SECONDS)).as("run on the caller's thread").isEqualTo(caller);
+            caller.join(5_000);
+        }
+    }
+
+    @Test
+    void aCallerFindingARoundForcingQueuesItsTaskAtOnce() throws Exception {
+        GatedCommit commit = new GatedCommit();
+        EventLoop[] self = new EventLoop[1];
+        EventLoop.RoundEnd forcing = new EventLoop.RoundEnd() {
+            @Override
+            public boolean commit(boolean forceAnyway) {
+                self[0].forcing(true);
+                try {
+                    return commit.commit(forceAnyway);
+                } finally {
+                    self[0].forcing(false);
+                }
+            }
+
+            @Override
+            public boolean unforced() {
+                return false;
+            }
+        };
+        try (EventLoop loop = new EventLoop("test-loop", forcing, bugs::add, TimeUnit.SECONDS.toNanos(10))) {
+            self[0] = loop;
+            loop.start();
+            loop.execute(() -> { });
+            assertThat(commit.firstCommitStarted.await(5, TimeUnit.SECONDS)).isTrue();   // the loop's round is forcing
+            CompletableFuture<Thread> ranOn = new CompletableFuture<>();
+            long before = System.nanoTime();
+            assertThat(loop.executeHere(() -> ranOn.complete(Thread.currentThread()), why -> { })).isTrue();
+            assertThat(System.nanoTime() - before).as("no wait for a force").isLessThan(TimeUnit.SECONDS.toNanos(5));
+            assertThat(ranOn).as("queued").isNotDone();
+            commit.permits.release(100);
+            assertThat(ranOn.get(5, TimeUnit.SECONDS)).as("run by the loop's thread").isNotEqualTo(Thread.currentThread());
+        }
+    }
+
+    @Test
     void aTaskRunHereFromInsideARoundIsQueuedForTheNextRound() throws Exception {
         RecordingCommit commit = new RecordingCommit();
         try (EventLoop loop = new EventLoop("test-loop", commit, bugs::add)) {
