@@ -362,7 +362,8 @@ final class PeerLink implements AutoCloseable {
      * retries at its own pace). Every true is ended by {@link #callReserved}.
      */
     boolean reserve() {
-        if (!CALLS_ON_LINKS || reachability != Reachability.REACHABLE || refusal != null || stub == null) {
+        if (!CALLS_ON_LINKS || !Rmi.boundedReads() || reachability != Reachability.REACHABLE || refusal != null
+                || stub == null) {
             return false;
         }
         lock.lock();
@@ -398,10 +399,21 @@ final class PeerLink implements AutoCloseable {
             lock.unlock();
         }
         try {
-            call(next);
+            call(next, reservedCallMillis());
         } catch (RuntimeException | Error bug) {
             thread.getUncaughtExceptionHandler().uncaughtException(thread, bug);
         }
+    }
+
+    /**
+     * How long a client's thread waits in the link's call it reserved: a peer that stopped
+     * mid-call (SIGSTOP) must not hold that client's answer for RMI's own limit (5 s), longer
+     * than the view change that settles its operation without that peer takes. Twice the
+     * heartbeat: well under the time the view change suspects a silent peer after. If it runs out,
+     * the call fails as a lost connection does, and the link's thread sends again.
+     */
+    private int reservedCallMillis() {
+        return (int) Math.max(100, 2 * heartbeatMillis);
     }
 
     private void run() {
@@ -420,7 +432,7 @@ final class PeerLink implements AutoCloseable {
             } finally {
                 lock.unlock();
             }
-            Outcome outcome = call(next);
+            Outcome outcome = call(next, 0);
             long pause = switch (outcome) {
                 case TAKEN -> 0;
                 case UNREACHABLE, TOOK_NONE -> backoff;
@@ -468,9 +480,9 @@ final class PeerLink implements AutoCloseable {
      * answer carries back and confirms what the peer holds. Ends the call ({@link #calling}) on
      * every path; throws only on a bug of ours.
      */
-    private Outcome call(Next next) {
+    private Outcome call(Next next, int withinMillis) {
         try {
-            return deliverAndConfirm(next);
+            return deliverAndConfirm(next, withinMillis);
         } finally {
             lock.lock();
             try {
@@ -484,7 +496,7 @@ final class PeerLink implements AutoCloseable {
         }
     }
 
-    private Outcome deliverAndConfirm(Next next) {
+    private Outcome deliverAndConfirm(Next next, int withinMillis) {
         List<Outgoing> messages = next.messages();
         if (!messages.isEmpty() && messages.get(0).seq() != next.firstSeq()) {
             throw new IllegalStateException("link " + self + "→" + peer.id() + " would send message "
@@ -498,7 +510,7 @@ final class PeerLink implements AutoCloseable {
         byte[] wire = Payloads.encodeBatch(batch);
         Ack ack;
         try {
-            ack = deliver(wire, batch.bytes());
+            ack = deliver(wire, batch.bytes(), withinMillis);
         } catch (RemoteException | NotBoundException e) {
             stub = null;
             resendAll();
@@ -677,15 +689,22 @@ final class PeerLink implements AutoCloseable {
         }
     }
 
-    /** Sends a batch laid out as {@code wire}; its answer, decoded (an IllegalArgumentException if it is none). */
-    private Ack deliver(byte[] wire, long messageBytes) throws RemoteException, NotBoundException {
-        if (stub == null) {
-            stub = connector.connect();
+    /**
+     * Sends a batch laid out as {@code wire}; its answer, decoded (an IllegalArgumentException if it
+     * is none). Within {@code withinMillis} if positive, else RMI's own limit.
+     */
+    private Ack deliver(byte[] wire, long messageBytes, int withinMillis) throws RemoteException, NotBoundException {
+        PeerService peerService = stub;
+        if (peerService == null) {
+            peerService = connector.connect();
+            stub = peerService;
         }
+        PeerService to = peerService;
         Trace.PeerCall traced = new Trace.PeerCall();
         traced.start(self);
         try {
-            return Payloads.decodeAck(stub.deliver(wire));
+            byte[] answer = withinMillis > 0 ? Rmi.readingWithin(withinMillis, () -> to.deliver(wire)) : to.deliver(wire);
+            return Payloads.decodeAck(answer);
         } finally {
             if (traced.shouldCommit()) {
                 traced.to = peer.id();

@@ -39,6 +39,18 @@ final class BusySocket extends Socket {
     private static final int PING = 0x52;          // sun.rmi.transport.TransportConstants.Ping
     private static final int PING_ACK = 0x53;      // sun.rmi.transport.TransportConstants.PingAck
 
+    /**
+     * A read timeout of the calling thread's own, in milliseconds, shorter than RMI's
+     * ({@link Rmi#readingWithin}); null: RMI's.
+     */
+    static final ThreadLocal<Integer> READ_WITHIN = new ThreadLocal<>();
+
+    /** A read of the socket's input. */
+    @FunctionalInterface
+    private interface Read {
+        int read() throws IOException;
+    }
+
     /** When a reply last arrived (System.nanoTime), or never. */
     private volatile long lastReplyNanos;
     private volatile boolean heardOnce;
@@ -76,6 +88,21 @@ final class BusySocket extends Socket {
 
     private boolean busy() {
         return heardOnce && System.nanoTime() - lastReplyNanos < busyNanos;
+    }
+
+    /** {@code read}, within the calling thread's own timeout if it has one ({@link #READ_WITHIN}). */
+    private int timed(Read read) throws IOException {
+        Integer within = READ_WITHIN.get();
+        if (within == null) {
+            return read.read();
+        }
+        int before = getSoTimeout();
+        setSoTimeout(before == 0 ? within : Math.min(before, within));
+        try {
+            return read.read();
+        } finally {
+            setSoTimeout(before);
+        }
     }
 
     private void heard() {
@@ -120,7 +147,7 @@ final class BusySocket extends Socket {
                 ackPending = false;
                 return PING_ACK;
             }
-            int b = in.read();
+            int b = timed(in::read);
             if (b >= 0) {
                 heard();
             }
@@ -137,7 +164,7 @@ final class BusySocket extends Socket {
                 b[off] = (byte) PING_ACK;
                 return 1;
             }
-            int n = in.read(b, off, len);
+            int n = timed(() -> in.read(b, off, len));
             if (n > 0) {
                 heard();
             }

@@ -18,6 +18,40 @@ public final class Rmi {
         return LocateRegistry.getRegistry(host, port, Transport.clientSockets());
     }
 
+    /** A remote call, for {@link #readingWithin}. */
+    @FunctionalInterface
+    public interface Call<T> {
+        T call() throws RemoteException;
+    }
+
+    /**
+     * Whether {@link #readingWithin} bounds this process's calls: over plain TCP with the
+     * connections' own sockets ({@link BusySocket}); not over TLS.
+     */
+    public static boolean boundedReads() {
+        return BusySocket.ENABLED && Transport.clientContext() == null;
+    }
+
+    /**
+     * Makes {@code call} on this thread, failing it (a {@link RemoteException}, as a lost
+     * connection does) if the answer does not come within {@code millis}, where RMI's own limit
+     * ({@code sun.rmi.transport.tcp.responseTimeout}) is longer: for a call made on a thread that
+     * has something else to do. Only where {@link #boundedReads()}; elsewhere RMI's limit holds.
+     */
+    public static <T> T readingWithin(int millis, Call<T> call) throws RemoteException {
+        Integer before = BusySocket.READ_WITHIN.get();
+        BusySocket.READ_WITHIN.set(millis);
+        try {
+            return call.call();
+        } finally {
+            if (before == null) {
+                BusySocket.READ_WITHIN.remove();
+            } else {
+                BusySocket.READ_WITHIN.set(before);
+            }
+        }
+    }
+
     /** The client operations of the replica at {@code host:port}. */
     public static ReplicaService replicaService(String host, int port) throws RemoteException, NotBoundException {
         return (ReplicaService) registry(host, port).lookup(ReplicaService.NAME);

@@ -124,6 +124,11 @@ class PeerLinkTest {
         return link;
     }
 
+    @org.junit.jupiter.api.BeforeEach
+    void plainTransport() {
+        lamportkv.rmi.Transport.usePlain();     // a client's call reserves links only where its wait can be bounded
+    }
+
     @AfterEach
     void close() {
         links.forEach(PeerLink::close);
@@ -517,6 +522,58 @@ class PeerLinkTest {
         link.send(messages(2, 2));
         assertThat(peer.next().stamps()).containsExactly(2L);
         waitFor(() -> confirmed.get() == 2);
+    }
+
+    @Test
+    void aReservedCallToAPeerFrozenMidCallGivesUpWithinItsBoundAndTheLinksThreadSendsAgain() throws Exception {
+        FakePeer peer = new FakePeer();
+        CountDownLatch thawed = new CountDownLatch(1);
+        AtomicBoolean frozen = new AtomicBoolean();
+        PeerService impl = new PeerService() {
+            @Override
+            public byte[] deliver(byte[] batch) throws RemoteException {
+                if (frozen.get()) {
+                    try {
+                        thawed.await(20, TimeUnit.SECONDS);     // SIGSTOP: the call is taken and never answered
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return peer.deliver(batch);
+            }
+
+            @Override
+            public Observation observe(long afterEvent) {
+                throw new UnsupportedOperationException();
+            }
+        };
+        PeerService stub = (PeerService) java.rmi.server.UnicastRemoteObject.exportObject(impl, 0,
+                new lamportkv.rmi.ClientSockets(), new lamportkv.rmi.ServerSockets(java.net.InetAddress.getLoopbackAddress()));
+        try {
+            AtomicLong confirmed = new AtomicLong();
+            PeerLink link = new PeerLink(1, PEER, Logger.tag("test"), auth, 0, 1,
+                    AGREEMENT.getBytes(java.nio.charset.StandardCharsets.UTF_8), 50,
+                    (view, durable) -> confirmed.set(durable), (t, e) -> bugs.add(e), () -> stub);
+            links.add(link);
+            link.start();
+            link.send(messages(1, 1));
+            waitFor(() -> confirmed.get() == 1 && link.backlog() == 0);
+            frozen.set(true);
+            assertThat(link.reserve()).isTrue();
+            link.send(messages(2, 2));
+            long start = System.nanoTime();
+            link.callReserved();
+            long tookMillis = (System.nanoTime() - start) / 1_000_000;
+            assertThat(tookMillis).as("the client's thread waited twice the heartbeat, not RMI's limit")
+                    .isBetween(90L, 5_000L);
+            assertThat(link.reachable()).isFalse();
+            frozen.set(false);
+            thawed.countDown();
+            waitFor(() -> confirmed.get() == 2);        // the link's thread sent it again
+        } finally {
+            thawed.countDown();
+            java.rmi.server.UnicastRemoteObject.unexportObject(impl, true);
+        }
     }
 
     @Test

@@ -133,4 +133,36 @@ class BusySocketTest {
             UnicastRemoteObject.unexportObject(impl, true);
         }
     }
+
+    @Test
+    void aCallReadingWithinItsOwnLimitFailsWhenTheAnswerIsLateAndOtherCallsKeepRmisLimit() throws Exception {
+        java.util.concurrent.CountDownLatch stalled = new java.util.concurrent.CountDownLatch(1);
+        AtomicInteger count = new AtomicInteger();
+        Counter impl = () -> {
+            if (count.incrementAndGet() == 2) {
+                try {
+                    stalled.await(10, java.util.concurrent.TimeUnit.SECONDS);       // a peer frozen mid-call
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return count.get();
+        };
+        Counter stub = (Counter) UnicastRemoteObject.exportObject(impl, 0, new ClientSockets(),
+                new ServerSockets(InetAddress.getLoopbackAddress()));
+        try {
+            assertThat(Rmi.readingWithin(200, stub::next)).as("an answer in time").isEqualTo(1);
+            long start = System.nanoTime();
+            Throwable late = org.assertj.core.api.Assertions.catchThrowable(() -> Rmi.readingWithin(200, stub::next));
+            long tookMillis = (System.nanoTime() - start) / 1_000_000;
+            assertThat(late).isInstanceOf(RemoteException.class);
+            assertThat(Rmi.rootMessage(late)).containsIgnoringCase("timed out");
+            assertThat(tookMillis).as("given up after its own limit").isBetween(150L, 3_000L);
+            stalled.countDown();
+            assertThat(stub.next()).as("a later call, on RMI's limit again").isEqualTo(3);
+        } finally {
+            stalled.countDown();
+            UnicastRemoteObject.unexportObject(impl, true);
+        }
+    }
 }
