@@ -36,9 +36,10 @@ import org.tinylog.TaggedLogger;
  * the next. The link's own thread makes the calls, except that the thread of a client's call may
  * reserve an idle link's next call ({@link #reserve}) and make it itself once its round has queued
  * the REQUESTs ({@link #callReserved}): it would only wait otherwise, and the link's thread need
- * not be woken on the operation's path. Reserved or not, it is the same call, one at a time. Each message has a link sequence number; the peer answers with the
- * highest number it holds and the highest it holds durably ({@link Ack}). The link sends on after
- * the first and keeps every message until the second covers it; after a failed call it re-sends
+ * not be woken on the operation's path. Reserved or not, it is the same call, one at a time.
+ * Each message has a link sequence number; the peer answers with the highest number it holds
+ * and the highest it holds durably ({@link Ack}). The link sends on after the first and keeps
+ * every message until the second covers it; after a failed call it re-sends
  * everything it keeps. A batch that reached the peer but whose answer was lost is therefore
  * re-sent harmlessly: the peer drops what it holds.
  *
@@ -368,7 +369,7 @@ final class PeerLink implements AutoCloseable {
         }
         lock.lock();
         try {
-            if (closed || calling || reserved || answersComing > 0 || !control.isEmpty() || hasUnsent()) {
+            if (reserved || busy() || hasUnsent()) {
                 return false;
             }
             reserved = true;
@@ -390,7 +391,7 @@ final class PeerLink implements AutoCloseable {
         lock.lock();
         try {
             reserved = false;
-            if (closed || calling || answersComing > 0 || !control.isEmpty() || !hasUnsent()) {
+            if (busy() || !hasUnsent()) {
                 changed.signalAll();        // whatever waits is the link thread's
                 return;
             }
@@ -403,6 +404,14 @@ final class PeerLink implements AutoCloseable {
         } catch (RuntimeException | Error bug) {
             thread.getUncaughtExceptionHandler().uncaughtException(thread, bug);
         }
+    }
+
+    /**
+     * Under the lock: whether a caller's thread must leave the link to its own thread: closed, a
+     * call out, an answer to the peer about to carry the messages, or view messages to send.
+     */
+    private boolean busy() {
+        return closed || calling || answersComing > 0 || !control.isEmpty();
     }
 
     /**
@@ -689,17 +698,19 @@ final class PeerLink implements AutoCloseable {
         }
     }
 
+    /** Finds the peer's service and keeps it for the calls after. */
+    private PeerService connect() throws RemoteException, NotBoundException {
+        PeerService found = connector.connect();
+        stub = found;
+        return found;
+    }
+
     /**
      * Sends a batch laid out as {@code wire}; its answer, decoded (an IllegalArgumentException if it
      * is none). Within {@code withinMillis} if positive, else RMI's own limit.
      */
     private Ack deliver(byte[] wire, long messageBytes, int withinMillis) throws RemoteException, NotBoundException {
-        PeerService peerService = stub;
-        if (peerService == null) {
-            peerService = connector.connect();
-            stub = peerService;
-        }
-        PeerService to = peerService;
+        PeerService to = stub != null ? stub : connect();
         Trace.PeerCall traced = new Trace.PeerCall();
         traced.start(self);
         try {
