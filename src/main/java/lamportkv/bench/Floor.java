@@ -128,7 +128,7 @@ public final class Floor {
     static Histogram forces(Path parent) throws IOException {
         Path dir = Files.createTempDirectory(parent, "lamportkv-floor-");
         Histogram h = new Histogram(3);
-        try (WriteAheadLog log = WriteAheadLog.open(dir, 64L * 1024 * 1024)) {
+        try (WriteAheadLog log = WriteAheadLog.open(dir, 64L * 1024 * 1024, WriteAheadLog.PREPARE_BYTES)) {
             byte[] record = new byte[RECORD_BYTES];
             for (int i = 0; i < FORCES; i++) {
                 log.append(record);

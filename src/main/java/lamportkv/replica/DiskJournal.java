@@ -29,7 +29,7 @@ final class DiskJournal implements AutoCloseable {
 
     /** Opens (creating) the files in {@code dir}; throws {@link lamportkv.storage.StorageException} naming the problem. */
     static DiskJournal open(Path dir) {
-        return new DiskJournal(WriteAheadLog.open(dir.resolve("log"), SEGMENT_BYTES),
+        return new DiskJournal(WriteAheadLog.open(dir.resolve("log"), SEGMENT_BYTES, WriteAheadLog.PREPARE_BYTES),
                 new SnapshotStore(dir.resolve("snapshots")));
     }
 

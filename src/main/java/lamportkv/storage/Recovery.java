@@ -49,9 +49,11 @@ final class Recovery {
 
     /**
      * A tail to cut off the last segment: the first bad record, how many bytes from it to the end of
-     * the file, and what was found after it (said in the WARN line).
+     * the file, what was found after it (said in the WARN line), and whether it is all zeros (the
+     * space a log writes ahead of its records, {@link WriteAheadLog#open(Path, long, long)}, or
+     * never-forced records whose data never landed: nothing to warn about).
      */
-    record Tail(SegmentReader.Bad bad, long bytes, String after) {}
+    record Tail(SegmentReader.Bad bad, long bytes, String after, boolean zeros) {}
 
     private record Scanned(Segment segment, long nextIndex, long maxForced, Tail tail) {}
 
@@ -140,7 +142,7 @@ final class Recovery {
                 // A segment cut to nothing has lost its header too; it gets a new one, in the current format.
                 Format format = bad.offset() == 0 ? RecordFormat.CURRENT : reader.format();
                 return new Scanned(new Segment(file, first, bad.offset(), format), next, maxForced,
-                        new Tail(bad, reader.size() - bad.offset(), after));
+                        new Tail(bad, reader.size() - bad.offset(), after, reader.zerosFrom(bad.offset())));
             }
         }
     }

@@ -109,6 +109,25 @@ final class SegmentReader {
         return new SegmentReader(channel, other);
     }
 
+    /** Whether every byte from {@code from} to the end of the file (as sized when this reader was made) is zero. */
+    boolean zerosFrom(long from) throws IOException {
+        ByteBuffer chunk = ByteBuffer.allocate(WINDOW_BYTES);
+        for (long at = from; at < size; ) {
+            chunk.clear().limit((int) Math.min(chunk.capacity(), size - at));
+            int n = Directories.readFully(channel, chunk, at);
+            if (n == 0) {
+                return true;            // the file is shorter than it was: nothing more to read
+            }
+            for (int i = 0; i < n; i++) {
+                if (chunk.get(i) != 0) {
+                    return false;
+                }
+            }
+            at += n;
+        }
+        return true;
+    }
+
     long size() {
         return size;
     }

@@ -171,6 +171,19 @@ final class LogFiles {
         return captured.toString(StandardCharsets.UTF_8);
     }
 
+    /** As {@link #stderrOf}, for System.out, where the console writer puts INFO lines. */
+    static String stdoutOf(Runnable action) {
+        PrintStream original = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            action.run();
+        } finally {
+            System.setOut(original);
+        }
+        return captured.toString(StandardCharsets.UTF_8);
+    }
+
     static long size(Path file) {
         try {
             return Files.size(file);

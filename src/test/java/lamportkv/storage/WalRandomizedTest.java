@@ -52,11 +52,32 @@ class WalRandomizedTest {
         }
     }
 
+    @Test
+    void aCutAnywhereInALogThatWritesZerosAheadKeepsExactlyTheRecordsBeforeIt() throws IOException {
+        Random seeds = new Random(SEED + 2);
+        for (int round = 0; round < ROUNDS; round++) {
+            long seed = seeds.nextLong();
+            Path dir = root.resolve("prepared-" + round);
+            try {
+                Random random = new Random(seed);
+                runRound(dir, random, 1 + random.nextInt(1500));
+            } catch (AssertionError | RuntimeException e) {
+                throw new AssertionError("round " + round + " failed; reproduce with seed " + seed, e);
+            }
+            deleteTree(dir);
+        }
+    }
+
     private static void runRound(Path dir, Random random) {
+        runRound(dir, random, 0);
+    }
+
+    private static void runRound(Path dir, Random random, long prepareBytes) {
         long segmentBytes = 64 + random.nextInt(2000);
         int count = 1 + random.nextInt(200);
         List<Entry> written = new ArrayList<>();
-        try (WriteAheadLog wal = WriteAheadLog.open(dir, segmentBytes)) {
+        long recordsEnd;
+        try (WriteAheadLog wal = WriteAheadLog.open(dir, segmentBytes, prepareBytes)) {
             for (int i = 0; i < count; i++) {
                 byte[] payload = new byte[random.nextInt(300)];
                 random.nextBytes(payload);
@@ -65,12 +86,23 @@ class WalRandomizedTest {
                     wal.force();
                 }
             }
+            List<Path> before = segments(dir);
+            recordsEnd = wal.sizeBytes() - before.subList(0, before.size() - 1).stream().mapToLong(LogFiles::size).sum();
         }
 
         List<Path> files = segments(dir);
+        for (Path sealed : files.subList(0, files.size() - 1)) {
+            assertThat(LogFiles.places(sealed).stream().mapToLong(LogFiles.Place::end).max().orElse(LogFiles.SEGMENT_HEADER))
+                    .as("a sealed segment ends with its last record").isEqualTo(LogFiles.size(sealed));
+        }
         Path last = files.get(files.size() - 1);
         long firstInLast = Long.parseLong(last.getFileName().toString().substring(4, 24));
-        List<LogFiles.Place> places = LogFiles.places(last);
+        byte[] ahead = Arrays.copyOfRange(Disk.read(last), (int) recordsEnd, (int) LogFiles.size(last));
+        assertThat(ahead).as("after the records only zeros").isEqualTo(new byte[ahead.length]);
+        if (prepareBytes == 0) {
+            assertThat(ahead).isEmpty();
+        }
+        List<LogFiles.Place> places = LogFiles.places(last).stream().filter(p -> p.end() <= recordsEnd).toList();
         long cut = random.nextLong(LogFiles.size(last) + 1);
         LogFiles.truncate(last, cut);
         int tail = random.nextInt(3);
@@ -83,14 +115,39 @@ class WalRandomizedTest {
         }
 
         long kept = firstInLast - 1 + places.stream().filter(p -> p.end() <= cut).count();
-        try (WriteAheadLog wal = WriteAheadLog.open(dir, segmentBytes)) {
+        try (WriteAheadLog wal = WriteAheadLog.open(dir, segmentBytes, prepareBytes)) {
             assertThat(wal.lastIndex()).isEqualTo(kept);
             assertThat(replay(wal, 0)).isEqualTo(written.subList(0, (int) kept));
             assertThat(wal.append(new byte[] {42})).isEqualTo(kept + 1);
         }
-        try (WriteAheadLog wal = WriteAheadLog.open(dir, segmentBytes)) {
+        try (WriteAheadLog wal = WriteAheadLog.open(dir, segmentBytes, prepareBytes)) {
             assertThat(wal.lastIndex()).isEqualTo(kept + 1);
         }
+    }
+
+    @Test
+    void afterAPowerLossALogThatWritesZerosAheadOpensWithAPrefixThatKeepsEveryForcedRecord() {
+        // Records written into zeros that an earlier force made durable overwrite durable bytes:
+        // a power loss may keep each page of them, revert it to zeros, or leave garbage.
+        Random seeds = new Random(SEED + 3);
+        StringBuilder info = new StringBuilder();
+        String warnings = LogFiles.stderrOf(() -> info.append(LogFiles.stdoutOf(() -> {
+            for (int round = 0; round < POWER_LOSS_ROUNDS; round++) {
+                long seed = seeds.nextLong();
+                Path dir = root.resolve("prepared-power-" + round);
+                try {
+                    Random random = new Random(seed);
+                    runLives(dir, random, 1 + random.nextInt(3 * PAGE));
+                    deleteTree(dir);
+                } catch (AssertionError | RuntimeException | IOException e) {
+                    throw new AssertionError("power-loss round " + round + " failed; reproduce with seed " + seed, e);
+                }
+            }
+        })));
+        assertThat(warnings.contains("the valid records after it say only records up to"))
+                .as("the model reached a never-forced tail cut although valid records followed it").isTrue();
+        assertThat(info.toString().contains("zero byte(s) after the records"))
+                .as("the model reached a tail of zeros written ahead").isTrue();
     }
 
     @Test
@@ -101,7 +158,7 @@ class WalRandomizedTest {
                 long seed = seeds.nextLong();
                 Path dir = root.resolve("power-" + round);
                 try {
-                    runLives(dir, new Random(seed));
+                    runLives(dir, new Random(seed), 0);
                     deleteTree(dir);
                 } catch (AssertionError | RuntimeException | IOException e) {
                     throw new AssertionError("power-loss round " + round + " failed; reproduce with seed " + seed, e);
@@ -120,7 +177,7 @@ class WalRandomizedTest {
      * what was forced stays for sure). After each restart the owner forces before relying on what it
      * replayed, as the replica does, but not always at once.
      */
-    private static void runLives(Path dir, Random random) throws IOException {
+    private static void runLives(Path dir, Random random, long prepareBytes) throws IOException {
         long segmentBytes = 64 + random.nextInt(List.of(2000, 20_000, 200_000).get(random.nextInt(3)));
         int forceOneIn = 2 + random.nextInt(40);
         Disk disk = new Disk();
@@ -129,7 +186,7 @@ class WalRandomizedTest {
         int lives = 1 + random.nextInt(4);
         for (int life = 0; life < lives; life++) {
             disk.faults.crashed = false;
-            WriteAheadLog wal = WriteAheadLog.open(dir, segmentBytes, disk.opener());
+            WriteAheadLog wal = WriteAheadLog.open(dir, segmentBytes, prepareBytes, disk.opener());
             assertThat(wal.lastIndex()).as("life %d keeps every forced record", life).isGreaterThanOrEqualTo(promised)
                     .isLessThanOrEqualTo(written.size());
             assertThat(wal.forcedIndex()).isLessThanOrEqualTo(wal.lastIndex());
@@ -163,7 +220,7 @@ class WalRandomizedTest {
             }
         }
         disk.faults.crashed = false;
-        try (WriteAheadLog wal = WriteAheadLog.open(dir, segmentBytes, disk.opener())) {
+        try (WriteAheadLog wal = WriteAheadLog.open(dir, segmentBytes, prepareBytes, disk.opener())) {
             assertThat(wal.lastIndex()).isGreaterThanOrEqualTo(promised).isLessThanOrEqualTo(written.size());
             assertThat(replay(wal, 0)).isEqualTo(written.subList(0, (int) wal.lastIndex()));
         }
@@ -196,18 +253,18 @@ class WalRandomizedTest {
     }
 
     /**
-     * Remembers, per segment file, how many of its bytes its last completed force made durable (the
-     * log only appends, and forces after it truncates; a file's creation is durable at once, as the
-     * log forces the directory after creating a segment), and can lose the rest. The real forces
-     * are skipped: this model, not the machine's disk, decides what survives.
+     * Remembers, per segment file, what its last completed force made durable (the bytes then; a
+     * file's creation is durable at once, as the log forces the directory after creating a segment;
+     * the log forces after it truncates), and can lose every change since. The real forces are
+     * skipped: this model, not the machine's disk, decides what survives.
      */
     private static final class Disk {
         final FaultyChannel.Faults faults = new FaultyChannel.Faults();
-        final Map<Path, Long> durable = new HashMap<>();
+        final Map<Path, byte[]> durable = new HashMap<>();
 
         Disk() {
             faults.skipRealForces = true;
-            faults.onForce = path -> durable.put(path, LogFiles.size(path));
+            faults.onForce = path -> durable.put(path, read(path));
         }
 
         ChannelOpener opener() {
@@ -215,40 +272,41 @@ class WalRandomizedTest {
             return (path, options) -> {
                 FileChannel channel = faulty.open(path, options);
                 if (Arrays.asList(options).contains(StandardOpenOption.CREATE_NEW)) {
-                    durable.put(path, 0L);
+                    durable.put(path, new byte[0]);
                 }
                 return channel;
             };
         }
 
         /**
-         * Every forced byte stays. Of the never-forced bytes, each 4 KiB page independently reached the
-         * disk, or reads as zeros (the file was extended but the data never landed), or as garbage;
-         * and the file may end anywhere after its forced part.
+         * Every byte the last force made durable and nothing changed since stays. Of the bytes changed
+         * since (appended, or written over the zeros a force made durable), each 4 KiB page
+         * independently reached the disk, or did not (the durable bytes, zeros past them: the file
+         * was extended but the data never landed), or reads as garbage; and the file may end
+         * anywhere after its forced part.
          */
         void losePower(Path dir, Random random) {
             for (Path file : segments(dir)) {
                 byte[] now = read(file);
-                int forced = (int) (long) durable.getOrDefault(file, (long) now.length);
-                assertThat(now.length).as("a forced byte is never taken back").isGreaterThanOrEqualTo(forced);
+                byte[] forced = durable.getOrDefault(file, now);
+                assertThat(now.length).as("a forced byte is never taken back").isGreaterThanOrEqualTo(forced.length);
                 byte[] after = now.clone();
-                for (long page = forced / PAGE * PAGE; page < now.length; page += PAGE) {
-                    int from = (int) Math.max(page, forced);
-                    int to = (int) Math.min(page + PAGE, now.length);
+                for (int page = 0; page < now.length; page += PAGE) {
+                    int to = Math.min(page + PAGE, now.length);
                     int fate = random.nextInt(4);
-                    if (fate == 1) {
-                        Arrays.fill(after, from, to, (byte) 0);
-                    } else if (fate == 2) {
-                        byte[] garbage = new byte[to - from];
-                        random.nextBytes(garbage);
-                        System.arraycopy(garbage, 0, after, from, garbage.length);
-                    } // else this page reached the disk
+                    for (int i = page; i < to; i++) {
+                        boolean changed = i >= forced.length || now[i] != forced[i];
+                        if (!changed || fate == 0 || fate == 3) {
+                            continue;       // unchanged, or this page reached the disk
+                        }
+                        after[i] = fate == 1 ? (i < forced.length ? forced[i] : 0) : (byte) random.nextInt(256);
+                    }
                 }
-                if (now.length > forced && random.nextInt(3) == 0) {
-                    after = Arrays.copyOf(after, forced + random.nextInt(now.length - forced + 1));
+                if (now.length > forced.length && random.nextInt(3) == 0) {
+                    after = Arrays.copyOf(after, forced.length + random.nextInt(now.length - forced.length + 1));
                 }
                 write(file, after);
-                durable.put(file, (long) after.length); // after the reboot, what the disk holds is durable
+                durable.put(file, after.clone()); // after the reboot, what the disk holds is durable
             }
         }
 
