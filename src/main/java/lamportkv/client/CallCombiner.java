@@ -72,6 +72,11 @@ final class CallCombiner {
     private final int callsPerReplica;
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
     private int inFlight;
+    /**
+     * Whether the replica answers {@link ReplicaService#executeAllEncoded}; false once it said it
+     * has no such method (a replica of an earlier version): then every call goes as {@code executeAll}.
+     */
+    private volatile boolean encodedReplies = true;
 
     CallCombiner(int callsPerReplica) {
         this.callsPerReplica = callsPerReplica;
@@ -231,13 +236,37 @@ final class CallCombiner {
     }
 
     /** One call of {@code commands}; their replies, one each. */
-    private static Reply[] call(ReplicaService service, Command[] commands) throws RemoteException {
-        Reply[] replies = service.executeAll(Payloads.encodeCommands(commands));
+    private Reply[] call(ReplicaService service, Command[] commands) throws RemoteException {
+        byte[] encoded = Payloads.encodeCommands(commands);
+        if (encodedReplies) {
+            byte[][] chunks;
+            try {
+                chunks = service.executeAllEncoded(encoded);
+            } catch (ServerException e) {
+                if (!unknownMethod(e)) {
+                    throw e;
+                }
+                encodedReplies = false;     // an earlier version: it ran nothing, so the same call goes again
+                return call(service, commands);
+            }
+            try {
+                return Payloads.decodeReplies(chunks, commands.length);
+            } catch (IllegalArgumentException e) {
+                throw new UnmarshalException(e.getMessage());
+            }
+        }
+        Reply[] replies = service.executeAll(encoded);
         if (replies == null || replies.length != commands.length) {
             throw new UnmarshalException("the replica answered " + (replies == null ? "nothing" : replies.length)
                     + " of " + commands.length + " operations");
         }
         return replies;
+    }
+
+    /** RMI's answer from a remote object that has no such method: nothing ran. */
+    static boolean unknownMethod(ServerException e) {
+        return e.getCause() instanceof UnmarshalException u && u.getMessage() != null
+                && u.getMessage().contains("unrecognized method hash");
     }
 
     /** Submitted operations handed to a sender thread (not sent by the thread that heard the call before), in this process so far. */

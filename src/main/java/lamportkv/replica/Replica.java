@@ -454,6 +454,11 @@ public final class Replica implements AutoCloseable {
         }
 
         @Override
+        public byte[][] executeAllEncoded(byte[] commands) {
+            return Payloads.encodeReplies(executeAll(commands));
+        }
+
+        @Override
         public lamportkv.rmi.WatchReply watch(Command query) {
             return polls.watch(query);
         }

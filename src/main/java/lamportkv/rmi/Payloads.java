@@ -8,12 +8,13 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * The byte layouts of the two busiest remote calls: a link's batch and its acknowledgement
- * ({@link PeerService#deliver}), and a client's combined operations ({@link
- * ReplicaService#executeAll}). They travel as one {@code byte[]}, so RMI's object streams write
- * and read no class descriptors, resolve no classes and check no object graph for them (Java
- * serialization was about a tenth of a busy replica's CPU), and the filters admit one byte array
- * of bounded length for them ({@link SerialFilters}: PeerService admits nothing else). The
- * replies to a combined call stay {@link Reply} objects: a client reads them under the JVM-wide
+ * ({@link PeerService#deliver}), and a client's combined operations and their replies ({@link
+ * ReplicaService#executeAllEncoded}). They travel as one {@code byte[]}, so RMI's object streams
+ * write and read no class descriptors, resolve no classes and check no object graph for them (Java
+ * serialization was about a tenth of a busy replica's CPU, and reading a call's {@link Reply}
+ * objects a quarter of a one-client bench's), and the filters admit one byte array of bounded
+ * length for them ({@link SerialFilters}: PeerService admits nothing else). The replies travel in
+ * chunks of at most {@link #MAX_REPLY_CHUNK_BYTES}: a client reads them under the JVM-wide
  * filter, whose array limit (100,000) a byte array of several large values would break.
  *
  * <p>Every layout starts with {@link #VERSION}; integers are big-endian, byte strings carry an
@@ -29,6 +30,11 @@ public final class Payloads {
      * under the JVM-wide filter, whose array limit is 100,000 bytes.
      */
     public static final int MAX_BACK_BYTES = 64 << 10;
+    /**
+     * The most bytes of one chunk of a combined call's replies ({@link #encodeReplies}): they are
+     * read under the JVM-wide filter, whose array limit is 100,000 bytes.
+     */
+    public static final int MAX_REPLY_CHUNK_BYTES = 64 << 10;
     /** The longest authentication tag a batch may carry (an HMAC-SHA256 is 32 bytes). */
     static final int MAX_AUTH_BYTES = 64;
 
@@ -149,6 +155,87 @@ public final class Payloads {
         }
         r.end();
         return commands;
+    }
+
+    /**
+     * The replies of a combined call, in order: each its status's name and its text (UTF-8), cut
+     * into chunks of at most {@link #MAX_REPLY_CHUNK_BYTES} (one chunk for all but large results).
+     */
+    public static byte[][] encodeReplies(Reply[] replies) {
+        Writer w = new Writer(16 + replies.length * 48);
+        w.out(o -> o.writeInt(replies.length));
+        for (Reply r : replies) {
+            w.bytes(STATUS_NAMES.get(r.status()));
+            w.bytes(r.text().getBytes(StandardCharsets.UTF_8));
+        }
+        byte[] all = w.done();
+        if (all.length <= MAX_REPLY_CHUNK_BYTES) {
+            return new byte[][] {all};
+        }
+        byte[][] chunks = new byte[(all.length + MAX_REPLY_CHUNK_BYTES - 1) / MAX_REPLY_CHUNK_BYTES][];
+        for (int i = 0; i < chunks.length; i++) {
+            int from = i * MAX_REPLY_CHUNK_BYTES;
+            chunks[i] = java.util.Arrays.copyOfRange(all, from, Math.min(all.length, from + MAX_REPLY_CHUNK_BYTES));
+        }
+        return chunks;
+    }
+
+    /**
+     * The replies to a combined call of {@code expected} commands.
+     *
+     * @throws IllegalArgumentException if the chunks are not that many replies of this version,
+     *     named, e.g. "the replica answered 2 of 3 operations"
+     */
+    public static Reply[] decodeReplies(byte[][] chunks, int expected) {
+        if (chunks == null || chunks.length == 0) {
+            throw new IllegalArgumentException("the replies are missing");
+        }
+        byte[] all = chunks[0];
+        if (chunks.length > 1) {
+            long total = 0;
+            for (byte[] c : chunks) {
+                if (c == null) {
+                    throw new IllegalArgumentException("a chunk of the replies is missing");
+                }
+                total += c.length;
+            }
+            if (total > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException("the replies are " + total + " bytes, too many to read");
+            }
+            all = new byte[(int) total];
+            int at = 0;
+            for (byte[] c : chunks) {
+                System.arraycopy(c, 0, all, at, c.length);
+                at += c.length;
+            }
+        }
+        Reader r = new Reader(all, "answer");
+        int n = r.readInt();
+        if (n != expected) {
+            throw new IllegalArgumentException("the replica answered " + n + " of " + expected + " operations");
+        }
+        Reply[] replies = new Reply[n];
+        for (int i = 0; i < n; i++) {
+            String name = new String(r.readBytes("status", 32), StandardCharsets.US_ASCII);
+            Reply.Status status = STATUSES.get(name);
+            if (status == null) {
+                throw new IllegalArgumentException("the replies have a status this client does not know: " + name
+                        + "; run the same lamportkv on both sides");
+            }
+            replies[i] = new Reply(status, new String(r.readBytes("text", Integer.MAX_VALUE), StandardCharsets.UTF_8));
+        }
+        r.end();
+        return replies;
+    }
+
+    private static final java.util.Map<Reply.Status, byte[]> STATUS_NAMES = new java.util.EnumMap<>(Reply.Status.class);
+    private static final java.util.Map<String, Reply.Status> STATUSES = new java.util.HashMap<>();
+
+    static {
+        for (Reply.Status s : Reply.Status.values()) {
+            STATUS_NAMES.put(s, s.name().getBytes(StandardCharsets.US_ASCII));
+            STATUSES.put(s.name(), s);
+        }
     }
 
     // ---- the two halves ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import lamportkv.rmi.Command;
 import lamportkv.rmi.Reply;
@@ -52,9 +53,23 @@ class CallCombinerTest {
             return answer(new Command[] {command})[0];
         }
 
+        /** A replica of an earlier version: no {@link #executeAllEncoded}. */
+        volatile boolean earlierVersion;
+        final AtomicInteger encodedCalls = new AtomicInteger();
+
         @Override
         public Reply[] executeAll(byte[] commands) throws RemoteException {
             return tamper.apply(answer(lamportkv.rmi.Payloads.decodeCommands(commands)));
+        }
+
+        @Override
+        public byte[][] executeAllEncoded(byte[] commands) throws RemoteException {
+            if (earlierVersion) {       // what RMI answers for a method the remote object does not have
+                throw new ServerException("RemoteException occurred in server thread",
+                        new UnmarshalException("unrecognized method hash: method not supported by remote object"));
+            }
+            encodedCalls.incrementAndGet();
+            return lamportkv.rmi.Payloads.encodeReplies(executeAll(commands));
         }
 
         private Reply[] answer(Command[] commands) throws RemoteException {
@@ -278,6 +293,21 @@ class CallCombinerTest {
             assertThat(catchThrowable(() -> f.get(10, TimeUnit.SECONDS))).hasCauseInstanceOf(UnmarshalException.class)
                     .hasRootCauseMessage("the replica answered 2 of 3 operations");
         }
+    }
+
+    @Test
+    @DisplayName("replies come as bytes; a replica of an earlier version gets executeAll, each operation once")
+    void aReplicaOfAnEarlierVersionGetsTheOldCall() throws Exception {
+        Recorder replica = new Recorder();
+        CallCombiner combiner = new CallCombiner(2);
+        assertThat(combiner.execute(replica, command(1)).text()).isEqualTo("seq 1");
+        assertThat(replica.encodedCalls.get()).as("the replies came as bytes").isEqualTo(1);
+        replica.earlierVersion = true;
+        CallCombiner older = new CallCombiner(2);
+        assertThat(older.execute(replica, command(2)).text()).isEqualTo("seq 2");
+        assertThat(older.execute(replica, command(3)).text()).isEqualTo("seq 3");
+        assertThat(replica.calls).as("each operation ran once").containsExactly(List.of(1L), List.of(2L), List.of(3L));
+        assertThat(replica.encodedCalls.get()).isEqualTo(1);
     }
 
     @Test

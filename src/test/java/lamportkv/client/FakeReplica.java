@@ -110,6 +110,11 @@ public final class FakeReplica implements ReplicaService, AutoCloseable {
     }
 
     @Override
+    public byte[][] executeAllEncoded(byte[] encoded) throws RemoteException {
+        return lamportkv.rmi.Payloads.encodeReplies(executeAll(encoded));
+    }
+
+    @Override
     public lamportkv.rmi.WatchReply watch(Command query) {
         received.add(query);
         return new lamportkv.rmi.WatchReply(Reply.Status.REFUSED, "a fake replica keeps no history",

@@ -32,6 +32,46 @@ class PayloadsTest {
     }
 
     @Test
+    void repliesComeBackEqualAndLargeOnesInChunksTheFilterAdmits() {
+        Reply[] replies = Arrays.stream(Reply.Status.values())
+                .map(s -> new Reply(s, s == Reply.Status.OK ? "ünïcödé ✓" : "")).toArray(Reply[]::new);
+        byte[][] one = Payloads.encodeReplies(replies);
+        assertThat(one).hasNumberOfRows(1);
+        assertThat(Payloads.decodeReplies(one, replies.length)).containsExactly(replies);
+
+        String large = "v".repeat(50_000);
+        Reply[] big = {new Reply(Reply.Status.OK, large), new Reply(Reply.Status.OK, large), new Reply(Reply.Status.OK, large)};
+        byte[][] chunks = Payloads.encodeReplies(big);
+        assertThat(chunks.length).isGreaterThan(2);
+        assertThat(Arrays.stream(chunks).mapToInt(c -> c.length).max().getAsInt())
+                .isLessThanOrEqualTo(Payloads.MAX_REPLY_CHUNK_BYTES);
+        assertThat(Payloads.MAX_REPLY_CHUNK_BYTES).as("under the JVM-wide filter's array limit").isLessThan(100_000);
+        assertThat(Payloads.decodeReplies(chunks, 3)).containsExactly(big);
+    }
+
+    @Test
+    void repliesThatAreNotTheCallsAreRefusedWithWhatIsWrong() {
+        Reply[] two = {new Reply(Reply.Status.OK, "1"), new Reply(Reply.Status.FAILED, "no")};
+        byte[] all = Payloads.encodeReplies(two)[0];
+        assertThatThrownBy(() -> Payloads.decodeReplies(new byte[][] {all}, 3))
+                .hasMessage("the replica answered 2 of 3 operations");
+        for (int n = 0; n < all.length; n++) {
+            byte[][] cut = {Arrays.copyOf(all, n)};
+            assertThatThrownBy(() -> Payloads.decodeReplies(cut, 2)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageStartingWith("the answer is cut short at byte");
+        }
+        byte[] unknown = all.clone();
+        int at = new String(unknown, StandardCharsets.ISO_8859_1).indexOf("FAILED");
+        unknown[at] = 'X';
+        assertThatThrownBy(() -> Payloads.decodeReplies(new byte[][] {unknown}, 2))
+                .hasMessageStartingWith("the replies have a status this client does not know: XAILED");
+        assertThatThrownBy(() -> Payloads.decodeReplies(null, 1)).hasMessage("the replies are missing");
+        assertThatThrownBy(() -> Payloads.decodeReplies(new byte[0][], 1)).hasMessage("the replies are missing");
+        assertThatThrownBy(() -> Payloads.decodeReplies(new byte[][] {all, null}, 2))
+                .hasMessage("a chunk of the replies is missing");
+    }
+
+    @Test
     void everyCutOfAValidPayloadIsRefusedWithItsName() {
         byte[] batch = Payloads.encodeBatch(BATCH);
         for (int n = 0; n < batch.length; n++) {

@@ -101,15 +101,22 @@ class DeserializationFilterTest {
     }
 
     @Test
-    @DisplayName("ReplicaService.executeAll: a canary, or commands as objects, in place of the bytes is rejected")
+    @DisplayName("ReplicaService.executeAll and executeAllEncoded: a canary, or commands as objects, in place of the bytes is rejected")
     void combinedCallsRefuseTheCanary() throws Exception {
         Method executeAll = ReplicaService.class.getMethod("executeAll", byte[].class);
-        assertRejected(replicaService(), executeAll, new Canary());
-        assertRejected(replicaService(), executeAll, (Object) new Object[] {Command.of(1, 1, List.of("get", "k"), 1_000),
-                new Canary()});
+        Method executeAllEncoded = ReplicaService.class.getMethod("executeAllEncoded", byte[].class);
+        for (Method m : List.of(executeAll, executeAllEncoded)) {
+            assertRejected(replicaService(), m, new Canary());
+            assertRejected(replicaService(), m, (Object) new Object[] {Command.of(1, 1, List.of("get", "k"), 1_000),
+                    new Canary()});
+        }
         Object replies = RawRmi.invoke(replicaService(), executeAll,
                 (Object) lamportkv.rmi.Payloads.encodeCommands(new Command[] {Command.of(1, 2, List.of("get", "k"), 5_000)}));
         assertThat((Reply[]) replies).containsExactly(new Reply(Reply.Status.OK, "(nil)"));
+        Object encoded = RawRmi.invoke(replicaService(), executeAllEncoded,
+                (Object) lamportkv.rmi.Payloads.encodeCommands(new Command[] {Command.of(1, 3, List.of("get", "k"), 5_000)}));
+        assertThat(lamportkv.rmi.Payloads.decodeReplies((byte[][]) encoded, 1))
+                .containsExactly(new Reply(Reply.Status.OK, "(nil)"));
     }
 
     @Test

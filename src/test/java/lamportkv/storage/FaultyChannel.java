@@ -23,6 +23,8 @@ final class FaultyChannel extends FileChannel {
     /** Switches shared by every channel one opener hands out. */
     static final class Faults {
         volatile boolean failWrites;
+        /** Only writes at a given position fail (the log writes its zeros ahead so, its records in sequence). */
+        volatile boolean failPositionalWrites;
         volatile boolean failForces;
         /** Every write and force fails: closing a log then loses what it had not forced, as kill -9 would. */
         volatile boolean crashed;
@@ -136,6 +138,9 @@ final class FaultyChannel extends FileChannel {
     @Override
     public int write(ByteBuffer src, long position) throws IOException {
         checkWrite();
+        if (faults.failPositionalWrites) {
+            throw new IOException(DISK_FULL);
+        }
         return delegate.write(src, position);
     }
 

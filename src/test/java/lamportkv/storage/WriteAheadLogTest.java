@@ -311,6 +311,57 @@ class WriteAheadLogTest {
     }
 
     @Test
+    void zerosWrittenAheadAreCutAtARollAndAtOpenWithoutAWarning() {
+        long prepare = 3 * RECORD;
+        long segment = SEGMENT + 30;        // four records, and zeros after them at the roll
+        StringBuilder info = new StringBuilder();
+        String warnings = LogFiles.stderrOf(() -> info.append(LogFiles.stdoutOf(() -> {
+            try (WriteAheadLog wal = WriteAheadLog.open(dir, segment, prepare)) {
+                wal.append(fixed(1));
+                wal.force();
+                Path first = segments(dir).get(0);
+                assertThat(LogFiles.size(first)).as("zeros ahead of the record")
+                        .isEqualTo(LogFiles.SEGMENT_HEADER + prepare);
+                for (long i = 2; i <= 5; i++) {
+                    wal.append(fixed(i));       // the fifth rolls
+                }
+                wal.force();
+                assertThat(LogFiles.size(first)).as("sealed: its records only").isEqualTo(SEGMENT);
+                assertThat(LogFiles.size(segments(dir).get(1))).isEqualTo(LogFiles.SEGMENT_HEADER + prepare);
+            }
+            try (WriteAheadLog wal = WriteAheadLog.open(dir, segment, prepare)) {
+                assertThat(replay(wal, 0)).extracting(Entry::index).containsExactly(1L, 2L, 3L, 4L, 5L);
+                assertThat(LogFiles.size(segments(dir).get(1))).as("the zeros cut at open")
+                        .isEqualTo(LogFiles.SEGMENT_HEADER + RECORD);
+                assertThat(wal.append(fixed(6))).isEqualTo(6);
+            }
+        })));
+        assertThat(warnings).doesNotContain("WARN");
+        assertThat(info.toString()).contains("cut " + (prepare - RECORD) + " zero byte(s) after the records of");
+    }
+
+    @Test
+    void aLogThatCannotWriteZerosAheadSaysSoOnceAndGoesOnWithout() {
+        FaultyChannel.Faults faults = new FaultyChannel.Faults();
+        faults.failPositionalWrites = true;
+        String warnings = LogFiles.stderrOf(() -> {
+            try (WriteAheadLog wal = WriteAheadLog.open(dir, 1 << 20, 4096, faults.opener())) {
+                for (long i = 1; i <= 3; i++) {
+                    wal.append(payload(i));
+                    wal.force();
+                }
+                assertThat(wal.isFailed()).isFalse();
+                assertThat(LogFiles.size(segments(dir).get(0))).as("records only").isEqualTo(wal.sizeBytes());
+            }
+        });
+        assertThat(warnings.lines().filter(l -> l.contains("WARN"))).singleElement().asString()
+                .contains("could not write zeros ahead", FaultyChannel.DISK_FULL);
+        try (WriteAheadLog wal = WriteAheadLog.open(dir, 1 << 20)) {
+            assertThat(replay(wal, 0)).isEqualTo(entries(1, 3));
+        }
+    }
+
+    @Test
     void aWriteFailureInsideAppendFailsTheLog() {
         FaultyChannel.Faults faults = new FaultyChannel.Faults();
         try (WriteAheadLog wal = WriteAheadLog.open(dir, 1 << 20, faults.opener())) {
