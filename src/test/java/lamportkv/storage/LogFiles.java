@@ -160,26 +160,21 @@ final class LogFiles {
      * configuration puts WARN and ERROR lines (it looks up System.err at every line).
      */
     static String stderrOf(Runnable action) {
-        PrintStream original = System.err;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try {
-            action.run();
-        } finally {
-            System.setErr(original);
-        }
-        return captured.toString(StandardCharsets.UTF_8);
+        return captured(action, System.err, System::setErr);
     }
 
     /** As {@link #stderrOf}, for System.out, where the console writer puts INFO lines. */
     static String stdoutOf(Runnable action) {
-        PrintStream original = System.out;
+        return captured(action, System.out, System::setOut);
+    }
+
+    private static String captured(Runnable action, PrintStream original, java.util.function.Consumer<PrintStream> set) {
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        set.accept(new PrintStream(captured, true, StandardCharsets.UTF_8));
         try {
             action.run();
         } finally {
-            System.setOut(original);
+            set.accept(original);
         }
         return captured.toString(StandardCharsets.UTF_8);
     }
