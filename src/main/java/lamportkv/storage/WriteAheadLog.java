@@ -22,7 +22,9 @@ import org.tinylog.TaggedLogger;
  * records are durable; right after {@link #open} that can be less than {@link #lastIndex()}.
  * Segment files are named {@code wal-<first index, 20 digits>.log}, so the directory listing in
  * name order is index order, and a segment's name says where it starts even when it holds no
- * record yet. The layout of their bytes is in {@link RecordFormat}.
+ * record yet. The layout of their bytes is in {@link RecordFormat}. A log opened with zeros
+ * ahead ({@link #open(Path, long, long)}) may end its last segment in zeros after the records;
+ * every earlier segment ends with its last record.
  *
  * <p>After any write or force failure the log refuses further appends and forces: after a failed
  * force the OS may have dropped the dirty pages, so nothing written since the last good force can be
@@ -131,9 +133,9 @@ public final class WriteAheadLog implements AutoCloseable {
      * (up to the segment's size), so that most forces write records into space the file already
      * has: a force then writes the records' blocks only, not the file's size and block map too
      * ({@code lamportkv.bench.Floor} on this project's ext4 VM: a force 91 against 130 us at p50
-     * alone, 167 against 203 us with three logs forcing at once; with a replica's three logs
-     * forcing as one client's operations need, about half). The zeros go with the next force of records; a segment is cut back to
-     * its records before the next one starts, and open cuts a zero tail as it cuts any tail no record
+     * alone, 167 against 203 us with three logs forcing at once; a cluster's forces at one client,
+     * about half). The zeros go with the next force of records; a segment is cut back to its
+     * records before the next one starts, and open cuts a zero tail as it cuts any tail no record
      * says was forced (an INFO line instead of a WARN: it is what this log leaves).
      */
     public static WriteAheadLog open(Path dir, long segmentBytes, long prepareBytes) {
@@ -226,9 +228,9 @@ public final class WriteAheadLog implements AutoCloseable {
         channel.force(false); // so the tail cannot reappear under records appended later
         Recovery.Tail tail = found.tail();
         if (tail.zeros()) {
-            log.info("cut {} zero byte(s) after the records of {} (space written ahead of them, or never-forced records "
-                    + "whose data never landed); records up to index {} are kept", tail.bytes(), last.path(),
-                    found.lastIndex());
+            log.info("cut {} zero byte(s) after the records of {} (space written ahead of them, or "
+                    + "never-forced records whose data never landed); records up to index {} are kept", tail.bytes(),
+                    last.path(), found.lastIndex());
             return;
         }
         log.warn("dropped never-forced tail of {}: {} byte(s) from offset {} ({}; {}), left by a crash or power loss "
