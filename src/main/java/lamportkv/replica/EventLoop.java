@@ -35,7 +35,9 @@ import java.util.function.Supplier;
  * <p>A round that sends nothing and answers nobody need not force: its records wait for the next
  * round that does, but never longer than {@link #MAX_UNFORCED_MILLIS}: then the loop asks for a
  * force anyway, at the end of the round running then or, if there is no work, when the time is up
- * (the loop's thread parks until then; a round a caller ran wakes it to set that time). A round whose force the node deferred
+ * (the loop's thread parks until then; a round a caller ran wakes it to set that time, unless it
+ * is ticking anyway: for {@link #WARM_NANOS} after a round left records unforced it looks every
+ * {@link #TICK_NANOS}, which at one client saves two wake-ups per operation). A round whose force the node deferred
  * ({@link lamportkv.core.Node#holdsMessages}: its APPLYs wait) is forced within
  * {@link #MAX_HELD_MICROS}, sooner if a round that forces comes first.
  *
@@ -120,8 +122,27 @@ final class EventLoop implements AutoCloseable {
     /** Whether the round running now is in its force: a caller finding it so does not spin ({@link #SPIN_NANOS}). */
     private volatile boolean forcing;
     private final long spinNanos;
+    /**
+     * How often the loop's thread looks at the force deadline while rounds leave records unforced
+     * ({@link #WARM_NANOS}), so that a caller's round setting one need not wake it.
+     */
+    static final long TICK_NANOS = TimeUnit.MICROSECONDS.toNanos(MAX_HELD_MICROS);
+
+    /**
+     * How long after a round last left records unforced the loop's thread keeps ticking
+     * ({@link #TICK_NANOS}) rather than sleep until woken: several deadlines' worth, so that
+     * rounds the deadline itself forces keep it ticking; at most this many ticks after work stops.
+     */
+    static final long WARM_NANOS = TimeUnit.MILLISECONDS.toNanos(5 * MAX_UNFORCED_MILLIS);
+
     /** Whether the loop's thread is parked (or about to): whoever hands it work or a deadline unparks it. */
     private volatile boolean parked;
+    /** While {@link #parked}: the System.nanoTime it wakes by itself at, or 0 if it waits to be woken. Written before {@code parked}. */
+    private volatile long parkedUntil;
+    /** How often a caller's round woke the loop's thread to keep a force deadline (tests). Written by the owner. */
+    private volatile long callerWakeUps;
+    /** When a round last left records unforced (System.nanoTime): the loop's thread ticks for {@link #WARM_NANOS} after. */
+    private volatile long unforcedSeenNanos = System.nanoTime() - 2 * WARM_NANOS;
     /** While records are unforced: the System.nanoTime by which they must be forced; 0 while none are. Written by the owner. */
     private volatile long forceBy;
 
@@ -345,6 +366,16 @@ final class EventLoop implements AutoCloseable {
         return owner.isHeldByCurrentThread();
     }
 
+    /** How often a caller's round had to wake the loop's thread to keep a force deadline (tests). */
+    long callerWakeUps() {
+        return callerWakeUps;
+    }
+
+    /** The loop's own thread (tests: whether it ticks or waits to be woken). */
+    Thread thread() {
+        return thread;
+    }
+
     /** Whether the loop still takes tasks. */
     boolean running() {
         return running;
@@ -415,12 +446,18 @@ final class EventLoop implements AutoCloseable {
                     }
                     continue;
                 }
+                long now = System.nanoTime();
+                long until = by;            // 0: until woken
+                if (now - unforcedSeenNanos < WARM_NANOS && (until == 0 || now + TICK_NANOS - until < 0)) {
+                    until = now + TICK_NANOS;       // ticking: a sooner deadline a caller sets needs no wake-up
+                }
+                parkedUntil = until;
                 parked = true;
                 if (running && inbox.isEmpty() && forceBy == by) {     // checked again after saying so (no lost wake-up)
-                    if (by == 0) {
+                    if (until == 0) {
                         LockSupport.park(this);
                     } else {
-                        LockSupport.parkNanos(this, by - System.nanoTime());
+                        LockSupport.parkNanos(this, until - now);
                     }
                 }
                 parked = false;
@@ -476,8 +513,10 @@ final class EventLoop implements AutoCloseable {
     }
 
     /**
-     * As the owner, after a commit: when unforced records must be forced at the latest. If that is
-     * sooner than the loop's thread knew, it is woken to keep the time.
+     * As the owner, after a commit: when unforced records must be forced at the latest. If the
+     * loop's thread would not look before then by itself, it is woken to keep the time; while
+     * rounds keep leaving records unforced it ticks ({@link #TICK_NANOS}) and looks anyway, so that
+     * the caller's thread (about to answer a client) need not wake it each time.
      */
     private void scheduleForce() {
         long before = forceBy;
@@ -492,8 +531,13 @@ final class EventLoop implements AutoCloseable {
             by = held;
         }
         forceBy = by;
-        if (by != before && Thread.currentThread() != thread) {
-            wakeLoop();
+        unforcedSeenNanos = now;
+        if (by != before && Thread.currentThread() != thread && parked) {
+            long until = parkedUntil;
+            if (until == 0 || by - until < 0) {
+                callerWakeUps++;
+                LockSupport.unpark(thread);     // it would wake too late by itself
+            }
         }
     }
 

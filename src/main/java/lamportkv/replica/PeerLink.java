@@ -107,6 +107,10 @@ final class PeerLink implements AutoCloseable {
     private volatile String refusal;
     /** Whether a call on this link is out now, by its thread or by a caller's ({@link #callReserved}): one at a time. */
     private boolean calling;
+    /** How often the link's thread woke while waiting for work (tests). */
+    private long wakeUps;
+    /** When the last call on this link ended (System.nanoTime), by whichever thread: heartbeats count from it. */
+    private long lastCallEndedNanos = System.nanoTime();
     /** A caller's thread makes the next call ({@link #reserve}): the link's thread leaves the messages to it. */
     private boolean reserved;
     private final Thread thread;
@@ -392,7 +396,7 @@ final class PeerLink implements AutoCloseable {
         try {
             reserved = false;
             if (busy() || !hasUnsent()) {
-                changed.signalAll();        // whatever waits is the link thread's
+                wakeIfWorkWaits();          // whatever waits is the link thread's
                 return;
             }
             next = takeNext();
@@ -403,6 +407,16 @@ final class PeerLink implements AutoCloseable {
             call(next, reservedCallMillis());
         } catch (RuntimeException | Error bug) {
             thread.getUncaughtExceptionHandler().uncaughtException(thread, bug);
+        }
+    }
+
+    /** How often the link's thread has woken while waiting for work (tests). */
+    long wakeUps() {
+        lock.lock();
+        try {
+            return wakeUps;
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -496,8 +510,9 @@ final class PeerLink implements AutoCloseable {
             lock.lock();
             try {
                 calling = false;
-                if (Thread.currentThread() != thread || hasUnsent() || !control.isEmpty()) {
-                    changed.signalAll();        // a caller's call ended: the link's thread waits for that
+                lastCallEndedNanos = System.nanoTime();
+                if (Thread.currentThread() != thread) {
+                    wakeIfWorkWaits();
                 }
             } finally {
                 lock.unlock();
@@ -633,6 +648,18 @@ final class PeerLink implements AutoCloseable {
         return taken;
     }
 
+    /**
+     * Under the lock, after a caller's call or reservation ended: wakes the link's thread only if
+     * it has something to send now. Otherwise it sleeps on: a wake-up costs the caller's thread, on
+     * the operation's path, about as much as a hop (and the thread's own waits are timed: the next
+     * heartbeat counts from the last call, whoever made it).
+     */
+    private void wakeIfWorkWaits() {
+        if (hasUnsent() || !control.isEmpty()) {
+            changed.signalAll();
+        }
+    }
+
     /** Whether a message waits that the peer has not taken in and no answer has carried. */
     private boolean hasUnsent() {
         return !unconfirmed.isEmpty() && unconfirmed.peekLast().seq() > sentOnAfter();
@@ -651,16 +678,19 @@ final class PeerLink implements AutoCloseable {
      * caller's thread makes the link's call ({@link #reserve}).
      */
     private void awaitWork() throws InterruptedException {
-        long due = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(heartbeatMillis);
+        long heartbeatNanos = TimeUnit.MILLISECONDS.toNanos(heartbeatMillis);
         while (!closed) {
             if (reserved || calling) {
-                changed.await();            // the caller's call ends with a signal
-                due = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(heartbeatMillis);
+                // A caller's call: its end wakes this thread only if it left work (wakeIfWorkWaits);
+                // else the next heartbeat counts from it.
+                changed.awaitNanos(heartbeatNanos);
+                wakeUps++;
                 continue;
             }
             if (!control.isEmpty() || (hasUnsent() && answersComing == 0)) {
                 return;
             }
+            long due = lastCallEndedNanos + heartbeatNanos;
             HandOff oldest = handOffs.peekFirst();
             if (oldest != null) {
                 due = Math.min(due, oldest.nanos() + TimeUnit.MILLISECONDS.toNanos(HAND_OFF_MILLIS));
@@ -670,6 +700,7 @@ final class PeerLink implements AutoCloseable {
                 return;
             }
             changed.awaitNanos(left);
+            wakeUps++;
         }
     }
 

@@ -447,6 +447,39 @@ class EventLoopTest {
     }
 
     @Test
+    void whileRoundsRunHereKeepLeavingRecordsUnforcedTheLoopsThreadTicksAndNoCallerWakesIt() throws Exception {
+        RecordingCommit commit = new RecordingCommit();
+        try (EventLoop loop = new EventLoop("test-loop", commit, bugs::add)) {
+            commit.loop = loop;
+            loop.start();
+            waitFor(() -> loop.thread().getState() == Thread.State.WAITING);    // idle: sleeps until woken
+            loop.executeHere(() -> commit.unforced = true, why -> { });
+            assertThat(loop.callerWakeUps()).as("the first deadline wakes the sleeping loop").isEqualTo(1);
+            assertThat(commit.seen.poll()).isEqualTo("nothing waits");
+            assertThat(commit.seen.poll(5, TimeUnit.SECONDS)).as("forced within the limit").isEqualTo("quiet");
+            for (int i = 0; i < 3; i++) {           // rounds a client's calls run one after another
+                long started = System.nanoTime();
+                loop.executeHere(() -> commit.unforced = true, why -> { });
+                assertThat(commit.seen.poll()).isEqualTo("nothing waits");
+                assertThat(commit.seen.poll(5, TimeUnit.SECONDS)).as("still forced within the limit").isEqualTo("quiet");
+                assertThat(System.nanoTime() - started).isGreaterThanOrEqualTo(
+                        TimeUnit.MILLISECONDS.toNanos(EventLoop.MAX_UNFORCED_MILLIS));
+            }
+            assertThat(loop.callerWakeUps()).as("the loop's thread was ticking: nobody woke it").isEqualTo(1);
+            waitFor(() -> loop.thread().getState() == Thread.State.WAITING);    // and when they stop, it stops ticking
+            assertThat(commit.seen.poll(50, TimeUnit.MILLISECONDS)).isNull();
+        }
+    }
+
+    private static void waitFor(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime() - deadline).as("waited 5 s").isNegative();
+            Thread.sleep(1);
+        }
+    }
+
+    @Test
     void aBugInARoundRunHereStopsTheLoopAndNothingMoreIsCommitted() throws Exception {
         NotingEnd end = new NotingEnd();
         List<String> committed = end.committed;

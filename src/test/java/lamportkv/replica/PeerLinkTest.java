@@ -513,6 +513,44 @@ class PeerLinkTest {
     }
 
     @Test
+    void aReservedCallThatLeavesNothingDoesNotWakeTheLinksThreadAndItsHeartbeatCountsFromThatCall() throws Exception {
+        FakePeer peer = new FakePeer();
+        AtomicLong confirmed = new AtomicLong();
+        PeerLink link = answeredOnce(peer, confirmed);
+        Thread.sleep(50);                               // the link's thread waits for work
+        long wakeUps = link.wakeUps();
+        for (int i = 0; i < 5; i++) {                   // one client's operations, one after another
+            assertThat(link.reserve()).isTrue();
+            link.send(messages(2 + i, 2 + i));
+            link.callReserved();
+            assertThat(peer.next().stamps()).containsExactly(2L + i);
+        }
+        Thread.sleep(50);
+        assertThat(link.wakeUps()).as("nothing left for the link's thread: it slept on").isEqualTo(wakeUps);
+        peer.batches.clear();
+        Thread.sleep(PeerLink.HEARTBEAT_MILLIS / 2);
+        assertThat(peer.batches).as("no heartbeat half a heartbeat after the last call").isEmpty();
+        waitFor(() -> !peer.batches.isEmpty());         // then one, from the link's thread
+        assertThat(peer.batches.peek().messages()).isEmpty();
+
+        peer.answer = r -> {                            // a message queued while the reserved call is out
+            if (r.stamps().contains(7L)) {
+                link.send(messages(8, 8));
+            }
+            return both(r.lastSeq());
+        };
+        assertThat(link.reserve()).isTrue();
+        link.send(messages(7, 7));
+        long started = System.nanoTime();
+        link.callReserved();
+        assertThat(peer.next().stamps()).containsExactly(7L);
+        assertThat(peer.next().stamps()).as("the call's end woke the link's thread for it").containsExactly(8L);
+        assertThat(System.nanoTime() - started).as("not at the next heartbeat")
+                .isLessThan(TimeUnit.MILLISECONDS.toNanos(PeerLink.HEARTBEAT_MILLIS / 2));
+        waitFor(() -> confirmed.get() == 8);
+    }
+
+    @Test
     void aReservationWithNothingToSendLeavesTheLinkAwake() throws Exception {
         FakePeer peer = new FakePeer();
         AtomicLong confirmed = new AtomicLong();
