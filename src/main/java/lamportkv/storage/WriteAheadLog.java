@@ -7,8 +7,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import lamportkv.storage.RecordFormat.Format;
 import org.tinylog.Logger;
 import org.tinylog.TaggedLogger;
@@ -63,6 +65,25 @@ public final class WriteAheadLog implements AutoCloseable {
     private long preparedEnd;
     /** Writing zeros ahead failed once (a full disk, say): the log goes on without. */
     private boolean prepareFailed;
+    /** Fixed bugs put back by tests ({@link #putBack}); empty in every log a replica opens. */
+    private final Set<Flaw> flaws = EnumSet.noneOf(Flaw.class);
+
+    /**
+     * Bugs of writing zeros ahead that were made once and fixed, kept as switches so that tests
+     * can put each back and show that the log's randomized models catch it (as
+     * {@link lamportkv.core.Flaw} does for the protocol).
+     */
+    enum Flaw {
+        /** A roll seals the segment with the zeros after its records: a sealed segment that does not end with its last record. */
+        ROLL_KEEPS_ZEROS,
+        /** Zeros are written from one byte before the end of what the segment holds: over its header's or its last record's last byte. */
+        ZEROS_OVER_LAST_RECORD
+    }
+
+    /** Tests: makes this log have {@code flaw} from now on. */
+    void putBack(Flaw flaw) {
+        flaws.add(flaw);
+    }
     private final ChannelOpener opener;
     private final DirectoryLock lock;
     /** Complete segments before the current one, oldest first. Each was forced before the next was created. */
@@ -487,7 +508,7 @@ public final class WriteAheadLog implements AutoCloseable {
         if (prepareBytes == 0 || prepareFailed || needed <= preparedEnd) {
             return;
         }
-        long from = Math.max(preparedEnd, currentBytes());
+        long from = Math.max(preparedEnd, currentBytes()) - (flaws.contains(Flaw.ZEROS_OVER_LAST_RECORD) ? 1 : 0);
         long to = Math.min(from + prepareBytes, segmentBytes);
         if (to < needed) {
             return;
@@ -510,7 +531,7 @@ public final class WriteAheadLog implements AutoCloseable {
     /** Seals the current segment and starts a new one whose first record will be firstIndex. */
     private void roll(long firstIndex) throws IOException {
         flushBuffer();
-        if (prepareBytes > 0 && channel.size() > writtenBytes) {
+        if (prepareBytes > 0 && channel.size() > writtenBytes && !flaws.contains(Flaw.ROLL_KEEPS_ZEROS)) {
             // Zeros are no record: only the last segment may end in bytes that are not records.
             channel.truncate(writtenBytes);
         }

@@ -3,6 +3,7 @@ package lamportkv.storage;
 import static lamportkv.storage.LogFiles.replay;
 import static lamportkv.storage.LogFiles.segments;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -21,6 +22,8 @@ import java.util.stream.Stream;
 import lamportkv.storage.LogFiles.Entry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * A crash can stop the last segment at any byte. Whatever the cut, reopening must keep every record
@@ -68,16 +71,61 @@ class WalRandomizedTest {
         }
     }
 
+    /**
+     * Each bug of writing zeros ahead that was once made, put back: the models above must catch it,
+     * by one of their checks or by the log refusing to open what the bug left (a sealed segment
+     * that does not end with its last record, a record garbled by a zero).
+     */
+    @ParameterizedTest
+    @EnumSource(WriteAheadLog.Flaw.class)
+    void theCutModelCatchesEachBugOfWritingZerosAhead(WriteAheadLog.Flaw flaw) {
+        Random seeds = new Random(SEED + 2);
+        assertThatThrownBy(() -> {
+            for (int round = 0; round < ROUNDS; round++) {
+                Random random = new Random(seeds.nextLong());
+                Path dir = root.resolve(flaw + "-" + round);
+                LogFiles.stderrOf(() -> runRound(dir, random, 1 + random.nextInt(1500), flaw));
+                deleteTree(dir);
+            }
+        }).as("%s caught", flaw).isInstanceOfAny(AssertionError.class, StorageException.class);
+    }
+
+    @ParameterizedTest
+    @EnumSource(WriteAheadLog.Flaw.class)
+    void thePowerLossModelCatchesEachBugOfWritingZerosAhead(WriteAheadLog.Flaw flaw) {
+        Random seeds = new Random(SEED + 3);
+        assertThatThrownBy(() -> LogFiles.stderrOf(() -> LogFiles.stdoutOf(() -> {
+            for (int round = 0; round < POWER_LOSS_ROUNDS; round++) {
+                Random random = new Random(seeds.nextLong());
+                Path dir = root.resolve(flaw + "-power-" + round);
+                try {
+                    runLives(dir, random, 1 + random.nextInt(3 * PAGE), flaw);
+                    deleteTree(dir);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+        }))).as("%s caught", flaw).isInstanceOfAny(AssertionError.class, StorageException.class);
+    }
+
     private static void runRound(Path dir, Random random) {
         runRound(dir, random, 0);
     }
 
     private static void runRound(Path dir, Random random, long prepareBytes) {
+        runRound(dir, random, prepareBytes, null);
+    }
+
+    /** One round of the cut model, with {@code flaw} (if not null) put back into the log that writes the records. */
+    private static void runRound(Path dir, Random random, long prepareBytes, WriteAheadLog.Flaw flaw) {
         long segmentBytes = 64 + random.nextInt(2000);
         int count = 1 + random.nextInt(200);
         List<Entry> written = new ArrayList<>();
         long recordsEnd;
         try (WriteAheadLog wal = WriteAheadLog.open(dir, segmentBytes, prepareBytes)) {
+            if (flaw != null) {
+                wal.putBack(flaw);
+            }
             for (int i = 0; i < count; i++) {
                 byte[] payload = new byte[random.nextInt(300)];
                 random.nextBytes(payload);
@@ -178,6 +226,11 @@ class WalRandomizedTest {
      * replayed, as the replica does, but not always at once.
      */
     private static void runLives(Path dir, Random random, long prepareBytes) throws IOException {
+        runLives(dir, random, prepareBytes, null);
+    }
+
+    /** As above, with {@code flaw} (if not null) put back into every life's log. */
+    private static void runLives(Path dir, Random random, long prepareBytes, WriteAheadLog.Flaw flaw) throws IOException {
         long segmentBytes = 64 + random.nextInt(List.of(2000, 20_000, 200_000).get(random.nextInt(3)));
         int forceOneIn = 2 + random.nextInt(40);
         Disk disk = new Disk();
@@ -187,6 +240,9 @@ class WalRandomizedTest {
         for (int life = 0; life < lives; life++) {
             disk.faults.crashed = false;
             WriteAheadLog wal = WriteAheadLog.open(dir, segmentBytes, prepareBytes, disk.opener());
+            if (flaw != null) {
+                wal.putBack(flaw);
+            }
             assertThat(wal.lastIndex()).as("life %d keeps every forced record", life).isGreaterThanOrEqualTo(promised)
                     .isLessThanOrEqualTo(written.size());
             assertThat(wal.forcedIndex()).isLessThanOrEqualTo(wal.lastIndex());
