@@ -290,7 +290,7 @@ public final class Payloads {
             byte version = readByte();
             if (version != VERSION) {
                 throw new IllegalArgumentException("the " + what + " is in wire format version " + version
-                        + ", this replica reads version " + VERSION + ": run the same lamportkv on both sides");
+                        + ", this lamportkv reads version " + VERSION + ": run the same lamportkv on both sides");
             }
         }
 

@@ -127,7 +127,7 @@ class ExecuteAllTest {
         byte[] otherVersion = call.clone();
         otherVersion[0] = 9;
         assertThat(catchThrowable(() -> one.executeAll(otherVersion))).isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("the call is in wire format version 9, this replica reads version 1: run the same lamportkv"
+                .hasMessage("the call is in wire format version 9, this lamportkv reads version 1: run the same lamportkv"
                         + " on both sides");
         assertThat(one.execute(command(++clientId, 1, "get", "refused")).text()).isEqualTo("(nil)");
     }

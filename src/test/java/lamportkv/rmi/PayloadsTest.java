@@ -100,7 +100,7 @@ class PayloadsTest {
         byte[] batch = Payloads.encodeBatch(BATCH);
         batch[0] = 2;
         assertThatThrownBy(() -> Payloads.decodeBatch(batch)).hasMessage(
-                "the batch is in wire format version 2, this replica reads version 1: run the same lamportkv on both sides");
+                "the batch is in wire format version 2, this lamportkv reads version 1: run the same lamportkv on both sides");
         assertThatThrownBy(() -> Payloads.decodeCommands(null)).hasMessage("the call is missing");
     }
 
