@@ -141,8 +141,10 @@ final class EventLoop implements AutoCloseable {
     private volatile long parkedUntil;
     /** How often a caller's round woke the loop's thread to keep a force deadline (tests). Written by the owner. */
     private volatile long callerWakeUps;
-    /** When a round last left records unforced (System.nanoTime): the loop's thread ticks for {@link #WARM_NANOS} after. */
-    private volatile long unforcedSeenNanos = System.nanoTime() - 2 * WARM_NANOS;
+    /** How long the loop's thread ticks after a round left records unforced: {@link #WARM_NANOS} but in tests. */
+    private final long warmNanos;
+    /** When a round last left records unforced (System.nanoTime): the loop's thread ticks for {@link #warmNanos} after. */
+    private volatile long unforcedSeenNanos;
     /** While records are unforced: the System.nanoTime by which they must be forced; 0 while none are. Written by the owner. */
     private volatile long forceBy;
 
@@ -153,7 +155,14 @@ final class EventLoop implements AutoCloseable {
 
     /** As above, spinning at most {@code spinNanos} for a running round (tests). */
     EventLoop(String name, RoundEnd roundEnd, Consumer<Throwable> onBug, long spinNanos) {
+        this(name, roundEnd, onBug, spinNanos, WARM_NANOS);
+    }
+
+    /** As above, ticking for {@code warmNanos} after a round left records unforced (tests). */
+    EventLoop(String name, RoundEnd roundEnd, Consumer<Throwable> onBug, long spinNanos, long warmNanos) {
         this.spinNanos = spinNanos;
+        this.warmNanos = warmNanos;
+        this.unforcedSeenNanos = System.nanoTime() - 2 * warmNanos;
         this.roundEnd = roundEnd;
         this.onBug = onBug;
         this.thread = new Thread(this::run, name);
@@ -448,7 +457,7 @@ final class EventLoop implements AutoCloseable {
                 }
                 long now = System.nanoTime();
                 long until = by;            // 0: until woken
-                if (now - unforcedSeenNanos < WARM_NANOS && (until == 0 || now + TICK_NANOS - until < 0)) {
+                if (now - unforcedSeenNanos < warmNanos && (until == 0 || now + TICK_NANOS - until < 0)) {
                     until = now + TICK_NANOS;       // ticking: a sooner deadline a caller sets needs no wake-up
                 }
                 parkedUntil = until;

@@ -449,7 +449,9 @@ class EventLoopTest {
     @Test
     void whileRoundsRunHereKeepLeavingRecordsUnforcedTheLoopsThreadTicksAndNoCallerWakesIt() throws Exception {
         RecordingCommit commit = new RecordingCommit();
-        try (EventLoop loop = new EventLoop("test-loop", commit, bugs::add)) {
+        // Ticking for a second, not 50 ms: a test thread held up between rounds must not make it stop.
+        long warmNanos = TimeUnit.SECONDS.toNanos(1);
+        try (EventLoop loop = new EventLoop("test-loop", commit, bugs::add, EventLoop.SPIN_NANOS, warmNanos)) {
             commit.loop = loop;
             loop.start();
             waitFor(() -> loop.thread().getState() == Thread.State.WAITING);    // idle: sleeps until woken
