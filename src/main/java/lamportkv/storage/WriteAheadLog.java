@@ -67,23 +67,6 @@ public final class WriteAheadLog implements AutoCloseable {
     private boolean prepareFailed;
     /** Fixed bugs put back by tests ({@link #putBack}); empty in every log a replica opens. */
     private final Set<Flaw> flaws = EnumSet.noneOf(Flaw.class);
-
-    /**
-     * Bugs of writing zeros ahead that were made once and fixed, kept as switches so that tests
-     * can put each back and show that the log's randomized models catch it (as
-     * {@link lamportkv.core.Flaw} does for the protocol).
-     */
-    enum Flaw {
-        /** A roll seals the segment with the zeros after its records: a sealed segment that does not end with its last record. */
-        ROLL_KEEPS_ZEROS,
-        /** Zeros are written from one byte before the end of what the segment holds: over its header's or its last record's last byte. */
-        ZEROS_OVER_LAST_RECORD
-    }
-
-    /** Tests: makes this log have {@code flaw} from now on. */
-    void putBack(Flaw flaw) {
-        flaws.add(flaw);
-    }
     private final ChannelOpener opener;
     private final DirectoryLock lock;
     /** Complete segments before the current one, oldest first. Each was forced before the next was created. */
@@ -105,6 +88,23 @@ public final class WriteAheadLog implements AutoCloseable {
     /** Why the log stopped accepting records, or null while it is healthy. */
     private String failure;
     private boolean closed;
+
+    /**
+     * Bugs of writing zeros ahead that were made once and fixed, kept as switches so that tests
+     * can put each back and show that the log's randomized models catch it (as
+     * {@link lamportkv.core.Flaw} does for the protocol).
+     */
+    enum Flaw {
+        /** A roll seals the segment with the zeros after its records: a sealed segment that does not end with its last record. */
+        ROLL_KEEPS_ZEROS,
+        /** Zeros are written from one byte before the end of what the segment holds: over its header's or its last record's last byte. */
+        ZEROS_OVER_LAST_RECORD
+    }
+
+    /** Tests: makes this log have {@code flaw} from now on. */
+    void putBack(Flaw flaw) {
+        flaws.add(flaw);
+    }
 
     private WriteAheadLog(Path dir, long segmentBytes, long prepareBytes, ChannelOpener opener, DirectoryLock lock,
             List<Recovery.Segment> sealed, Recovery.Segment current, FileChannel channel, long lastIndex,
